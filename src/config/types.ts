@@ -1,0 +1,106 @@
+/**
+ * The router's configuration after validation and normalisation (camelCase, units resolved
+ * to ms and bytes). The YAML file uses Patroni's and HAProxy's words; see config/schema.ts.
+ */
+
+export interface EtcdAccess {
+  /** 'etcd3' = v3 gRPC API (Patroni's `etcd3:`), 'etcd' = v2 HTTP API (Patroni's `etcd:`). */
+  api: 'etcd3' | 'etcd';
+  /** Endpoints as URLs, e.g. http://127.0.0.1:2379 (built from hosts/host + protocol). */
+  endpoints: string[];
+  username?: string;
+  password?: string;
+  cacert?: string;
+  cert?: string;
+  key?: string;
+}
+
+export interface TopologySettings {
+  /** Periodic full re-read of the prefix as a safety net (lease keepalives make no events). */
+  resyncIntervalMs: number;
+  /** REST `GET /patroni` probe period per member; 0 disables probing. */
+  probeIntervalMs: number;
+  probeTimeoutMs: number;
+  /**
+   * What writes do when the DCS cannot be reached:
+   *  - 'ttl': keep the last primary until `ttl` s after the last successful DCS contact, then refuse.
+   *  - 'rest': additionally keep it while its own REST API says it is the primary (failsafe_mode clusters).
+   *  - 'refuse': refuse writes as soon as the DCS is unreachable.
+   */
+  dcsLossWrites: 'ttl' | 'rest' | 'refuse';
+}
+
+export interface ClusterSource {
+  scope: string;
+  /** Normalised to begin and end with '/', e.g. '/service/'. */
+  namespace: string;
+  etcd?: EtcdAccess;
+  /** REST-only mode: Patroni API base URLs polled with GET /cluster. */
+  restUrls?: string[];
+  topology: TopologySettings;
+}
+
+export type RouteKind =
+  | 'primary'
+  | 'replica'
+  | 'sync'
+  | 'async'
+  | 'read-only'
+  | 'standby-leader'
+  | 'any';
+
+export type Balance = 'round-robin' | 'least-connections' | 'random';
+
+export interface ListenerConfig {
+  name: string;
+  /** Which followed cluster (scope) this listener routes to. */
+  cluster: string;
+  host: string;
+  port: number;
+  route: RouteKind;
+  /** Only members whose tags match every entry (Patroni's ?tag_key=value). */
+  tags: Record<string, string>;
+  /** Max lag in bytes for replica routes; undefined = no limit. */
+  maxLagBytes?: number;
+  balance: Balance;
+  /** Route to try when this route has no eligible member. */
+  fallback?: RouteKind;
+  holdTimeoutMs: number;
+  connectTimeoutMs: number;
+  /** Close sessions on a member the moment it stops being eligible. */
+  fence: boolean;
+  /** Routes a client may ask for with `-c <prefix>.target=...`; always includes `route`. */
+  allowedTargets: RouteKind[];
+}
+
+export type BackendTlsMode = 'disable' | 'prefer' | 'require' | 'verify-full';
+
+export interface TlsConfig {
+  /** When cert and key are set the router terminates TLS; otherwise it passes TLS through. */
+  cert?: string;
+  key?: string;
+  passphrase?: string;
+  ca?: string;
+  backend: { mode: BackendTlsMode; ca?: string };
+}
+
+export interface AdminConfig {
+  host: string;
+  port: number;
+  token?: string;
+  enabled: boolean;
+}
+
+export interface RouterConfig {
+  clusters: ClusterSource[];
+  listeners: ListenerConfig[];
+  tls: TlsConfig;
+  admin: AdminConfig;
+  log: { level: string };
+  startupTimeoutMs: number;
+  drainTimeoutMs: number;
+  /** Prefix of the startup option a client uses to pick a route: `-c <prefix>.target=sync`. */
+  targetParameterPrefix: string;
+  /** Path the configuration was read from, for error messages and reloads. */
+  source?: string;
+}
