@@ -1,0 +1,175 @@
+/**
+ * Turns a validated file into the RouterConfig the rest of the router uses: units resolved,
+ * secrets read, endpoints built as Patroni builds them, defaults filled in.
+ */
+import type { ClusterSection, ConfigFile, EtcdSection, ListenerSection } from './schema.js';
+import type { ClusterSource, EtcdAccess, ListenerConfig, RouteKind, RouterConfig } from './types.js';
+import { parseDurationMs, parseSizeBytes } from './units.js';
+import { resolveSecret } from './secrets.js';
+
+/** Patroni's HAProxy template: 5000 to the primary, 5001 to the replicas. */
+export const DEFAULT_LISTENERS: ListenerSection[] = [
+  { name: 'primary', port: 5000, route: 'primary', host: '127.0.0.1', tags: {}, balance: 'round-robin', hold_timeout: '30s', connect_timeout: '5s', fence: true },
+  { name: 'replicas', port: 5001, route: 'replica', host: '127.0.0.1', tags: {}, balance: 'round-robin', hold_timeout: '30s', connect_timeout: '5s', fence: true },
+];
+
+/**
+ * What a client may switch to with `-c <prefix>.target=...` when the listener does not say:
+ * its own route and the narrower read routes inside it. A primary listener stays primary.
+ */
+const DEFAULT_TARGETS: Record<RouteKind, RouteKind[]> = {
+  primary: ['primary'],
+  replica: ['replica', 'sync', 'async'],
+  sync: ['sync'],
+  async: ['async'],
+  'read-only': ['read-only', 'primary', 'replica', 'sync', 'async'],
+  'standby-leader': ['standby-leader'],
+  any: ['any', 'primary', 'replica', 'sync', 'async', 'read-only', 'standby-leader'],
+};
+
+export function normaliseNamespace(namespace: string): string {
+  const trimmed = namespace.replace(/^\/+|\/+$/g, '');
+  return trimmed === '' ? '/' : `/${trimmed}/`;
+}
+
+function endpointsOf(section: EtcdSection, fieldPath: string, problems: string[]): string[] {
+  const protocol = section.protocol ?? 'http';
+  if (section.url !== undefined) return [section.url.replace(/\/+$/, '')];
+  const raw = section.hosts ?? section.host ?? '';
+  const list = (Array.isArray(raw) ? raw : raw.split(',')).map((h) => h.trim()).filter((h) => h !== '');
+  if (list.length === 0) problems.push(`${fieldPath}.hosts: no host given`);
+  return list.map((hostPort) => {
+    // Patroni accepts host without a port; etcd's default client port is 2379.
+    const withPort = /:\d+$/.test(hostPort) ? hostPort : `${hostPort}:2379`;
+    return `${protocol}://${withPort}`;
+  });
+}
+
+function etcdAccess(api: 'etcd3' | 'etcd', section: EtcdSection, fieldPath: string, env: NodeJS.ProcessEnv, problems: string[]): EtcdAccess {
+  const access: EtcdAccess = { api, endpoints: endpointsOf(section, fieldPath, problems) };
+  if (section.username !== undefined) access.username = section.username;
+  const password = resolveSecret(section, 'password', `${fieldPath}.password`, env, problems);
+  if (password !== undefined) access.password = password;
+  if (section.cacert !== undefined) access.cacert = section.cacert;
+  if (section.cert !== undefined) access.cert = section.cert;
+  if (section.key !== undefined) access.key = section.key;
+  return access;
+}
+
+function clusterSource(section: ClusterSection, fieldPath: string, env: NodeJS.ProcessEnv, problems: string[]): ClusterSource {
+  const topology = section.topology ?? { resync_interval: '5s', probe_interval: '1s', probe_timeout: '800ms', dcs_loss_writes: 'ttl' as const };
+  const source: ClusterSource = {
+    scope: section.scope,
+    namespace: normaliseNamespace(section.namespace),
+    topology: {
+      resyncIntervalMs: parseDurationMs(topology.resync_interval) ?? 5000,
+      probeIntervalMs: parseDurationMs(topology.probe_interval) ?? 1000,
+      probeTimeoutMs: parseDurationMs(topology.probe_timeout) ?? 800,
+      dcsLossWrites: topology.dcs_loss_writes,
+    },
+  };
+  if (section.etcd3) source.etcd = etcdAccess('etcd3', section.etcd3, `${fieldPath}etcd3`, env, problems);
+  else if (section.etcd) source.etcd = etcdAccess('etcd', section.etcd, `${fieldPath}etcd`, env, problems);
+  else if (section.rest) source.restUrls = section.rest.urls.map((u) => u.replace(/\/+$/, ''));
+  return source;
+}
+
+function listenerConfig(section: ListenerSection, index: number, clusters: ClusterSource[], problems: string[]): ListenerConfig {
+  const fieldPath = `listeners[${index}] (${section.name})`;
+  let cluster = section.cluster;
+  if (cluster === undefined) {
+    if (clusters.length === 1) cluster = clusters[0]?.scope;
+    else if (clusters.length > 1) problems.push(`${fieldPath}.cluster: several clusters are followed; name the scope this listener routes to`);
+  } else if (!clusters.some((c) => c.scope === cluster)) {
+    problems.push(`${fieldPath}.cluster: no followed cluster has scope "${cluster}"`);
+  }
+  const allowed = new Set<RouteKind>([section.route, ...(section.allow_targets ?? DEFAULT_TARGETS[section.route])]);
+  const listener: ListenerConfig = {
+    name: section.name,
+    cluster: cluster ?? '',
+    host: section.host,
+    port: section.port,
+    route: section.route,
+    tags: Object.fromEntries(Object.entries(section.tags).map(([k, v]) => [k, String(v)])),
+    balance: section.balance,
+    holdTimeoutMs: parseDurationMs(section.hold_timeout) ?? 30_000,
+    connectTimeoutMs: parseDurationMs(section.connect_timeout) ?? 5000,
+    fence: section.fence,
+    allowedTargets: [...allowed],
+  };
+  if (section.max_lag !== undefined) listener.maxLagBytes = parseSizeBytes(section.max_lag);
+  if (section.fallback !== undefined) {
+    if (section.fallback === section.route) problems.push(`${fieldPath}.fallback: falls back to its own route`);
+    listener.fallback = section.fallback;
+  }
+  return listener;
+}
+
+export function normalise(file: ConfigFile, env: NodeJS.ProcessEnv, problems: string[]): RouterConfig {
+  const clusters: ClusterSource[] = [];
+  const topLevelDcs = file.scope !== undefined || file.etcd3 !== undefined || file.etcd !== undefined || file.rest !== undefined;
+  if (file.clusters !== undefined && topLevelDcs) {
+    problems.push('clusters: give either `clusters:` or a single top-level `scope` with its DCS block, not both');
+  } else if (file.clusters !== undefined) {
+    file.clusters.forEach((c, i) => clusters.push(clusterSource(c, `clusters[${i}].`, env, problems)));
+  } else if (file.scope === undefined) {
+    problems.push('scope: missing (Patroni\'s `scope`, the cluster name)');
+  } else {
+    const dcsCount = [file.etcd3, file.etcd, file.rest].filter((x) => x !== undefined).length;
+    if (dcsCount !== 1) {
+      problems.push('etcd3: give exactly one of `etcd3` (v3 API), `etcd` (v2 API) or `rest` (Patroni REST only)');
+    } else {
+      const section: ClusterSection = { scope: file.scope, namespace: file.namespace ?? '/service/' };
+      if (file.etcd3) section.etcd3 = file.etcd3;
+      if (file.etcd) section.etcd = file.etcd;
+      if (file.rest) section.rest = file.rest;
+      if (file.topology) section.topology = file.topology;
+      clusters.push(clusterSource(section, '', env, problems));
+    }
+  }
+  const scopes = clusters.map((c) => `${c.namespace}${c.scope}`);
+  const duplicate = scopes.find((s, i) => scopes.indexOf(s) !== i);
+  if (duplicate !== undefined) problems.push(`clusters: ${duplicate} is listed twice`);
+
+  const listenerSections = file.listeners ?? DEFAULT_LISTENERS;
+  const listeners = listenerSections.map((l, i) => listenerConfig(l, i, clusters, problems));
+  const seenNames = new Set<string>();
+  const seenAddresses = new Set<string>();
+  listeners.forEach((l, i) => {
+    if (seenNames.has(l.name)) problems.push(`listeners[${i}].name: "${l.name}" is used twice`);
+    seenNames.add(l.name);
+    const address = `${l.host}:${l.port}`;
+    if (seenAddresses.has(address)) problems.push(`listeners[${i}].port: ${address} is used twice`);
+    seenAddresses.add(address);
+  });
+
+  const tlsFile = file.tls;
+  const tls: RouterConfig['tls'] = { backend: { mode: tlsFile?.backend.mode ?? 'prefer' } };
+  if (tlsFile) {
+    if (tlsFile.cert !== undefined) tls.cert = tlsFile.cert;
+    if (tlsFile.key !== undefined) tls.key = tlsFile.key;
+    if (tlsFile.ca !== undefined) tls.ca = tlsFile.ca;
+    if (tlsFile.backend.ca !== undefined) tls.backend.ca = tlsFile.backend.ca;
+    const passphrase = resolveSecret(tlsFile, 'passphrase', 'tls.passphrase', env, problems);
+    if (passphrase !== undefined) tls.passphrase = passphrase;
+    if (tls.backend.mode === 'verify-full' && tls.backend.ca === undefined) {
+      problems.push('tls.backend.ca: `verify-full` needs the CA that signed the members\' certificates');
+    }
+  }
+
+  const adminFile = file.admin ?? { enabled: true, host: '127.0.0.1', port: 7000 };
+  const admin: RouterConfig['admin'] = { enabled: adminFile.enabled, host: adminFile.host, port: adminFile.port };
+  const token = resolveSecret(adminFile, 'token', 'admin.token', env, problems);
+  if (token !== undefined) admin.token = token;
+
+  return {
+    clusters,
+    listeners,
+    tls,
+    admin,
+    log: { level: file.log?.level ?? 'info' },
+    startupTimeoutMs: parseDurationMs(file.startup_timeout) ?? 10_000,
+    drainTimeoutMs: parseDurationMs(file.drain_timeout) ?? 30_000,
+    targetParameterPrefix: file.target_parameter_prefix,
+  };
+}

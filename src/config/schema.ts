@@ -1,0 +1,145 @@
+/**
+ * The configuration file's shape, in the words operators already use: Patroni's DCS block
+ * (`scope`, `namespace`, `etcd3`/`etcd` with `hosts`, `protocol`, `username`, ...) and
+ * HAProxy-like listeners. Validation only; normalisation to RouterConfig is in normalise.ts.
+ */
+import { z } from 'zod';
+import { parseDurationMs, parseSizeBytes } from './units.js';
+
+const ROUTES = ['primary', 'replica', 'sync', 'async', 'read-only', 'standby-leader', 'any'] as const;
+
+const duration = z
+  .union([z.number(), z.string()])
+  .refine((v) => parseDurationMs(v) !== undefined, {
+    message: 'expected a duration: seconds as a number, or a string such as "500ms", "30s", "2m"',
+  });
+
+const size = z
+  .union([z.number(), z.string()])
+  .refine((v) => parseSizeBytes(v) !== undefined, {
+    message: 'expected a size: bytes as a number, or a string such as "16MB", "512kB"',
+  });
+
+/** A secret may be given inline, from an environment variable, or from a file. */
+function secret<K extends string>(name: K) {
+  return {
+    [name]: z.string().optional(),
+    [`${name}_env`]: z.string().optional(),
+    [`${name}_file`]: z.string().optional(),
+  } as Record<K | `${K}_env` | `${K}_file`, z.ZodOptional<z.ZodString>>;
+}
+
+const hostList = z.union([z.string(), z.array(z.string()).nonempty()]);
+
+/** Patroni's `etcd3:` and `etcd:` sections, field for field. */
+export const etcdSectionSchema = z
+  .object({
+    host: z.string().optional(),
+    hosts: hostList.optional(),
+    url: z.string().optional(),
+    protocol: z.enum(['http', 'https']).optional(),
+    username: z.string().optional(),
+    ...secret('password'),
+    cacert: z.string().optional(),
+    cert: z.string().optional(),
+    key: z.string().optional(),
+  })
+  .strict()
+  .refine((v) => v.host !== undefined || v.hosts !== undefined || v.url !== undefined, {
+    message: 'needs `hosts` (or `host`/`url`), as in Patroni',
+  });
+
+export const topologySchema = z
+  .object({
+    resync_interval: duration.default('5s'),
+    probe_interval: duration.default('1s'),
+    probe_timeout: duration.default('800ms'),
+    dcs_loss_writes: z.enum(['ttl', 'rest', 'refuse']).default('ttl'),
+  })
+  .strict();
+
+export const clusterSchema = z
+  .object({
+    scope: z.string().min(1),
+    namespace: z.string().default('/service/'),
+    etcd3: etcdSectionSchema.optional(),
+    etcd: etcdSectionSchema.optional(),
+    rest: z.object({ urls: z.array(z.string().url()).nonempty() }).strict().optional(),
+    topology: topologySchema.optional(),
+  })
+  .strict()
+  .refine((v) => [v.etcd3, v.etcd, v.rest].filter((x) => x !== undefined).length === 1, {
+    message: 'give exactly one of `etcd3` (v3 API), `etcd` (v2 API) or `rest` (Patroni REST only)',
+  });
+
+export const listenerSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, "_", "-" and "." only'),
+    cluster: z.string().optional(),
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(1).max(65535),
+    route: z.enum(ROUTES),
+    tags: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+    max_lag: size.optional(),
+    balance: z.enum(['round-robin', 'least-connections', 'random']).default('round-robin'),
+    fallback: z.enum(ROUTES).optional(),
+    hold_timeout: duration.default('30s'),
+    connect_timeout: duration.default('5s'),
+    fence: z.boolean().default(true),
+    allow_targets: z.array(z.enum(ROUTES)).optional(),
+  })
+  .strict();
+
+export const tlsSchema = z
+  .object({
+    cert: z.string().optional(),
+    key: z.string().optional(),
+    ...secret('passphrase'),
+    ca: z.string().optional(),
+    backend: z
+      .object({
+        mode: z.enum(['disable', 'prefer', 'require', 'verify-full']).default('prefer'),
+        ca: z.string().optional(),
+      })
+      .strict()
+      .default({ mode: 'prefer' }),
+  })
+  .strict()
+  .refine((v) => (v.cert === undefined) === (v.key === undefined), {
+    message: '`cert` and `key` go together: both to terminate TLS, neither to pass it through',
+  });
+
+export const adminSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(7000),
+    ...secret('token'),
+  })
+  .strict();
+
+export const fileSchema = z
+  .object({
+    // A single cluster, as in Patroni's own file...
+    scope: z.string().min(1).optional(),
+    namespace: z.string().optional(),
+    etcd3: etcdSectionSchema.optional(),
+    etcd: etcdSectionSchema.optional(),
+    rest: z.object({ urls: z.array(z.string().url()).nonempty() }).strict().optional(),
+    topology: topologySchema.optional(),
+    // ...or several.
+    clusters: z.array(clusterSchema).optional(),
+    listeners: z.array(listenerSchema).optional(),
+    tls: tlsSchema.optional(),
+    admin: adminSchema.optional(),
+    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().optional(),
+    startup_timeout: duration.default('10s'),
+    drain_timeout: duration.default('30s'),
+    target_parameter_prefix: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a lower-case identifier').default('patroni_router'),
+  })
+  .strict();
+
+export type ConfigFile = z.infer<typeof fileSchema>;
+export type ClusterSection = z.infer<typeof clusterSchema>;
+export type EtcdSection = z.infer<typeof etcdSectionSchema>;
+export type ListenerSection = z.infer<typeof listenerSchema>;
