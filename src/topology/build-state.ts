@@ -1,0 +1,118 @@
+import type { ClusterState, Member, MemberObservation } from './cluster-state.js';
+import type { TopologySettings } from '../config/types.js';
+import type { ParsedKeys } from './parse-cluster-keys.js';
+import { decideDcsLoss } from './dcs-loss-policy.js';
+import { describeChanges } from './describe-changes.js';
+
+export interface StateInputs {
+  scope: string;
+  namespace: string;
+  parsed: ParsedKeys;
+  /** Latest REST `GET /patroni` answer per member name. */
+  observations: ReadonlyMap<string, MemberObservation>;
+  /**
+   * ms when each member's key last changed, so a REST answer older than the member key does not
+   * overrule it (a probe from before a promotion must not delay the new primary).
+   */
+  memberKeyChangedAt: ReadonlyMap<string, number>;
+  lastDcsContact: number;
+  stale: boolean;
+  now: number;
+  /** An observation older than this is ignored (ms). */
+  observationMaxAgeMs: number;
+  dcsLossWrites: TopologySettings['dcsLossWrites'];
+}
+
+export interface BuiltState {
+  state: ClusterState;
+  /** Empty when nothing that matters changed; `state.generation` then equals the previous one. */
+  changes: string[];
+}
+
+function freshObservation(inputs: StateInputs, name: string): MemberObservation | undefined {
+  const obs = inputs.observations.get(name);
+  if (obs === undefined || inputs.now - obs.at > inputs.observationMaxAgeMs) return undefined;
+  return obs;
+}
+
+/** The REST API, when newer than the member key, says this member is not a running primary. */
+function restContradictsPrimary(inputs: StateInputs, name: string): boolean {
+  const obs = freshObservation(inputs, name);
+  if (obs === undefined || !obs.reachable) return false;
+  if (obs.at < (inputs.memberKeyChangedAt.get(name) ?? 0)) return false;
+  if (obs.role !== undefined && obs.role !== 'primary') return true;
+  return obs.state !== undefined && obs.state !== 'running';
+}
+
+function chooseWritablePrimary(inputs: StateInputs, members: readonly Member[]): string | undefined {
+  const name = inputs.parsed.leader;
+  if (name === undefined) return undefined;
+  const m = members.find((x) => x.name === name);
+  if (m === undefined || m.invalid !== undefined) return undefined;
+  if (m.role !== 'primary' || m.state !== 'running') return undefined;
+  if (restContradictsPrimary(inputs, name)) return undefined;
+  const decision = decideDcsLoss({
+    policy: inputs.dcsLossWrites,
+    stale: inputs.stale,
+    lastDcsContact: inputs.lastDcsContact,
+    now: inputs.now,
+    ttlSeconds: inputs.parsed.config.ttl,
+    primaryObservation: freshObservation(inputs, name),
+  });
+  return decision.allowWrites ? name : undefined;
+}
+
+/** Bytes behind the leader: live REST positions when both sides are fresh, else DCS positions. */
+function withLag(inputs: StateInputs, m: Member, leader: Member | undefined): Member {
+  const observed = inputs.observations.get(m.name);
+  const out: Member = observed === undefined ? { ...m } : { ...m, observed };
+  if (leader === undefined || leader.name === m.name) return out;
+  const leaderObs = freshObservation(inputs, leader.name);
+  const obs = freshObservation(inputs, m.name);
+  if (leaderObs?.reachable && obs?.reachable && leaderObs.walPosition !== undefined && obs.walPosition !== undefined && obs.role !== 'primary') {
+    out.lagBytes = Math.max(0, leaderObs.walPosition - obs.walPosition);
+    out.lagSource = 'rest';
+    return out;
+  }
+  const references = [inputs.parsed.leaderOptime, leader.walPosition].filter((v): v is number => v !== undefined);
+  const own = m.replayLsn ?? m.walPosition;
+  if (references.length > 0 && own !== undefined) {
+    out.lagBytes = Math.max(0, Math.max(...references) - own);
+    out.lagSource = 'dcs';
+  }
+  return out;
+}
+
+/**
+ * The whole picture from the parsed keys, the REST observations and the DCS contact status.
+ * Pure: the same inputs give the same state; `generation` moves only when `describeChanges`
+ * finds a difference from `previous`.
+ */
+export function buildState(inputs: StateInputs, previous: ClusterState | undefined): BuiltState {
+  const { parsed } = inputs;
+  const leaderMember = parsed.members.find((m) => m.name === parsed.leader);
+  const members = parsed.members.map((m) => Object.freeze(withLag(inputs, m, leaderMember)));
+  const state: ClusterState = {
+    generation: previous === undefined ? 1 : previous.generation + 1,
+    scope: inputs.scope,
+    namespace: inputs.namespace,
+    members: Object.freeze(members),
+    sync: parsed.sync,
+    config: parsed.config,
+    switchoverPending: parsed.failover !== undefined,
+    lastDcsContact: inputs.lastDcsContact,
+    stale: inputs.stale,
+    problems: Object.freeze([...parsed.problems]),
+  };
+  if (parsed.leader !== undefined) state.leader = parsed.leader;
+  if (parsed.failover !== undefined) state.failover = parsed.failover;
+  if (parsed.leaderOptime !== undefined) state.leaderOptime = parsed.leaderOptime;
+  if (parsed.timelineHistory !== undefined) state.timelineHistory = parsed.timelineHistory;
+  if (parsed.failsafeMembers !== undefined) state.failsafeMembers = parsed.failsafeMembers;
+  const writable = chooseWritablePrimary(inputs, members);
+  if (writable !== undefined) state.writablePrimary = writable;
+
+  const changes = describeChanges(previous, state);
+  if (previous !== undefined && changes.length === 0) state.generation = previous.generation;
+  return { state: Object.freeze(state), changes };
+}
