@@ -1,0 +1,26 @@
+import { stringify } from 'yaml';
+
+/** The router's YAML for the bench: one cluster, a primary and a replicas listener. Pure. */
+export interface RouterLayout {
+  scope: string;
+  namespace: string;
+  etcdEndpoint: string;
+  primaryPort: number;
+  replicaPort: number;
+  adminPort: number;
+}
+
+export function renderRouterConfig(layout: RouterLayout): string {
+  const hosts = layout.etcdEndpoint.replace(/^https?:\/\//, '');
+  return stringify({
+    scope: layout.scope,
+    namespace: layout.namespace,
+    etcd3: { hosts },
+    listeners: [
+      { name: 'primary', host: '127.0.0.1', port: layout.primaryPort, route: 'primary' },
+      { name: 'replicas', host: '127.0.0.1', port: layout.replicaPort, route: 'replica' },
+    ],
+    admin: { host: '127.0.0.1', port: layout.adminPort },
+    log: { level: 'warn' },
+  });
+}
