@@ -10,6 +10,12 @@ export interface RouteRequest {
   /** Tried only when `route` yields no eligible member. */
   fallback?: RouteKind;
   balance: Balance;
+  /**
+   * Evaluation time (ms since epoch). Routing never reads the clock itself: with `now` it can say
+   * how long the DCS has been unreachable and ignore REST observations older than `loop_wait`.
+   * Without it, every observation counts as fresh.
+   */
+  now?: number;
 }
 
 /** Why a member is not used by a route; shown by /topology and in refusal messages. */
@@ -27,6 +33,10 @@ export interface RouteDecision {
   routeUsed: RouteKind;
   /** When candidates is empty: a sentence for the client, e.g. "leader election in progress". */
   reason?: string;
+  /** Things an operator should know even though a candidate was found (e.g. primary tagged nofailover). */
+  warnings?: readonly string[];
+  /** When `routeUsed` is the fallback: why the listener's own route had no candidate. */
+  fallbackReason?: string;
 }
 
 /**
