@@ -1,0 +1,11 @@
+// The real-cluster test harness: etcd, Patroni and PostgreSQL on loopback, torn down by pid.
+export { freePort } from './free-port.js';
+export { waitFor, type WaitOptions } from './wait-for.js';
+export { startEtcd, type EtcdHandle, type EtcdOptions } from './etcd.js';
+export { startCluster, type ClusterOptions, type ClusterMember, type PatroniCluster } from './patroni-cluster.js';
+export { credentials, probeTable } from './credentials.js';
+export { dcsKeyPath, readDcsKey } from './dcs-keys.js';
+export { getClusterView, getMemberStatus, type ClusterView, type MemberStatus } from './patroni-rest.js';
+export { newestPostgresBinDir } from './postgres-install.js';
+export { logTail, logTails } from './log-tail.js';
+export { reapAbandoned } from './process-registry.js';
