@@ -1,0 +1,128 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import type { BackendTlsMode } from '../config/types.js';
+import { sslRequest } from './wire/requests.js';
+
+export interface BackendAddress {
+  host: string;
+  port: number;
+}
+
+export interface BackendTls {
+  mode: BackendTlsMode;
+  /** PEM text of the CA for verify-full. */
+  ca?: string;
+}
+
+/** Why a backend could not be reached; `retryable` = another read candidate may be tried. */
+export class BackendConnectError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** Opens a TCP connection within `timeoutMs`; refused or timed out connections are retryable. */
+export function connectTcp(address: BackendAddress, timeoutMs: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: address.host, port: address.port, allowHalfOpen: true });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new BackendConnectError(`connect to ${address.host}:${address.port} timed out after ${timeoutMs} ms`, true));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeListener('error', onError);
+      resolve(socket);
+    });
+    const onError = (err: NodeJS.ErrnoException): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(new BackendConnectError(`connect to ${address.host}:${address.port} failed: ${err.code ?? err.message}`, true));
+    };
+    socket.once('error', onError);
+  });
+}
+
+/** Reads exactly one byte (the SSLRequest answer); extra bytes mean a buffer-stuffing attack. */
+function readSslAnswer(socket: net.Socket, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      socket.removeListener('data', onData);
+      socket.removeListener('error', onFail);
+      socket.removeListener('end', onFail);
+      socket.pause();
+    };
+    const onData = (chunk: Buffer): void => {
+      done();
+      if (chunk.length !== 1) reject(new BackendConnectError('backend sent unexpected data after its SSL answer', false));
+      else resolve(String.fromCharCode(chunk[0] as number));
+    };
+    const onFail = (): void => {
+      done();
+      reject(new BackendConnectError('backend closed the connection during SSL negotiation', true));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new BackendConnectError(`backend did not answer the SSLRequest within ${timeoutMs} ms`, true));
+    }, timeoutMs);
+    socket.on('data', onData);
+    socket.once('error', onFail);
+    socket.once('end', onFail);
+  });
+}
+
+function upgrade(socket: net.Socket, address: BackendAddress, settings: BackendTls, timeoutMs: number): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const verify = settings.mode === 'verify-full';
+    const isIp = net.isIP(address.host) !== 0;
+    const secure = tls.connect({
+      socket,
+      rejectUnauthorized: verify,
+      ...(verify && settings.ca !== undefined ? { ca: settings.ca } : {}),
+      ...(isIp ? {} : { servername: address.host }),
+      checkServerIdentity: (_name, cert) => (verify ? tls.checkServerIdentity(address.host, cert) : undefined),
+    });
+    const timer = setTimeout(() => {
+      secure.destroy();
+      reject(new BackendConnectError(`TLS handshake with ${address.host}:${address.port} timed out`, true));
+    }, timeoutMs);
+    secure.once('secureConnect', () => {
+      clearTimeout(timer);
+      secure.removeListener('error', onError);
+      resolve(secure);
+    });
+    const onError = (err: Error): void => {
+      clearTimeout(timer);
+      secure.destroy();
+      reject(new BackendConnectError(`TLS to ${address.host}:${address.port} failed: ${err.message}`, false));
+    };
+    secure.once('error', onError);
+  });
+}
+
+/** Connects to a backend and applies the configured TLS mode (libpq's sslmode words). */
+export async function connectBackend(address: BackendAddress, settings: BackendTls, timeoutMs: number): Promise<net.Socket> {
+  const socket = await connectTcp(address, timeoutMs);
+  if (settings.mode === 'disable') return socket;
+  // Until the relay attaches its own handler, an error here must not crash the process. When the
+  // socket is wrapped in TLS the wrapper reports errors; the raw socket keeps this no-op handler.
+  const guard = (): void => {};
+  socket.on('error', guard);
+  socket.write(sslRequest());
+  let answer: string;
+  try {
+    answer = await readSslAnswer(socket, timeoutMs);
+  } catch (err) {
+    socket.destroy();
+    throw err;
+  }
+  if (answer === 'S') return upgrade(socket, address, settings, timeoutMs);
+  socket.removeListener('error', guard);
+  if (answer === 'N' && settings.mode === 'prefer') return socket;
+  socket.destroy();
+  throw new BackendConnectError(`backend ${address.host}:${address.port} does not accept TLS (backend tls mode ${settings.mode})`, false);
+}

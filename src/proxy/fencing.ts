@@ -1,0 +1,39 @@
+import type { Logger } from 'pino';
+import type { StateChange } from '../topology/cluster-state.js';
+import { fencingVerdict, type Fence } from '../routing/fencing-verdict.js';
+import type { ListenerRuntime } from './listener-runtime.js';
+import type { ProxyEvents } from './proxy-events.js';
+
+/**
+ * On every snapshot, closes the sessions of `fence: true` listeners whose member stopped being
+ * eligible for the session's route. Runs synchronously inside the feed's callback, so a
+ * demoted primary loses its write sessions within the same tick as the state change.
+ */
+export function fenceSessions(change: StateChange, runtimes: Iterable<ListenerRuntime>, events: ProxyEvents, log: Logger): number {
+  const previous = change.previous;
+  if (previous === undefined) return 0;
+  let closed = 0;
+  const now = Date.now();
+  for (const runtime of runtimes) {
+    if (!runtime.config.fence || runtime.config.cluster !== change.next.scope) continue;
+    // Sessions may carry a client override, so verdicts are computed per distinct route.
+    const verdicts = new Map<string, Map<string, Fence>>();
+    for (const session of [...runtime.sessions]) {
+      const member = session.member?.name;
+      const request = session.request;
+      if (member === undefined || request === undefined) continue;
+      let verdict = verdicts.get(request.route);
+      if (verdict === undefined) {
+        verdict = new Map(fencingVerdict(previous, change.next, { ...request, now }).map((f) => [f.member, f]));
+        verdicts.set(request.route, verdict);
+      }
+      const fence = verdict.get(member);
+      if (fence === undefined) continue;
+      log.info({ listener: runtime.config.name, member, reason: fence.reason, client: session.clientAddress }, 'fencing session');
+      events.fenced({ listener: runtime.config.name, member, reason: fence.reason });
+      session.terminate('57P01', `terminating connection: ${fence.reason}`, 'fenced');
+      closed++;
+    }
+  }
+  return closed;
+}

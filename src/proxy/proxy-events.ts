@@ -1,0 +1,47 @@
+/** How a session ended, for logs and metrics. */
+export type SessionEnding =
+  | 'client-closed'
+  | 'backend-closed'
+  | 'client-error'
+  | 'backend-error'
+  | 'fenced'
+  | 'shutdown'
+  | 'refused';
+
+export type HoldOutcome = 'proceeded' | 'timeout' | 'client-gone' | 'shutdown';
+
+export type CancelOutcome = 'forwarded' | 'broadcast' | 'unknown';
+
+export interface SessionInfo {
+  listener: string;
+  member: string;
+  clientAddress: string;
+}
+
+/**
+ * Hooks the proxy calls as connections come and go. The admin/metrics side implements them;
+ * they must be cheap and must not throw (the proxy guards against it anyway).
+ */
+export interface ProxyEvents {
+  connectionAccepted(e: { listener: string; clientAddress: string }): void;
+  /** A backend connection is up for this session (before authentication finishes). */
+  sessionStarted(e: SessionInfo): void;
+  sessionEnded(e: SessionInfo & { durationMs: number; bytesIn: number; bytesOut: number; ending: SessionEnding }): void;
+  /** The router answered a client with a FATAL ErrorResponse of its own. */
+  refused(e: { listener: string; reason: string; sqlstate: string }): void;
+  holdStarted(e: { listener: string }): void;
+  holdEnded(e: { listener: string; waitedMs: number; outcome: HoldOutcome }): void;
+  fenced(e: { listener: string; member: string; reason: string }): void;
+  cancel(e: { listener: string; outcome: CancelOutcome }): void;
+}
+
+export const noProxyEvents: ProxyEvents = {
+  connectionAccepted() {},
+  sessionStarted() {},
+  sessionEnded() {},
+  refused() {},
+  holdStarted() {},
+  holdEnded() {},
+  fenced() {},
+  cancel() {},
+};

@@ -1,0 +1,285 @@
+import type net from 'node:net';
+import type { Logger } from 'pino';
+import type { ListenerConfig, RouteKind, TlsConfig } from '../config/types.js';
+import type { ClusterFeed } from '../topology/cluster-feed.js';
+import { CancelRegistry } from './cancel-registry.js';
+import { fenceSessions } from './fencing.js';
+import { HoldQueue } from './hold-queue.js';
+import { boundPort, closeListener, openListener } from './listener.js';
+import { ListenerRuntime } from './listener-runtime.js';
+import { noProxyEvents, type ProxyEvents } from './proxy-events.js';
+import { Session, type SessionPhase, type SessionServices } from './session.js';
+import { readPem, serverTlsContext } from './tls-material.js';
+
+export interface ProxyServerOptions {
+  listeners: readonly ListenerConfig[];
+  tls: TlsConfig;
+  startupTimeoutMs: number;
+  /** Prefix of the per-connection route option (`-c <prefix>.target=replica`). */
+  targetParameterPrefix: string;
+  /** Followed clusters by scope; listeners name theirs in `cluster`. */
+  feeds: ReadonlyMap<string, ClusterFeed>;
+  logger: Logger;
+  events?: ProxyEvents;
+}
+
+export interface ListenerStatus {
+  name: string;
+  cluster: string;
+  route: RouteKind;
+  host: string;
+  /** The bound port (differs from the configured one when that was 0). */
+  port: number | undefined;
+  accepting: boolean;
+  /** Removed or replaced by a reload; kept while its sessions finish. */
+  retired: boolean;
+}
+
+export interface ListenerSessions {
+  listener: string;
+  cluster: string;
+  retired: boolean;
+  /** Every open client connection, whatever its phase. */
+  total: number;
+  /** Waiting in the hold queue for a candidate. */
+  held: number;
+  byPhase: Partial<Record<SessionPhase, number>>;
+  /** Sessions with a backend connection, per member. */
+  byMember: Record<string, number>;
+}
+
+export interface ListenerChanges {
+  added: string[];
+  removed: string[];
+  restarted: string[];
+  unchanged: string[];
+}
+
+const SHUTDOWN_MESSAGE = 'patroni-router is shutting down';
+
+/**
+ * The proxy: one TCP listener per configured route, the sessions they accept, fencing driven
+ * by the cluster feeds, reloads that leave unchanged listeners alone, and a graceful drain.
+ */
+export class ProxyServer {
+  private readonly active = new Map<string, ListenerRuntime>();
+  /** Listeners removed or replaced by a reload whose sessions are still running. */
+  private readonly retired = new Set<ListenerRuntime>();
+  private readonly services: SessionServices;
+  private readonly unsubscribes: Array<() => void> = [];
+  private readonly events: ProxyEvents;
+  private readonly log: Logger;
+  private started = false;
+  private closing = false;
+  private readonly sessionsGone = new Set<() => void>();
+
+  constructor(private readonly options: ProxyServerOptions) {
+    this.log = options.logger;
+    this.events = guardEvents(options.events ?? noProxyEvents, this.log);
+    this.services = {
+      feedFor: (scope) => options.feeds.get(scope),
+      serverTls: serverTlsContext(options.tls),
+      backendTls: { mode: options.tls.backend.mode, ...(options.tls.backend.ca !== undefined ? { ca: readPem(options.tls.backend.ca) } : {}) },
+      startupTimeoutMs: options.startupTimeoutMs,
+      targetPrefix: options.targetParameterPrefix,
+      cancelRegistry: new CancelRegistry(),
+      holdQueue: new HoldQueue(),
+      events: this.events,
+      logger: this.log,
+    };
+  }
+
+  /** Binds every listener and starts fencing; rejects (with nothing left bound) if one cannot bind. */
+  async start(): Promise<void> {
+    if (this.started) throw new Error('ProxyServer already started');
+    this.started = true;
+    for (const feed of this.options.feeds.values()) {
+      this.unsubscribes.push(feed.subscribe((change) => fenceSessions(change, this.allRuntimes(), this.events, this.log)));
+    }
+    try {
+      for (const config of this.options.listeners) await this.startListener(config);
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
+  listeners(): ListenerStatus[] {
+    return [...this.active.values(), ...this.retired].map((r) => ({
+      name: r.config.name,
+      cluster: r.config.cluster,
+      route: r.config.route,
+      host: r.config.host,
+      port: boundPort(r.server) ?? r.config.port,
+      accepting: r.server?.listening ?? false,
+      retired: r.retired,
+    }));
+  }
+
+  /** A snapshot for the admin API: per listener, open connections by phase and by member. */
+  sessions(): ListenerSessions[] {
+    const held = this.services.holdQueue.countByListener();
+    return [...this.active.values(), ...this.retired].map((r) => {
+      const byPhase: Partial<Record<SessionPhase, number>> = {};
+      for (const s of r.sessions) byPhase[s.phase] = (byPhase[s.phase] ?? 0) + 1;
+      return {
+        listener: r.config.name,
+        cluster: r.config.cluster,
+        retired: r.retired,
+        total: r.sessions.size,
+        held: r.retired ? 0 : held.get(r.config.name) ?? 0,
+        byPhase,
+        byMember: r.countsByMember(),
+      };
+    });
+  }
+
+  /** Open cancel keys (for tests and the status page). */
+  cancelKeyCount(): number {
+    return this.services.cancelRegistry.size;
+  }
+
+  /**
+   * SIGHUP: adds new listeners, stops removed ones from accepting (their sessions run on),
+   * restarts changed ones (new settings for new connections), and leaves unchanged ones alone.
+   */
+  async applyListeners(next: readonly ListenerConfig[]): Promise<ListenerChanges> {
+    const changes: ListenerChanges = { added: [], removed: [], restarted: [], unchanged: [] };
+    const wanted = new Map(next.map((c) => [c.name, c]));
+    for (const [name, runtime] of [...this.active]) {
+      const config = wanted.get(name);
+      if (config === undefined) {
+        await this.retire(runtime);
+        changes.removed.push(name);
+      } else if (sameListener(runtime.config, config)) {
+        changes.unchanged.push(name);
+      } else {
+        await this.retire(runtime);
+        await this.startListener(config);
+        changes.restarted.push(name);
+      }
+    }
+    for (const config of next) {
+      if (!this.active.has(config.name) && !changes.restarted.includes(config.name)) {
+        await this.startListener(config);
+        changes.added.push(config.name);
+      }
+    }
+    this.log.info(changes, 'listeners reloaded');
+    return changes;
+  }
+
+  /**
+   * Graceful stop: no new connections, held clients are told the router is shutting down,
+   * running sessions get `timeoutMs` to finish; the rest are closed with FATAL 57P01.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.allRuntimes().map((r) => closeListener(r.server)));
+    this.services.holdQueue.release();
+    if (!(await this.waitForNoSessions(timeoutMs))) {
+      for (const runtime of this.allRuntimes()) {
+        for (const session of [...runtime.sessions]) session.terminate('57P01', SHUTDOWN_MESSAGE, 'shutdown');
+      }
+      // Terminated sessions linger briefly so clients read the FATAL; then they are cut.
+      if (!(await this.waitForNoSessions(5_000))) this.destroyAllSessions();
+    }
+    await this.close();
+  }
+
+  /** Immediate stop: listeners closed, every session's sockets destroyed, feeds unsubscribed. */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
+    this.services.holdQueue.release();
+    await Promise.all(this.allRuntimes().map((r) => closeListener(r.server)));
+    this.destroyAllSessions();
+    this.active.clear();
+    this.retired.clear();
+  }
+
+  private destroyAllSessions(): void {
+    for (const runtime of this.allRuntimes()) {
+      for (const session of [...runtime.sessions]) session.finish('shutdown');
+    }
+  }
+
+  private allRuntimes(): ListenerRuntime[] {
+    return [...this.active.values(), ...this.retired];
+  }
+
+  private totalSessions(): number {
+    return this.allRuntimes().reduce((n, r) => n + r.sessions.size, 0);
+  }
+
+  private waitForNoSessions(timeoutMs: number): Promise<boolean> {
+    if (this.totalSessions() === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.totalSessions() > 0) return;
+        clearTimeout(timer);
+        this.sessionsGone.delete(check);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.sessionsGone.delete(check);
+        resolve(false);
+      }, timeoutMs);
+      this.sessionsGone.add(check);
+    });
+  }
+
+  private async startListener(config: ListenerConfig): Promise<void> {
+    const runtime = new ListenerRuntime(config);
+    runtime.server = await openListener(runtime, (socket) => this.accept(runtime, socket));
+    runtime.server.on('error', (err) => this.log.error({ listener: config.name, err: err.message }, 'listener error'));
+    this.active.set(config.name, runtime);
+    this.log.info({ listener: config.name, host: config.host, port: boundPort(runtime.server), route: config.route }, 'listening');
+  }
+
+  private async retire(runtime: ListenerRuntime): Promise<void> {
+    this.active.delete(runtime.config.name);
+    runtime.retired = true;
+    await closeListener(runtime.server);
+    this.services.holdQueue.release(runtime.config.name);
+    if (runtime.sessions.size > 0) this.retired.add(runtime);
+  }
+
+  private accept(runtime: ListenerRuntime, socket: net.Socket): void {
+    if (this.closing || runtime.retired) {
+      socket.on('error', () => {});
+      socket.destroy();
+      return;
+    }
+    const session = new Session(socket, runtime, this.services, (s) => this.sessionClosed(runtime, s));
+    runtime.sessions.add(session);
+    this.events.connectionAccepted({ listener: runtime.config.name, clientAddress: session.clientAddress });
+    session.start();
+  }
+
+  private sessionClosed(runtime: ListenerRuntime, session: Session): void {
+    runtime.sessions.delete(session);
+    if (runtime.retired && runtime.sessions.size === 0) this.retired.delete(runtime);
+    for (const check of [...this.sessionsGone]) check();
+  }
+}
+
+function sameListener(a: ListenerConfig, b: ListenerConfig): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+
+/** Observer hooks must never break a session: a throwing hook is logged and ignored. */
+function guardEvents(events: ProxyEvents, log: Logger): ProxyEvents {
+  const guarded = {} as Record<keyof ProxyEvents, (e: never) => void>;
+  for (const key of Object.keys(noProxyEvents) as Array<keyof ProxyEvents>) {
+    guarded[key] = (e: never): void => {
+      try {
+        (events[key] as (e: never) => void).call(events, e);
+      } catch (err) {
+        log.warn({ hook: key, err }, 'proxy event hook threw');
+      }
+    };
+  }
+  return guarded as unknown as ProxyEvents;
+}
