@@ -16,9 +16,9 @@ export interface Fence {
  * on this listener must be closed.
  *
  * The listener's route and its fallback are judged separately: a member stays only while it
- * is still eligible under a route it was eligible under before. So read sessions on a promoted
- * replica are fenced even when the fallback is `primary`, while sessions that reached the
- * primary through the fallback survive replicas coming back. (A proxy that records each
+ * is still eligible under a route it was eligible under before, or under the listener's own
+ * route. So read sessions on a promoted replica are fenced even when the fallback is `primary`,
+ * while sessions that reached the primary through the fallback survive replicas coming back. (A proxy that records each
  * session's `routeUsed` may pass `{ ...request, route: routeUsed, fallback: undefined }`.)
  *
  * What fences and what does not:
@@ -52,7 +52,10 @@ export function fencingVerdict(prev: ClusterState, next: ClusterState, request: 
       fences.push({ member: name, reason: `${name} was removed from cluster ${next.scope}` });
       continue;
     }
-    const stillEligible = hadRoutes.some((route) => after.get(route)?.eligible.some((m) => m.name === name));
+    const eligibleNow = (route: RouteKind): boolean => after.get(route)?.eligible.some((m) => m.name === name) ?? false;
+    // Becoming a target of the listener's own route is fine too: fallback read sessions on an
+    // old primary that is now a healthy replica may stay.
+    const stillEligible = hadRoutes.some(eligibleNow) || eligibleNow(request.route);
     if (stillEligible) {
       if (before !== undefined && moved(before, now)) {
         fences.push({ member: name, reason: `${name} moved from ${address(before)} to ${address(now)}` });

@@ -25,8 +25,8 @@ export function whyNoPrimary(state: ClusterState, now?: number): string {
     case 'promoted':
     case 'replica': {
       // The leader key moves before the member key says primary: measured at over a second.
-      const what = state.switchoverPending ? 'switchover' : 'failover';
-      return `${what} in progress (leader key names ${leaderName}, still promoting)`;
+      if (state.switchoverPending) return `switchover in progress (leader key names ${leaderName}, still promoting)`;
+      return `leader key names ${leaderName}, which is still promoting`;
     }
     case 'demoted':
       return `leader ${leaderName} is being demoted`;

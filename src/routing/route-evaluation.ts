@@ -58,7 +58,7 @@ function emptyCause(state: ClusterState, route: RouteKind, excluded: readonly Ex
   // "pg2 is not a synchronous standby" on a sync route) unless nothing else is left.
   const telling = excluded.filter(
     (e) =>
-      !(route !== 'primary' && e.member === state.writablePrimary && e.reason === 'role') &&
+      !(e.member === state.writablePrimary && e.reason === 'role') &&
       !(route === 'sync' && e.reason === 'not-sync'),
   );
   const listed = telling.length > 0 ? telling : [...excluded];

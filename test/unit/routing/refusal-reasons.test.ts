@@ -22,9 +22,9 @@ describe('why there is no primary', () => {
     );
   });
 
-  it('leader key names a member still promoting after a failover', () => {
+  it('leader key names a member still promoting (no switchover request)', () => {
     const state = withMember(batman({ leader: 'pg1', writablePrimary: undefined }), 'pg1', { role: 'promoted' });
-    expect(reason(state, 'primary')).toBe('no primary in cluster batman: failover in progress (leader key names pg1, still promoting)');
+    expect(reason(state, 'primary')).toBe('no primary in cluster batman: leader key names pg1, which is still promoting');
   });
 
   it('leader key released during a switchover', () => {
