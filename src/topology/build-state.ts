@@ -39,7 +39,7 @@ function freshObservation(inputs: StateInputs, name: string): MemberObservation 
 function restContradictsPrimary(inputs: StateInputs, name: string): boolean {
   const obs = freshObservation(inputs, name);
   if (obs === undefined || !obs.reachable) return false;
-  if (obs.at < (inputs.memberKeyChangedAt.get(name) ?? 0)) return false;
+  if ((obs.askedAt ?? obs.at) < (inputs.memberKeyChangedAt.get(name) ?? 0)) return false;
   if (obs.role !== undefined && obs.role !== 'primary') return true;
   return obs.state !== undefined && obs.state !== 'running';
 }

@@ -28,6 +28,11 @@ export interface MemberTags {
 export interface MemberObservation {
   /** Wall-clock ms when the answer arrived. */
   at: number;
+  /**
+   * Wall-clock ms when the question was sent: the answer describes the member at some moment
+   * between askedAt and at, so it only overrules DCS news that arrived before askedAt.
+   */
+  askedAt?: number;
   /** false when the last probe failed (timeout, refused, non-JSON). */
   reachable: boolean;
   role?: MemberRole;

@@ -31,7 +31,13 @@ export function etcd3ClientOptions(access: EtcdAccess): IOptions {
     dialTimeout: 3000,
     faultHandling: { host: () => passThrough, global: passThrough },
     // Notice a silently dead connection (no RST) instead of waiting on it forever.
-    grpcOptions: { 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5000 },
+    // and reconnect quickly once etcd is back (grpc-js otherwise backs off up to two minutes).
+    grpcOptions: {
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 5000,
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 2000,
+    },
   };
   if (access.username !== undefined) options.auth = { username: access.username, password: access.password ?? '' };
   if (access.cacert !== undefined) {

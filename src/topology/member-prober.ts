@@ -52,9 +52,10 @@ export class MemberProber {
     const apiUrl = this.targets.get(name);
     if (apiUrl === undefined || this.inFlight.has(name) || this.stopping.signal.aborted) return;
     this.inFlight.add(name);
+    const askedAt = this.now();
     getPatroniJson(this.agent, apiUrl, '/patroni', this.opts.timeoutMs, this.stopping.signal)
-      .then((body) => parsePatroniStatus(body, this.now()))
-      .catch((err: unknown): MemberObservation => ({ at: this.now(), reachable: false, error: errorText(err) }))
+      .then((body): MemberObservation => ({ ...parsePatroniStatus(body, this.now()), askedAt }))
+      .catch((err: unknown): MemberObservation => ({ at: this.now(), askedAt, reachable: false, error: errorText(err) }))
       .then((observation) => {
         this.inFlight.delete(name);
         // A member dropped from the targets meanwhile is no longer of interest.

@@ -120,3 +120,12 @@ describe('DCS loss', () => {
     expect(buildState(silent, undefined).state.writablePrimary).toBeUndefined();
   });
 });
+
+describe('a probe asked before the member key changed', () => {
+  it('does not overrule the key even if its answer arrived later', () => {
+    const late = inputs({ observations: new Map([['p', { at: 1_100, askedAt: 900, reachable: true, role: 'replica' as const }]]) });
+    expect(buildState(late, undefined).state.writablePrimary).toBe('p');
+    const asked = inputs({ observations: new Map([['p', { at: 1_100, askedAt: 1_050, reachable: true, role: 'replica' as const }]]) });
+    expect(buildState({ ...asked, now: 1_200 }, undefined).state.writablePrimary).toBeUndefined();
+  });
+});
