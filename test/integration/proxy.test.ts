@@ -1,0 +1,474 @@
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import pg from 'pg';
+import { pino } from 'pino';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { credentials, startCluster, waitFor, type PatroniCluster } from '../cluster/index.js';
+import type { ListenerConfig, TlsConfig } from '../../src/config/types.js';
+import type { ClusterFeed } from '../../src/topology/cluster-feed.js';
+import type { ClusterState, Member, StateListener } from '../../src/topology/cluster-state.js';
+import { ProxyServer } from '../../src/proxy/proxy-server.js';
+import { cancelRequest } from '../../src/proxy/wire/requests.js';
+import { encodeStartupMessage, emptyParams } from '../../src/proxy/wire/startup-params.js';
+
+// The proxy against a real Patroni cluster, with a hand-fed topology so each test decides what
+// the router believes (including deliberately wrong beliefs) independently of etcd.
+
+/** A ClusterFeed the test pushes snapshots into. */
+class HandFedFeed implements ClusterFeed {
+  private state: ClusterState | undefined;
+  private readonly listeners = new Set<StateListener>();
+  constructor(readonly scope: string) {}
+  current(): ClusterState | undefined {
+    return this.state;
+  }
+  subscribe(listener: StateListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  push(next: ClusterState): void {
+    const previous = this.state;
+    this.state = next;
+    for (const l of this.listeners) l({ previous, next, changes: [] });
+  }
+}
+
+let generation = 0;
+
+/** A snapshot of the harness cluster: `primary` is the member the router believes writable (none = election). */
+function stateOf(cluster: PatroniCluster, primary: string | undefined): ClusterState {
+  const members: Member[] = cluster.members.map((m) => ({
+    name: m.name,
+    host: m.host,
+    port: m.port,
+    apiUrl: m.restUrl,
+    role: m.name === primary ? 'primary' : 'replica',
+    state: 'running',
+    tags: { nofailover: false, noloadbalance: false, nosync: false, nostream: false, raw: {} },
+  }));
+  return {
+    generation: ++generation,
+    scope: cluster.scope,
+    namespace: cluster.namespace,
+    members,
+    ...(primary !== undefined ? { leader: primary, writablePrimary: primary } : {}),
+    sync: { standbys: [] },
+    config: { ttl: 20, loopWait: 2, synchronousMode: false, synchronousModeStrict: false, failsafeMode: false, pause: false },
+    switchoverPending: false,
+    lastDcsContact: Date.now(),
+    stale: false,
+    problems: [],
+  };
+}
+
+function listener(name: string, scope: string, overrides: Partial<ListenerConfig>): ListenerConfig {
+  return {
+    name,
+    cluster: scope,
+    host: '127.0.0.1',
+    port: 0,
+    route: 'primary',
+    tags: {},
+    balance: 'round-robin',
+    holdTimeoutMs: 5_000,
+    connectTimeoutMs: 2_000,
+    fence: true,
+    allowedTargets: ['primary', 'replica', 'any'],
+    ...overrides,
+  };
+}
+
+const logger = pino({ level: process.env['PROXY_TEST_LOG'] ?? 'silent' });
+const plainTls: TlsConfig = { backend: { mode: 'disable' } };
+
+function portOf(proxy: ProxyServer, name: string): number {
+  const port = proxy.listeners().find((l) => l.name === name)?.port;
+  if (port === undefined) throw new Error(`no listener ${name}`);
+  return port;
+}
+
+async function connect(port: number, opts: Partial<pg.ClientConfig> = {}): Promise<pg.Client> {
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', ...opts });
+  await client.connect();
+  return client;
+}
+
+/** Runs one query on a fresh connection and closes it. */
+async function once<T = Record<string, unknown>>(port: number, sql: string, opts: Partial<pg.ClientConfig> = {}): Promise<T> {
+  const client = await connect(port, opts);
+  try {
+    return (await client.query(sql)).rows[0] as T;
+  } finally {
+    await client.end();
+  }
+}
+
+/** What a failed connection attempt says (pg rejects with the server's ErrorResponse). */
+async function connectError(port: number, opts: Partial<pg.ClientConfig> = {}): Promise<{ code?: string; message: string }> {
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', ...opts });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (err) {
+    return err as { code?: string; message: string };
+  }
+  await client.end();
+  throw new Error('connection unexpectedly succeeded');
+}
+
+function runPsql(port: number, sql: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('psql', ['-XAtq', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-c', sql], {
+      env: { ...process.env, PGCONNECT_TIMEOUT: '10', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout: stdout.trim(), stderr: stderr.trim() }));
+  });
+}
+
+/** Raw bytes to the proxy; resolves with everything received until the proxy closes. */
+function rawExchange(port: number, send: (socket: net.Socket) => void, timeoutMs = 10_000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`proxy did not close within ${timeoutMs} ms; got ${Buffer.concat(chunks).toString('latin1')}`));
+    }, timeoutMs);
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks));
+    });
+    socket.on('connect', () => send(socket));
+  });
+}
+
+/** Reads the SQLSTATE and message of an ErrorResponse at the start of `bytes`. */
+function errorOf(bytes: Buffer): { code?: string; message?: string } {
+  if (bytes[0] !== 0x45) return {};
+  const fields: Record<string, string> = {};
+  let offset = 5;
+  while (offset < bytes.length && bytes[offset] !== 0) {
+    const end = bytes.indexOf(0, offset);
+    fields[String.fromCharCode(bytes[offset]!)] = bytes.toString('utf8', offset + 1, end);
+    offset = end + 1;
+  }
+  return { code: fields['C'], message: fields['M'] };
+}
+
+describe('the Postgres wire-protocol proxy against a real Patroni cluster', () => {
+  let cluster: PatroniCluster;
+  let feed: HandFedFeed;
+  let proxy: ProxyServer;
+  let leader: string;
+  let replicas: string[];
+  const portByMember = new Map<string, number>();
+  const memberByPort = new Map<number, string>();
+
+  beforeAll(async () => {
+    cluster = await startCluster({ members: 3 });
+    leader = await cluster.waitForHealthy();
+    replicas = cluster.members.map((m) => m.name).filter((n) => n !== leader);
+    for (const m of cluster.members) {
+      portByMember.set(m.name, m.port);
+      memberByPort.set(m.port, m.name);
+    }
+    feed = new HandFedFeed(cluster.scope);
+    feed.push(stateOf(cluster, leader));
+    proxy = new ProxyServer({
+      listeners: [
+        listener('primary', cluster.scope, {}),
+        listener('primary-short', cluster.scope, { holdTimeoutMs: 500, fence: false }),
+        listener('primary-unfenced', cluster.scope, { holdTimeoutMs: 1_000, fence: false }),
+        listener('replicas', cluster.scope, { route: 'replica', fence: true }),
+      ],
+      tls: plainTls,
+      startupTimeoutMs: 1_500,
+      targetParameterPrefix: 'router',
+      feeds: new Map([[cluster.scope, feed]]),
+      logger,
+    });
+    await proxy.start();
+  });
+
+  afterAll(async () => {
+    await proxy?.close();
+    await cluster?.stop();
+  });
+
+  beforeEach(() => {
+    feed.push(stateOf(cluster, leader));
+  });
+
+  it('sends writes to the leader (node-postgres and psql)', async () => {
+    const port = portOf(proxy, 'primary');
+    const row = await once<{ port: number; ro: boolean }>(port, 'SELECT inet_server_port() AS port, pg_is_in_recovery() AS ro');
+    expect(memberByPort.get(row.port)).toBe(leader);
+    expect(row.ro).toBe(false);
+    const psql = await runPsql(port, 'CREATE TABLE IF NOT EXISTS proxy_probe(x int); INSERT INTO proxy_probe VALUES (1); SELECT inet_server_port()');
+    expect(psql.stderr).toBe('');
+    expect(memberByPort.get(Number(psql.stdout))).toBe(leader);
+  });
+
+  it('spreads reads round-robin across both replicas', async () => {
+    const port = portOf(proxy, 'replicas');
+    const seen: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const row = await once<{ port: number; ro: boolean }>(port, 'SELECT inet_server_port() AS port, pg_is_in_recovery() AS ro');
+      expect(row.ro).toBe(true);
+      seen.push(memberByPort.get(row.port)!);
+    }
+    expect(new Set(seen)).toEqual(new Set(replicas));
+    for (let i = 1; i < seen.length; i++) expect(seen[i]).not.toBe(seen[i - 1]);
+  });
+
+  it('relays md5 and SCRAM authentication untouched, and refuses a wrong password with the server error', async () => {
+    const port = portOf(proxy, 'primary');
+    for (const who of [credentials.md5, credentials.scram]) {
+      const row = await once<{ u: string }>(port, 'SELECT current_user AS u', { user: who.user, password: who.password });
+      expect(row.u).toBe(who.user);
+    }
+    const wrong = await connectError(port, { user: credentials.scram.user, password: 'nope' });
+    expect(wrong.code).toBe('28P01');
+  });
+
+  it('lets a client pick a route within the allowed targets, and refuses others clearly', async () => {
+    const port = portOf(proxy, 'primary');
+    const row = await once<{ ro: boolean }>(port, 'SELECT pg_is_in_recovery() AS ro', { options: '-c router.target=replica' });
+    expect(row.ro).toBe(true);
+    const refused = await connectError(port, { options: '-c router.target=sync' });
+    expect(refused.code).toBe('08004');
+    expect(refused.message).toContain('listener "primary"');
+    const unknown = await connectError(port, { options: '-c router.target=nonsense' });
+    expect(unknown.code).toBe('42704');
+  });
+
+  it('holds a connection while there is no primary and proceeds the moment one appears', async () => {
+    feed.push(stateOf(cluster, undefined));
+    const started = Date.now();
+    const pending = once<{ ro: boolean }>(portOf(proxy, 'primary'), 'SELECT pg_is_in_recovery() AS ro');
+    await waitFor('the connection to be held', () => proxy.sessions().find((s) => s.listener === 'primary')?.held === 1, { timeoutMs: 5_000, intervalMs: 20 });
+    const pushedAt = Date.now();
+    feed.push(stateOf(cluster, leader));
+    const row = await pending;
+    expect(row.ro).toBe(false);
+    expect(pushedAt - started).toBeGreaterThan(0);
+    expect(Date.now() - pushedAt).toBeLessThan(1_000);
+  });
+
+  it('refuses with FATAL 57P03 naming listener, cluster and reason when the hold times out', async () => {
+    feed.push(stateOf(cluster, undefined));
+    const err = await connectError(portOf(proxy, 'primary-short'));
+    expect(err.code).toBe('57P03');
+    expect(err.message).toBe(
+      `patroni-router listener "primary-short": no primary in cluster ${cluster.scope}: leader election in progress (waited 0.5 s)`,
+    );
+  });
+
+  it('drops a held client that goes away without leaking it', async () => {
+    feed.push(stateOf(cluster, undefined));
+    const socket = net.connect({ host: '127.0.0.1', port: portOf(proxy, 'primary') });
+    socket.on('error', () => {});
+    const params = emptyParams();
+    params['user'] = 'postgres';
+    socket.write(encodeStartupMessage(3, 0, params));
+    await waitFor('the connection to be held', () => proxy.sessions().find((s) => s.listener === 'primary')?.held === 1, { timeoutMs: 5_000, intervalMs: 20 });
+    socket.destroy();
+    await waitFor('the held connection to be gone', () => proxy.sessions().find((s) => s.listener === 'primary')?.total === 0, { timeoutMs: 5_000, intervalMs: 20 });
+  });
+
+  it('fences an idle write session with FATAL 57P01 within 100 ms of the primary changing', async () => {
+    const client = await connect(portOf(proxy, 'primary'));
+    await client.query('SELECT 1');
+    const errored = new Promise<{ err: { code?: string; message: string }; at: number }>((resolve) =>
+      client.on('error', (err) => resolve({ err: err as { code?: string; message: string }, at: Date.now() })),
+    );
+    const newPrimary = replicas[0]!;
+    const pushedAt = Date.now();
+    feed.push(stateOf(cluster, newPrimary));
+    const { err, at } = await errored;
+    expect(at - pushedAt).toBeLessThan(100);
+    expect(err.code).toBe('57P01');
+    expect(err.message).toBe(`terminating connection: ${leader} is no longer the primary of cluster ${cluster.scope} (new primary: ${newPrimary})`);
+    await client.end().catch(() => {});
+  });
+
+  it('fences a session in the middle of a query by closing it', async () => {
+    const client = await connect(portOf(proxy, 'primary'));
+    client.on('error', () => {});
+    const query = client.query('SELECT pg_sleep(20)');
+    await waitFor('pg_sleep to run on the leader', async () => (await cluster.sql(leader, "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(20)' AND state = 'active'")) === '1', { timeoutMs: 10_000, intervalMs: 50 });
+    const pushedAt = Date.now();
+    feed.push(stateOf(cluster, replicas[0]!));
+    await expect(query).rejects.toThrow(/terminated|ended|closed/i);
+    expect(Date.now() - pushedAt).toBeLessThan(100);
+    await client.end().catch(() => {});
+  });
+
+  it('refuses a write session on a member in hot standby (wrong topology) with 25006', async () => {
+    const replica = replicas[0]!;
+    feed.push(stateOf(cluster, replica));
+    const err = await connectError(portOf(proxy, 'primary-unfenced'));
+    expect(err.code).toBe('25006');
+    expect(err.message).toBe(
+      `patroni-router listener "primary-unfenced": member ${replica} of cluster ${cluster.scope} is in hot standby (read-only); refusing a write session`,
+    );
+  });
+
+  it('forwards a cancel to the right replica backend, 20 times out of 20', async () => {
+    const port = portOf(proxy, 'replicas');
+    for (let i = 0; i < 20; i++) {
+      const client = await connect(port);
+      const member = memberByPort.get((await client.query('SELECT inet_server_port() AS p')).rows[0].p as number)!;
+      const backendPid = (client as unknown as { processID: number }).processID;
+      const secretKey = (client as unknown as { secretKey: number }).secretKey;
+      const sleep = `SELECT pg_sleep(30) /* ${i} */`;
+      const query = client.query(sleep);
+      const monitor = await connect(portByMember.get(member)!);
+      await waitFor('the query to run', async () => (await monitor.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1 AND state = $2', [backendPid, 'active'])).rows[0].n === 1, { timeoutMs: 10_000, intervalMs: 20 });
+      await monitor.end();
+      const secret = Buffer.alloc(4);
+      secret.writeInt32BE(secretKey, 0);
+      const sentAt = Date.now();
+      await rawExchange(port, (s) => s.end(cancelRequest(backendPid, secret)));
+      await expect(query).rejects.toMatchObject({ code: '57014' });
+      expect(Date.now() - sentAt).toBeLessThan(2_000);
+      await client.end();
+    }
+    expect(proxy.cancelKeyCount()).toBe(0);
+  });
+
+  it('passes TLS through when it holds no certificate (sslmode=require reaches the backend)', async () => {
+    const port = portOf(proxy, 'primary');
+    const out = await runPsql(port, 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()', { PGSSLMODE: 'require' });
+    expect(out.stderr).toBe('');
+    expect(out.stdout).toBe('t');
+    const row = await once<{ ssl: boolean }>(port, 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()', { ssl: { rejectUnauthorized: false } });
+    expect(row.ssl).toBe(true);
+  });
+
+  it('broadcasts a cancel for a TLS pass-through session to the listener candidates (psql Ctrl-C)', async () => {
+    const port = portOf(proxy, 'replicas');
+    const child = spawn('psql', ['-XAtq', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-c', 'SELECT pg_sleep(30) /* tls-cancel */'], {
+      env: { ...process.env, PGSSLMODE: 'require' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const running = async (): Promise<boolean> => {
+      for (const r of replicas) {
+        const n = await cluster.sql(r, "SELECT count(*) FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.query LIKE '%tls-cancel%' AND a.state = 'active' AND s.ssl AND a.pid <> pg_backend_pid()");
+        if (n === '1') return true;
+      }
+      return false;
+    };
+    await waitFor('the TLS session to run pg_sleep on a replica', running, { timeoutMs: 10_000, intervalMs: 50 });
+    const sentAt = Date.now();
+    child.kill('SIGINT');
+    const code = await exited;
+    expect(stderr).toContain('canceling statement due to user request');
+    expect(code).not.toBe(0);
+    expect(Date.now() - sentAt).toBeLessThan(3_000);
+  });
+
+  describe('robustness against bad input', () => {
+    it('answers random bytes with FATAL 08P01 (or closes) and keeps serving', async () => {
+      for (let i = 0; i < 20; i++) {
+        const junk = Buffer.from(Array.from({ length: 64 }, () => Math.floor(Math.random() * 256)));
+        junk[0] = 0x7f; // not a TLS record and an absurd length
+        const reply = await rawExchange(portOf(proxy, 'primary'), (s) => s.write(junk));
+        expect(errorOf(reply)).toEqual({ code: '08P01', message: 'invalid length of startup packet' });
+      }
+      expect((await once<{ one: number }>(portOf(proxy, 'primary'), 'SELECT 1 AS one')).one).toBe(1);
+    });
+
+    it('refuses a 2^31 length without allocating it', async () => {
+      const bytes = Buffer.from([0x80, 0, 0, 0, 0, 3, 0, 0]);
+      const reply = await rawExchange(portOf(proxy, 'primary'), (s) => s.write(bytes));
+      expect(errorOf(reply).code).toBe('08P01');
+    });
+
+    it('gives a trickled startup FATAL 08P01 "startup packet timeout"', async () => {
+      const params = emptyParams();
+      params['user'] = 'postgres';
+      const startup = encodeStartupMessage(3, 0, params);
+      const started = Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      const reply = await rawExchange(portOf(proxy, 'primary'), (s) => {
+        let i = 0;
+        timer = setInterval(() => {
+          if (i < startup.length && !s.destroyed) s.write(startup.subarray(i, ++i));
+        }, 300);
+      });
+      clearInterval(timer);
+      expect(errorOf(reply)).toEqual({ code: '08P01', message: 'startup packet timeout' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
+    });
+
+    it('survives 500 connections dropped mid-startup, then serves a query and leaks nothing', async () => {
+      const port = portOf(proxy, 'primary');
+      const params = emptyParams();
+      params['user'] = 'postgres';
+      const startup = encodeStartupMessage(3, 0, params);
+      const drops: Array<Promise<void>> = [];
+      for (let i = 0; i < 500; i++) {
+        drops.push(
+          new Promise<void>((resolve) => {
+            const s = net.connect({ host: '127.0.0.1', port });
+            s.on('error', () => resolve());
+            s.on('close', () => resolve());
+            // Cut at varying points: inside the length, inside the params, right after the packet.
+            s.on('connect', () => {
+              s.write(startup.subarray(0, i % (startup.length + 1)));
+              setImmediate(() => s.destroy());
+            });
+          }),
+        );
+      }
+      await Promise.all(drops);
+      expect((await once<{ one: number }>(port, 'SELECT 1 AS one')).one).toBe(1);
+      await waitFor('every dropped session to be gone', () => proxy.sessions().every((s) => s.total === 0 && Object.keys(s.byMember).length === 0), { timeoutMs: 10_000, intervalMs: 50 });
+      expect(proxy.cancelKeyCount()).toBe(0);
+    });
+  });
+
+  describe('TLS termination with a certificate', () => {
+    let tlsProxy: ProxyServer;
+
+    beforeAll(async () => {
+      tlsProxy = new ProxyServer({
+        listeners: [listener('tls-primary', cluster.scope, {})],
+        tls: { cert: cluster.tlsCertFile, key: cluster.tlsKeyFile, backend: { mode: 'disable' } },
+        startupTimeoutMs: 1_500,
+        targetParameterPrefix: 'router',
+        feeds: new Map([[cluster.scope, feed]]),
+        logger,
+      });
+      await tlsProxy.start();
+    });
+
+    afterAll(async () => {
+      await tlsProxy?.close();
+    });
+
+    it('terminates client TLS (sslmode=require) and reaches the backend in plain text', async () => {
+      const port = portOf(tlsProxy, 'tls-primary');
+      const out = await runPsql(port, 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()', { PGSSLMODE: 'require' });
+      expect(out.stderr).toBe('');
+      expect(out.stdout).toBe('f');
+      const row = await once<{ u: string }>(port, 'SELECT current_user AS u', {
+        user: credentials.scram.user,
+        password: credentials.scram.password,
+        ssl: { rejectUnauthorized: false },
+      });
+      expect(row.u).toBe(credentials.scram.user);
+      const plain = await once<{ one: number }>(port, 'SELECT 1 AS one');
+      expect(plain.one).toBe(1);
+    });
+  });
+});
