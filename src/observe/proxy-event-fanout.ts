@@ -1,0 +1,20 @@
+import type { ProxyEvents } from '../proxy/proxy-events.js';
+
+/** Hands every proxy event to several observers (metrics, event log, session log). */
+export function fanOutProxyEvents(observers: readonly ProxyEvents[]): ProxyEvents {
+  const each =
+    <K extends keyof ProxyEvents>(key: K) =>
+    (event: Parameters<ProxyEvents[K]>[0]): void => {
+      for (const observer of observers) (observer[key] as (e: typeof event) => void)(event);
+    };
+  return {
+    connectionAccepted: each('connectionAccepted'),
+    sessionStarted: each('sessionStarted'),
+    sessionEnded: each('sessionEnded'),
+    refused: each('refused'),
+    holdStarted: each('holdStarted'),
+    holdEnded: each('holdEnded'),
+    fenced: each('fenced'),
+    cancel: each('cancel'),
+  };
+}
