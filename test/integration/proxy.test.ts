@@ -1,9 +1,14 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import net from 'node:net';
+import tls from 'node:tls';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { credentials, startCluster, waitFor, type PatroniCluster } from '../cluster/index.js';
+import { createSelfSignedCert } from '../cluster/tls-cert.js';
 import type { ListenerConfig, TlsConfig } from '../../src/config/types.js';
 import type { ClusterFeed } from '../../src/topology/cluster-feed.js';
 import type { ClusterState, Member, StateListener } from '../../src/topology/cluster-state.js';
@@ -437,6 +442,157 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
     });
   });
 
+  describe('protocol negotiation', () => {
+    it('answers GSSENCRequest with N and then serves the startup that follows', async () => {
+      const params = emptyParams();
+      params['user'] = 'postgres';
+      const gss = Buffer.alloc(8);
+      gss.writeInt32BE(8, 0);
+      gss.writeInt32BE(80877104, 4);
+      const reply = await new Promise<Buffer>((resolve, reject) => {
+        const socket = net.connect({ host: '127.0.0.1', port: portOf(proxy, 'primary') }, () => socket.write(gss));
+        const chunks: Buffer[] = [];
+        socket.on('data', (c: Buffer) => {
+          chunks.push(c);
+          const all = Buffer.concat(chunks);
+          if (all.length === 1) socket.write(encodeStartupMessage(3, 0, params));
+          if (all.length > 7 && all[all.length - 6] === 0x5a) {
+            resolve(all);
+            socket.destroy();
+          }
+        });
+        socket.on('error', reject);
+      });
+      expect(reply.subarray(0, 2).toString('latin1')).toBe('NR');
+    });
+
+    it('relays a newer protocol minor version so the backend answers NegotiateProtocolVersion', async () => {
+      const params = emptyParams();
+      params['user'] = 'postgres';
+      params['_pq_.unknown_option'] = 'x';
+      const reply = await new Promise<Buffer>((resolve, reject) => {
+        const socket = net.connect({ host: '127.0.0.1', port: portOf(proxy, 'primary') }, () => socket.write(encodeStartupMessage(3, 9, params)));
+        const chunks: Buffer[] = [];
+        socket.on('data', (c: Buffer) => {
+          chunks.push(c);
+          const all = Buffer.concat(chunks);
+          if (all.length > 7 && all[all.length - 6] === 0x5a) {
+            resolve(all);
+            socket.destroy();
+          }
+        });
+        socket.on('error', reject);
+      });
+      expect(String.fromCharCode(reply[0]!)).toBe('v');
+      expect(reply.readInt32BE(5)).toBe(0x30000); // newest version the server supports (PG 15: 3.0)
+    });
+  });
+
+  describe('TLS to the backend', () => {
+    it('verifies the backend certificate and hostname with verify-full', async () => {
+      const verifying = new ProxyServer({
+        listeners: [listener('verify-full', cluster.scope, {})],
+        tls: { backend: { mode: 'verify-full', ca: cluster.tlsCertFile } },
+        startupTimeoutMs: 1_500,
+        targetParameterPrefix: 'router',
+        feeds: new Map([[cluster.scope, feed]]),
+        logger,
+      });
+      await verifying.start();
+      try {
+        const row = await once<{ ssl: boolean }>(portOf(verifying, 'verify-full'), 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
+        expect(row.ssl).toBe(true);
+      } finally {
+        await verifying.close();
+      }
+    });
+
+    it('refuses with 08006 when the backend certificate is not signed by the configured CA', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-wrong-ca-'));
+      const wrongCa = await createSelfSignedCert(dir);
+      const verifying = new ProxyServer({
+        listeners: [listener('verify-full-wrong-ca', cluster.scope, {})],
+        tls: { backend: { mode: 'verify-full', ca: wrongCa.certFile } },
+        startupTimeoutMs: 1_500,
+        targetParameterPrefix: 'router',
+        feeds: new Map([[cluster.scope, feed]]),
+        logger,
+      });
+      await verifying.start();
+      try {
+        const err = await connectError(portOf(verifying, 'verify-full-wrong-ca'));
+        expect(err.code).toBe('08006');
+        expect(err.message).toContain(`could not connect to primary ${leader}`);
+      } finally {
+        await verifying.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('reload and drain', () => {
+    it('reloads listeners: adds, removes (sessions run on) and restarts changed ones, leaving others alone', async () => {
+      const scope = cluster.scope;
+      const reloading = new ProxyServer({
+        listeners: [listener('keep', scope, {}), listener('drop', scope, {}), listener('change', scope, { route: 'replica' })],
+        tls: plainTls,
+        startupTimeoutMs: 1_500,
+        targetParameterPrefix: 'router',
+        feeds: new Map([[scope, feed]]),
+        logger,
+      });
+      await reloading.start();
+      try {
+        const keepPort = portOf(reloading, 'keep');
+        const dropPort = portOf(reloading, 'drop');
+        const keepClient = await connect(keepPort);
+        const dropClient = await connect(dropPort);
+        const changes = await reloading.applyListeners([
+          listener('keep', scope, {}),
+          listener('change', scope, { route: 'primary' }),
+          listener('added', scope, { route: 'replica' }),
+        ]);
+        expect(changes).toEqual({ added: ['added'], removed: ['drop'], restarted: ['change'], unchanged: ['keep'] });
+        expect(portOf(reloading, 'keep')).toBe(keepPort);
+        expect((await keepClient.query('SELECT 1 AS one')).rows[0].one).toBe(1);
+        expect((await dropClient.query('SELECT 1 AS one')).rows[0].one).toBe(1);
+        await expect(connect(dropPort)).rejects.toThrow(/ECONNREFUSED/);
+        expect((await once<{ ro: boolean }>(portOf(reloading, 'change'), 'SELECT pg_is_in_recovery() AS ro')).ro).toBe(false);
+        expect((await once<{ ro: boolean }>(portOf(reloading, 'added'), 'SELECT pg_is_in_recovery() AS ro')).ro).toBe(true);
+        await dropClient.end();
+        await waitFor('the removed listener to go once its last session ended', () => !reloading.listeners().some((l) => l.name === 'drop'), { timeoutMs: 5_000, intervalMs: 20 });
+        await keepClient.end();
+      } finally {
+        await reloading.close();
+      }
+    });
+
+    it('drains: stops accepting, lets sessions finish, then closes the rest with FATAL 57P01', async () => {
+      const draining = new ProxyServer({
+        listeners: [listener('drain', cluster.scope, {})],
+        tls: plainTls,
+        startupTimeoutMs: 1_500,
+        targetParameterPrefix: 'router',
+        feeds: new Map([[cluster.scope, feed]]),
+        logger,
+      });
+      await draining.start();
+      const port = portOf(draining, 'drain');
+      const finishing = await connect(port);
+      const lingering = await connect(port);
+      const lingeringError = new Promise<{ code?: string; message: string }>((resolve) => lingering.on('error', (e) => resolve(e as { code?: string; message: string })));
+      const drained = draining.drain(1_000);
+      await waitFor('the listener to stop accepting', async () => connect(port).then((c) => c.end().then(() => false), () => true), { timeoutMs: 5_000, intervalMs: 20 });
+      await finishing.end();
+      const err = await lingeringError;
+      expect(err.code).toBe('57P01');
+      expect(err.message).toBe('patroni-router is shutting down');
+      await drained;
+      expect(draining.sessions()).toEqual([]);
+      await lingering.end().catch(() => {});
+    });
+  });
+
   describe('TLS termination with a certificate', () => {
     let tlsProxy: ProxyServer;
 
@@ -454,6 +610,30 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
 
     afterAll(async () => {
       await tlsProxy?.close();
+    });
+
+    it('accepts a direct TLS ClientHello (PostgreSQL 17 sslnegotiation=direct) with ALPN postgresql', async () => {
+      const port = portOf(tlsProxy, 'tls-primary');
+      const params = emptyParams();
+      params['user'] = 'postgres';
+      const reply = await new Promise<{ alpn: string | false; bytes: Buffer }>((resolve, reject) => {
+        const socket = tls.connect({ host: '127.0.0.1', port, ALPNProtocols: ['postgresql'], rejectUnauthorized: false }, () => {
+          socket.write(encodeStartupMessage(3, 0, params));
+        });
+        const chunks: Buffer[] = [];
+        socket.on('data', (c: Buffer) => {
+          chunks.push(c);
+          const all = Buffer.concat(chunks);
+          // Stop at ReadyForQuery: 'Z' length 5 status.
+          if (all.length >= 6 && all[all.length - 6] === 0x5a) {
+            resolve({ alpn: socket.alpnProtocol ?? false, bytes: all });
+            socket.destroy();
+          }
+        });
+        socket.on('error', reject);
+      });
+      expect(reply.alpn).toBe('postgresql');
+      expect(reply.bytes[0]).toBe(0x52); // AuthenticationOk (trust)
     });
 
     it('terminates client TLS (sslmode=require) and reaches the backend in plain text', async () => {
