@@ -1,3 +1,5 @@
+import { haproxyServerName } from './haproxy-stats.js';
+
 /**
  * HAProxy configuration following Patroni's template (the `listen master` / `listen replicas`
  * blocks checking each member's REST API with OPTIONS /master and /replica,
@@ -25,7 +27,7 @@ export interface HaproxyLayout {
 
 function serverLines(members: readonly HaproxyMember[], maxConnections: number): string[] {
   return members.map(
-    (m) => `    server postgresql_${m.host}_${m.port} ${m.host}:${m.port} maxconn ${maxConnections} check port ${m.restPort}`,
+    (m) => `    server ${haproxyServerName(m.host, m.port)} ${m.host}:${m.port} maxconn ${maxConnections} check port ${m.restPort}`,
   );
 }
 

@@ -95,8 +95,8 @@ export function judgeTargets(results: BenchResults): TargetCheck[] {
     ['switchover', results.switchovers],
     ['crash failover', results.crashes],
   ] as const) {
-    if (rounds.length === 0) {
-      checks.push({ target: `${label}: router measured`, measured: 'no rounds ran', met: undefined });
+    if (rounds.length === 0 || rounds.every((r) => r.outages.router.attempts === 0)) {
+      checks.push({ target: `${label}: router measured`, measured: rounds.length === 0 ? 'no rounds ran' : 'the router did not run', met: undefined });
       continue;
     }
     const nonPrimary = sumOver(rounds, (r) => r.outages.router.writesToNonPrimary);

@@ -117,3 +117,17 @@ export function steadySince(attempts: readonly WriteAttempt[], now: number, stea
   }
   return now - lastFailure >= steadyMs && now - lastSuccess < 1000 && lastSuccess > lastFailure;
 }
+
+/**
+ * The code to file a failure under: the server's SQLSTATE when there is one, else the Node
+ * error code (ECONNREFUSED, ECONNRESET, ...), else a word for node-postgres's own messages.
+ */
+export function codeOfError(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && code.length > 0) return code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (/timeout/i.test(message)) return 'timeout';
+  if (/terminated unexpectedly|Connection terminated/i.test(message)) return 'connection-terminated';
+  if (/ended unexpectedly|not queryable|closed/i.test(message)) return 'connection-closed';
+  return 'other';
+}

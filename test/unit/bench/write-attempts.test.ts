@@ -55,3 +55,15 @@ describe('judging writes around an event', () => {
     expect(steadySince([ok(0)], 5000, 2000)).toBe(false); // no recent success: writer stalled
   });
 });
+
+describe('filing errors', () => {
+  it('prefers the SQLSTATE, then the Node code, then a word for node-postgres messages', async () => {
+    const { codeOfError } = await import('../../../bench/write-attempts.js');
+    expect(codeOfError(Object.assign(new Error('cannot execute INSERT in a read-only transaction'), { code: '25006' }))).toBe('25006');
+    expect(codeOfError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5'), { code: 'ECONNREFUSED' }))).toBe('ECONNREFUSED');
+    expect(codeOfError(new Error('Connection terminated unexpectedly'))).toBe('connection-terminated');
+    expect(codeOfError(new Error('Query read timeout'))).toBe('timeout');
+    expect(codeOfError(new Error('Client has encountered a connection error and is not queryable'))).toBe('connection-closed');
+    expect(codeOfError('weird')).toBe('other');
+  });
+});

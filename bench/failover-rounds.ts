@@ -1,0 +1,142 @@
+import pg from 'pg';
+import type { PatroniCluster } from '../test/cluster/index.js';
+import { waitFor } from '../test/cluster/wait-for.js';
+import type { HaproxyProcess } from './proxy-process.js';
+import { WRITERS, type FailoverRound, type Writer as WriterName } from './results.js';
+import { judgeWrites, lostAcknowledged, steadySince, type WriteOutage } from './write-attempts.js';
+import { WRITES_TABLE, Writer, type WriteTarget } from './writer.js';
+
+export interface FailoverSetup {
+  cluster: PatroniCluster;
+  haproxy: HaproxyProcess;
+  /** The proxies' primary listeners; a missing router is left out (and noted by the caller). */
+  haproxyPrimary: WriteTarget;
+  routerPrimary?: WriteTarget;
+  user: string;
+  database: string;
+  progress: (line: string) => void;
+}
+
+/** The member after the current leader, in member order: successive switchovers walk the cluster. */
+export function nextCandidate(memberNames: readonly string[], leader: string): string {
+  const at = memberNames.indexOf(leader);
+  const next = memberNames[(at + 1) % memberNames.length];
+  if (next === undefined || next === leader) throw new Error(`no switchover candidate besides ${leader}`);
+  return next;
+}
+
+async function rowIdsOf(target: WriteTarget, user: string, database: string, round: string): Promise<Set<number>> {
+  const client = new pg.Client({ host: target.host, port: target.port, user, database, connectionTimeoutMillis: 5000 });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const result = await client.query<{ id: string }>(`SELECT id FROM ${WRITES_TABLE} WHERE round = $1`, [round]);
+    return new Set(result.rows.map((r) => Number(r.id)));
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const emptyOutage = (): WriteOutage => ({
+  longestGapMs: Number.NaN, gapFromMs: Number.NaN, gapToMs: Number.NaN, recovered: false, attempts: 0, successes: 0,
+  errorsByCode: {}, writesToNonPrimary: 0, failedConnects: 0, sampleMessages: {},
+});
+
+/**
+ * One planned switchover or crash with a writer per proxy plus the oracle running across it.
+ * The round ends when every writer has written without error for `steadyMs` and HAProxy's checks
+ * route to the new leader only, so the next round starts from a settled cluster.
+ */
+export async function failoverRound(kind: 'switchover' | 'crash', round: number, setup: FailoverSetup): Promise<FailoverRound> {
+  const { cluster, progress } = setup;
+  const from = await cluster.waitForHealthy({ timeoutMs: 180_000 });
+  await setup.haproxy.waitForPrimary('127.0.0.1', cluster.member(from).port, 60_000);
+  const roundId = `${kind}-${round}-${Date.now()}`;
+  const memberTargets: WriteTarget[] = cluster.members.map((m) => ({ name: m.name, host: m.host, port: m.port }));
+  const writers = new Map<WriterName, Writer>();
+  const opts = { user: setup.user, database: setup.database };
+  writers.set('oracle', new Writer('oracle', memberTargets, roundId, { ...opts, timeoutMs: 1000 }));
+  writers.set('haproxy', new Writer('haproxy', [setup.haproxyPrimary], roundId, opts));
+  if (setup.routerPrimary) writers.set('router', new Writer('router', [setup.routerPrimary], roundId, opts));
+  for (const w of writers.values()) w.start();
+
+  let to = '?';
+  let eventAt = Date.now();
+  let leaderChangeMs = Number.NaN;
+  let crashed: string | undefined;
+  try {
+    await waitFor(
+      'every writer to write before the event',
+      () => [...writers.values()].every((w) => w.attempts.some((a) => a.step === 'insert' && a.ok)),
+      { timeoutMs: 30_000, intervalMs: 50 },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // a baseline of normal writes
+
+    eventAt = Date.now();
+    if (kind === 'switchover') {
+      to = nextCandidate(cluster.members.map((m) => m.name), from);
+      progress(`  ${kind} ${round}: ${from} -> ${to}`);
+      await cluster.switchover(to, { leader: from });
+    } else {
+      crashed = await cluster.crashLeader();
+      progress(`  ${kind} ${round}: SIGKILL of ${crashed}`);
+    }
+    to = await waitFor(
+      `a new leader after the ${kind} of ${from}`,
+      async () => {
+        const leader = await cluster.leader();
+        return leader !== undefined && leader !== from ? leader : undefined;
+      },
+      { timeoutMs: cluster.ttl * 1000 + 60_000, intervalMs: 100 },
+    );
+    leaderChangeMs = Date.now() - eventAt;
+    await cluster.waitForLeader(to, 60_000);
+
+    const settle = async (): Promise<void> => {
+      await waitFor(
+        'every writer to write without errors for 2 s',
+        () => {
+          const now = Date.now();
+          const lagging = [...writers].filter(([, w]) => !steadySince(w.attempts, now, 2000)).map(([name]) => name);
+          if (lagging.length > 0) throw new Error(`not yet steady: ${lagging.join(', ')}`);
+          return true;
+        },
+        { timeoutMs: 90_000, intervalMs: 100 },
+      );
+    };
+    try {
+      await settle();
+      await setup.haproxy.waitForPrimary('127.0.0.1', cluster.member(to).port, 60_000);
+      await settle();
+    } catch (error) {
+      progress(`  ${kind} ${round}: ${(error as Error).message.split('\n')[0]} (measured as is)`);
+    }
+  } finally {
+    await Promise.all([...writers.values()].map((w) => w.stop()));
+  }
+
+  if (crashed) {
+    await cluster.startMember(crashed);
+    await cluster.waitForHealthy({ timeoutMs: 180_000 });
+  }
+
+  const outages = {} as Record<WriterName, WriteOutage>;
+  const lost = {} as Record<WriterName, number>;
+  let present: Set<number> | undefined;
+  try {
+    const leader = cluster.member(to);
+    present = await rowIdsOf({ name: leader.name, host: leader.host, port: leader.port }, setup.user, setup.database, roundId);
+  } catch (error) {
+    progress(`  could not read back round ${roundId}: ${(error as Error).message}`);
+  }
+  for (const name of WRITERS) {
+    const w = writers.get(name);
+    outages[name] = w ? judgeWrites(w.attempts, eventAt) : emptyOutage();
+    lost[name] = w && present ? lostAcknowledged(w.attempts, present).length : Number.NaN;
+  }
+  progress(
+    `  ${kind} ${round} ${from} -> ${to} (leader after ${leaderChangeMs} ms): ` +
+      WRITERS.map((n) => `${n} gap ${outages[n].longestGapMs} ms, ${outages[n].writesToNonPrimary} to non-primary, ${outages[n].failedConnects} failed connects`).join('; '),
+  );
+  return { kind, round, from, to, leaderChangeMs, outages, lostAcknowledged: lost };
+}
