@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Run before `npm test`, `npm run demo` and `npm run bench`: system packages, node_modules and
+# an up-to-date dist/. Quiet when there is nothing to do.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for command in etcd etcdctl patroni patronictl haproxy openssl psql pgbench; do
+  if ! command -v "$command" >/dev/null 2>&1; then
+    bash scripts/install-deps.sh
+    break
+  fi
+done
+if ! compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || ! id postgres >/dev/null 2>&1; then
+  bash scripts/install-deps.sh
+fi
+
+if [ ! -d node_modules ]; then
+  echo "ensure-ready: node_modules missing, running npm ci"
+  npm ci
+fi
+
+# dist/.build-stamp is touched when a build starts, so edits made during a build count as newer.
+stamp=dist/.build-stamp
+sources=(src test/cluster scripts bench tsconfig.json package.json)
+existing=()
+for s in "${sources[@]}"; do [ -e "$s" ] && existing+=("$s"); done
+if [ ! -f "$stamp" ] || [ -n "$(find "${existing[@]}" -newer "$stamp" -type f -print -quit)" ]; then
+  echo "ensure-ready: building dist/"
+  started=$(mktemp)
+  trap 'rm -f "$started"' EXIT
+  npm run --silent build
+  mkdir -p dist
+  mv "$started" "$stamp"
+fi

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Installs the system packages the real-cluster tests, the demo and the bench need, and only
+# those that are missing. Idempotent; silent when everything is there.
+set -euo pipefail
+
+missing=()   # apt packages to install
+reasons=()   # why, one line each
+
+need_command() { # <command> <package> <why>
+  if ! command -v "$1" >/dev/null 2>&1; then
+    missing+=("$2")
+    reasons+=("  $1 (package $2): $3")
+  fi
+}
+
+need_command etcd etcd-server "the DCS every test cluster runs on"
+need_command etcdctl etcd-client "inspecting etcd by hand"
+need_command patroni patroni "manages the PostgreSQL members"
+need_command patronictl patroni "switchover, pause, edit-config in tests"
+need_command haproxy haproxy "the baseline the bench compares against"
+need_command openssl openssl "self-signed certificates for TLS tests"
+need_command psql postgresql-client-15 "running SQL on members"
+need_command pgbench postgresql-client-15 "the bench's load generator"
+
+# The server: any installed major will do (the harness picks the newest), plus its OS user.
+if ! compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || ! id postgres >/dev/null 2>&1; then
+  missing+=(postgresql-15)
+  reasons+=("  postgresql-15: the PostgreSQL server and the 'postgres' OS user Patroni runs it as")
+fi
+# Patroni's etcd and etcd3 drivers both import python-etcd.
+if command -v patroni >/dev/null 2>&1 && ! /usr/bin/python3 -c 'import etcd' >/dev/null 2>&1; then
+  missing+=(python3-etcd)
+  reasons+=("  python3-etcd: Patroni's etcd/etcd3 support")
+fi
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+mapfile -t packages < <(printf '%s\n' "${missing[@]}" | sort -u)
+
+if [ "$(id -u)" -ne 0 ]; then
+  {
+    echo "install-deps: these system packages are missing:"
+    printf '%s\n' "${reasons[@]}"
+    echo "install them as root with:"
+    echo "  sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${packages[*]}"
+  } >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${packages[*]}"
+export DEBIAN_FRONTEND=noninteractive
+
+# Installing must not start services (a postgres on 5432, an etcd on 2379, haproxy): deny
+# service starts for the duration unless the system already has a policy.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
+# Nor create the default 'main' cluster.
+if [[ " ${packages[*]} " == *" postgresql-15 "* ]] && [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+  mkdir -p /etc/postgresql-common
+  echo 'create_main_cluster = false' >/etc/postgresql-common/createcluster.conf
+fi
+
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold "${packages[@]}"
+
+# Belt and braces: stop anything the packages started despite the policy.
+if command -v pg_lsclusters >/dev/null 2>&1; then
+  pg_lsclusters --no-header 2>/dev/null | while read -r version cluster _port status _rest; do
+    if [ "$status" = online ]; then pg_ctlcluster "$version" "$cluster" stop || true; fi
+  done
+fi
+for service in etcd patroni haproxy; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
+    systemctl stop "$service" || true
+  fi
+done
+echo "install-deps: done"
