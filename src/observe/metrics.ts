@@ -1,0 +1,211 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { DcsHealth } from '../admin/admin-context.js';
+import type { CancelOutcome, HoldOutcome, ProxyEvents, SessionEnding, SessionInfo } from '../proxy/proxy-events.js';
+import type { ClusterState, MemberRole, StateChange } from '../topology/cluster-state.js';
+import { FailoverTimeline, type FailoverEpisode, type TimelineStep } from './failover-timeline.js';
+import { refusalLabel } from './refusal-label.js';
+
+export interface RouterMetricsOptions {
+  /** Default: a fresh Registry, so two routers in one process keep separate numbers. */
+  registry?: Registry;
+  now?: () => number;
+  /** Which cluster a listener routes to (failover phases are per cluster). */
+  clusterOfListener?: (listener: string) => string | undefined;
+  /** Read at scrape time; without it, DCS metrics are derived from the snapshots. */
+  dcsHealth?: () => DcsHealth[];
+  /** Node's process metrics (CPU, memory, event loop lag). Default true. */
+  defaultMetrics?: boolean;
+  /** Told of every failover step (e.g. the EventLog, for the status page's timeline). */
+  onFailoverStep?: (cluster: string, step: TimelineStep) => void;
+}
+
+const P = 'patroni_router_';
+const ROLES: readonly MemberRole[] = ['primary', 'replica', 'standby_leader', 'promoted', 'demoted', 'uninitialized', 'unknown'];
+const WATCH_STATES = ['connecting', 'connected', 'watching', 'polling', 'reconnecting', 'stopped'];
+const SECONDS_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120];
+
+/**
+ * The router's Prometheus metrics. Proxy events move counters and gauges as they happen; the
+ * topology gauges are computed at scrape time from the latest snapshot of each cluster.
+ */
+export class RouterMetrics implements ProxyEvents {
+  readonly registry: Registry;
+  private readonly now: () => number;
+  private readonly clusterOfListener: (listener: string) => string | undefined;
+  private readonly onFailoverStep: ((cluster: string, step: TimelineStep) => void) | undefined;
+  private readonly states = new Map<string, ClusterState>();
+  private readonly timelines = new Map<string, FailoverTimeline>();
+
+  private readonly sessions: Gauge<'listener' | 'member'>;
+  private readonly accepted: Counter<'listener'>;
+  private readonly refusedTotal: Counter<'listener' | 'reason'>;
+  private readonly held: Gauge<'listener'>;
+  private readonly holdWait: Histogram<'listener' | 'outcome'>;
+  private readonly fencedTotal: Counter<'listener' | 'member'>;
+  private readonly cancels: Counter<'outcome'>;
+  private readonly bytes: Counter<'listener' | 'direction'>;
+  private readonly sessionsEnded: Counter<'listener' | 'ending'>;
+  private readonly failoverPhase: Histogram<'cluster' | 'phase'>;
+  private readonly failovers: Counter<'cluster'>;
+
+  constructor(options: RouterMetricsOptions = {}) {
+    this.registry = options.registry ?? new Registry();
+    const registers = [this.registry];
+    this.now = options.now ?? Date.now;
+    this.clusterOfListener = options.clusterOfListener ?? (() => undefined);
+    this.onFailoverStep = options.onFailoverStep;
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+
+    this.sessions = new Gauge({ name: `${P}sessions`, help: 'Open sessions with a backend connection, per listener and member.', labelNames: ['listener', 'member'], registers });
+    this.accepted = new Counter({ name: `${P}connections_accepted_total`, help: 'Client connections accepted.', labelNames: ['listener'], registers });
+    this.refusedTotal = new Counter({ name: `${P}connections_refused_total`, help: 'Clients answered with a FATAL error by the router itself.', labelNames: ['listener', 'reason'], registers });
+    this.held = new Gauge({ name: `${P}held_connections`, help: 'Connections waiting for a usable member.', labelNames: ['listener'], registers });
+    this.holdWait = new Histogram({ name: `${P}hold_wait_seconds`, help: 'How long held connections waited.', labelNames: ['listener', 'outcome'], buckets: SECONDS_BUCKETS, registers });
+    this.fencedTotal = new Counter({ name: `${P}fenced_sessions_total`, help: 'Sessions closed because their member stopped being eligible.', labelNames: ['listener', 'member'], registers });
+    this.cancels = new Counter({ name: `${P}cancel_requests_total`, help: 'CancelRequests received.', labelNames: ['outcome'], registers });
+    this.bytes = new Counter({ name: `${P}bytes_relayed_total`, help: 'Bytes relayed, counted when a session ends.', labelNames: ['listener', 'direction'], registers });
+    this.sessionsEnded = new Counter({ name: `${P}sessions_ended_total`, help: 'Sessions ended, by how they ended.', labelNames: ['listener', 'ending'], registers });
+    this.failoverPhase = new Histogram({
+      name: `${P}failover_phase_seconds`,
+      help: 'Seconds from a switchover/failover being first seen to each phase: old_primary_fenced, new_primary_usable, first_session_routed.',
+      labelNames: ['cluster', 'phase'],
+      buckets: SECONDS_BUCKETS,
+      registers,
+    });
+    this.failovers = new Counter({ name: `${P}failovers_total`, help: 'Changes of writable primary (switchovers and failovers).', labelNames: ['cluster'], registers });
+
+    const states = (): ClusterState[] => [...this.states.values()];
+    new Gauge({
+      name: `${P}topology_generation`,
+      help: 'Generation of the latest cluster snapshot.',
+      labelNames: ['cluster'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of states()) this.set({ cluster: s.scope }, s.generation);
+      },
+    });
+    new Gauge({
+      name: `${P}member_role`,
+      help: '1 for the role each member has in the latest snapshot.',
+      labelNames: ['cluster', 'member', 'role'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of states()) for (const m of s.members) this.set({ cluster: s.scope, member: m.name, role: ROLES.includes(m.role) ? m.role : 'unknown' }, 1);
+      },
+    });
+    new Gauge({
+      name: `${P}member_lag_bytes`,
+      help: 'Bytes a member is behind the leader (live from REST when available, else from the DCS).',
+      labelNames: ['cluster', 'member'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of states()) for (const m of s.members) if (m.lagBytes !== undefined) this.set({ cluster: s.scope, member: m.name }, m.lagBytes);
+      },
+    });
+    const health = (): DcsHealth[] =>
+      options.dcsHealth?.() ?? states().map((s) => ({ scope: s.scope, watch: s.stale ? 'reconnecting' : 'connected', lastContact: s.lastDcsContact }));
+    const now = this.now;
+    new Gauge({
+      name: `${P}dcs_last_contact_seconds`,
+      help: 'Seconds since the last successful contact with the DCS.',
+      labelNames: ['cluster'],
+      registers,
+      collect() {
+        this.reset();
+        for (const h of health()) if (h.lastContact !== undefined) this.set({ cluster: h.scope }, Math.max(0, (now() - h.lastContact) / 1000));
+      },
+    });
+    new Gauge({
+      name: `${P}dcs_watch_state`,
+      help: '1 for the current state of the DCS link.',
+      labelNames: ['cluster', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const h of health()) {
+          for (const state of new Set([...WATCH_STATES, h.watch])) this.set({ cluster: h.scope, state }, state === h.watch ? 1 : 0);
+        }
+      },
+    });
+  }
+
+  /** Prometheus text exposition of every metric in this router's registry. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Subscribe this to each ClusterFeed. */
+  observeState(change: StateChange): void {
+    const cluster = change.next.scope;
+    this.states.set(cluster, change.next);
+    this.apply(cluster, this.timeline(cluster).observeState(change.previous, change.next, this.now()));
+  }
+
+  /** Per cluster: the open failover episode, else the last one (for the status page). */
+  failoverEpisodes(): Record<string, FailoverEpisode | undefined> {
+    return Object.fromEntries([...this.timelines].map(([cluster, t]) => [cluster, t.episode()]));
+  }
+
+  connectionAccepted(e: { listener: string }): void {
+    this.accepted.inc({ listener: e.listener });
+  }
+
+  sessionStarted(e: SessionInfo): void {
+    this.sessions.inc({ listener: e.listener, member: e.member });
+    const cluster = this.clusterOfListener(e.listener);
+    if (cluster !== undefined) this.apply(cluster, this.timeline(cluster).sessionStarted(e.member, this.now()));
+  }
+
+  sessionEnded(e: SessionInfo & { bytesIn: number; bytesOut: number; ending: SessionEnding }): void {
+    this.sessions.dec({ listener: e.listener, member: e.member });
+    this.sessionsEnded.inc({ listener: e.listener, ending: e.ending });
+    this.bytes.inc({ listener: e.listener, direction: 'client_to_server' }, e.bytesIn);
+    this.bytes.inc({ listener: e.listener, direction: 'server_to_client' }, e.bytesOut);
+  }
+
+  refused(e: { listener: string; reason: string; sqlstate: string }): void {
+    this.refusedTotal.inc({ listener: e.listener, reason: refusalLabel(e.sqlstate, e.reason) });
+  }
+
+  holdStarted(e: { listener: string }): void {
+    this.held.inc({ listener: e.listener });
+  }
+
+  holdEnded(e: { listener: string; waitedMs: number; outcome: HoldOutcome }): void {
+    this.held.dec({ listener: e.listener });
+    this.holdWait.observe({ listener: e.listener, outcome: e.outcome }, e.waitedMs / 1000);
+  }
+
+  fenced(e: { listener: string; member: string }): void {
+    this.fencedTotal.inc({ listener: e.listener, member: e.member });
+    const cluster = this.clusterOfListener(e.listener);
+    if (cluster !== undefined) this.apply(cluster, this.timeline(cluster).sessionsFenced(e.member, this.now()));
+  }
+
+  cancel(e: { outcome: CancelOutcome }): void {
+    this.cancels.inc({ outcome: e.outcome });
+  }
+
+  private timeline(cluster: string): FailoverTimeline {
+    let t = this.timelines.get(cluster);
+    if (t === undefined) this.timelines.set(cluster, (t = new FailoverTimeline()));
+    return t;
+  }
+
+  private apply(cluster: string, steps: TimelineStep[]): void {
+    for (const step of steps) {
+      if (step.type === 'phase') {
+        this.failoverPhase.observe({ cluster, phase: step.phase }, step.ms / 1000);
+        if (step.phase === 'new_primary_usable') this.failovers.inc({ cluster });
+      }
+      this.onFailoverStep?.(cluster, step);
+    }
+  }
+}

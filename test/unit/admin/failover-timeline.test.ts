@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { FailoverTimeline, type TimelineStep } from '../../../src/observe/failover-timeline.js';
+import { buildState } from '../../../src/topology/build-state.js';
+import type { ClusterState } from '../../../src/topology/cluster-state.js';
+import { parseClusterKeys } from '../../../src/topology/parse-cluster-keys.js';
+import { applyStep, loadFixture } from '../topology/fixture-replay.js';
+
+interface Replayed {
+  tMs: number;
+  previous: ClusterState | undefined;
+  state: ClusterState;
+}
+
+/** The recorded keys turned into snapshots, as the follower would publish them. */
+function replay(name: string): Replayed[] {
+  const keys = new Map<string, string>();
+  let previous: ClusterState | undefined;
+  const out: Replayed[] = [];
+  for (const step of loadFixture(name)) {
+    applyStep(keys, step);
+    const built = buildState(
+      {
+        scope: 'batman',
+        namespace: '/service/',
+        parsed: parseClusterKeys(keys),
+        observations: new Map(),
+        memberKeyChangedAt: new Map(),
+        lastDcsContact: step.tMs,
+        stale: false,
+        now: step.tMs,
+        observationMaxAgeMs: 3000,
+        dcsLossWrites: 'ttl',
+      },
+      previous,
+    );
+    if (built.changes.length > 0) out.push({ tMs: step.tMs, previous, state: built.state });
+    previous = built.state;
+  }
+  return out;
+}
+
+const describeStep = (s: TimelineStep): string => (s.type === 'phase' ? `${s.phase}@${s.ms}` : s.type === 'ended' ? `ended:${s.episode.outcome}` : `started:${s.episode.trigger}`);
+
+describe('FailoverTimeline on the recorded switchover (pg0 -> pg1)', () => {
+  const snapshots = replay('switchover.jsonl');
+  const timeline = new FailoverTimeline();
+  const steps: TimelineStep[] = [];
+  for (const s of snapshots) steps.push(...timeline.observeState(s.previous, s.state, s.tMs));
+
+  it('starts when the failover key appears and times fencing and the new primary from there', () => {
+    expect(steps.map(describeStep)).toEqual(['started:failover-key', `old_primary_fenced@${2736 - 1459}`, `new_primary_usable@${4184 - 1459}`]);
+    expect(timeline.episode()).toMatchObject({ startedAt: 1459, oldPrimary: 'pg0', newPrimary: 'pg1' });
+    expect(timeline.episode()!.outcome).toBeUndefined();
+  });
+
+  it('ends at the first session on the new primary, ignoring sessions elsewhere', () => {
+    expect(timeline.sessionStarted('pg2', 4300)).toEqual([]);
+    expect(timeline.sessionStarted('pg1', 4250).map(describeStep)).toEqual([`first_session_routed@${4250 - 1459}`, 'ended:complete']);
+    expect(timeline.episode()).toMatchObject({ outcome: 'complete', endedAt: 4250 });
+    expect(timeline.sessionStarted('pg1', 4400)).toEqual([]);
+  });
+});
+
+describe('FailoverTimeline on the recorded crash of the leader (pg1 -> pg0)', () => {
+  it('starts when the leader key expires and ends with pg0 usable', () => {
+    const timeline = new FailoverTimeline();
+    const steps: TimelineStep[] = [];
+    for (const s of replay('crash-failover.jsonl')) steps.push(...timeline.observeState(s.previous, s.state, s.tMs));
+    const episode = timeline.episode()!;
+    expect(episode.oldPrimary).toBe('pg1');
+    expect(episode.newPrimary).toBe('pg0');
+    expect(steps[0]!.type).toBe('started');
+    expect(episode.phases.new_primary_usable).toBeGreaterThanOrEqual(episode.phases.old_primary_fenced!);
+    expect(steps.filter((s) => s.type === 'phase').map((s) => (s.type === 'phase' ? s.phase : ''))).toEqual(['old_primary_fenced', 'new_primary_usable']);
+  });
+});
+
+describe('FailoverTimeline edge cases', () => {
+  const snapshots = replay('switchover.jsonl');
+  const before = snapshots[0]!.state;
+  const withKey = snapshots.find((s) => s.state.switchoverPending)!.state;
+
+  it('calls a withdrawn failover request cancelled and records no phase', () => {
+    const timeline = new FailoverTimeline();
+    const started = timeline.observeState(before, withKey, 100);
+    const withdrawn = timeline.observeState(withKey, { ...withKey, switchoverPending: false, failover: undefined, generation: withKey.generation + 1 }, 900);
+    expect([...started, ...withdrawn].map(describeStep)).toEqual(['started:failover-key', 'ended:cancelled']);
+  });
+
+  it('counts a fencing of the old primary as the fenced phase when it comes first', () => {
+    const timeline = new FailoverTimeline();
+    timeline.observeState(before, withKey, 1000);
+    expect(timeline.sessionsFenced('pg2', 1100)).toEqual([]);
+    expect(timeline.sessionsFenced('pg0', 1200).map(describeStep)).toEqual(['old_primary_fenced@200']);
+  });
+
+  it('closes an episode that never found a primary as expired', () => {
+    const timeline = new FailoverTimeline({ maxEpisodeMs: 5000 });
+    timeline.observeState(before, { ...before, leader: undefined, writablePrimary: undefined, generation: before.generation + 1 }, 0);
+    expect(timeline.sessionStarted('pg1', 6000).map(describeStep)).toEqual(['ended:expired']);
+  });
+
+  it('ignores the first snapshot', () => {
+    expect(new FailoverTimeline().observeState(undefined, before, 0)).toEqual([]);
+  });
+});

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { RouterMetrics } from '../../../src/observe/metrics.js';
+import { refusalLabel } from '../../../src/observe/refusal-label.js';
+import { buildState } from '../../../src/topology/build-state.js';
+import type { ClusterState } from '../../../src/topology/cluster-state.js';
+import { parseClusterKeys } from '../../../src/topology/parse-cluster-keys.js';
+import { applyStep, loadFixture } from '../topology/fixture-replay.js';
+
+async function value(metrics: RouterMetrics, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+  const metric = metrics.registry.getSingleMetric(`patroni_router_${name}`);
+  if (metric === undefined) throw new Error(`no metric ${name}`);
+  const data = await metric.get();
+  const hit = data.values.find((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want));
+  return hit?.value;
+}
+
+const session = { listener: 'primary', member: 'pg0', clientAddress: '127.0.0.1:5555' };
+
+/** States from the recorded switchover, with the clock of the recording. */
+function switchoverStates(): Array<{ tMs: number; previous: ClusterState | undefined; next: ClusterState; changes: string[] }> {
+  const keys = new Map<string, string>();
+  let previous: ClusterState | undefined;
+  const out = [];
+  for (const step of loadFixture('switchover.jsonl')) {
+    applyStep(keys, step);
+    const built = buildState(
+      { scope: 'batman', namespace: '/service/', parsed: parseClusterKeys(keys), observations: new Map(), memberKeyChangedAt: new Map(), lastDcsContact: step.tMs, stale: false, now: step.tMs, observationMaxAgeMs: 3000, dcsLossWrites: 'ttl' },
+      previous,
+    );
+    if (built.changes.length > 0) out.push({ tMs: step.tMs, previous, next: built.state, changes: built.changes });
+    previous = built.state;
+  }
+  return out;
+}
+
+describe('RouterMetrics', () => {
+  it('moves session, connection, byte and cancel metrics on proxy events', async () => {
+    const m = new RouterMetrics({ defaultMetrics: false });
+    m.connectionAccepted({ listener: 'primary', clientAddress: 'x' });
+    m.connectionAccepted({ listener: 'primary', clientAddress: 'y' });
+    m.sessionStarted(session);
+    m.sessionStarted(session);
+    expect(await value(m, 'connections_accepted_total', { listener: 'primary' })).toBe(2);
+    expect(await value(m, 'sessions', { listener: 'primary', member: 'pg0' })).toBe(2);
+    m.sessionEnded({ ...session, durationMs: 10, bytesIn: 100, bytesOut: 2000, ending: 'client-closed' });
+    expect(await value(m, 'sessions', { listener: 'primary', member: 'pg0' })).toBe(1);
+    expect(await value(m, 'bytes_relayed_total', { listener: 'primary', direction: 'client_to_server' })).toBe(100);
+    expect(await value(m, 'bytes_relayed_total', { listener: 'primary', direction: 'server_to_client' })).toBe(2000);
+    expect(await value(m, 'sessions_ended_total', { listener: 'primary', ending: 'client-closed' })).toBe(1);
+    m.cancel({ listener: 'primary', outcome: 'forwarded' });
+    expect(await value(m, 'cancel_requests_total', { outcome: 'forwarded' })).toBe(1);
+  });
+
+  it('labels refusals with a short bounded reason', async () => {
+    const m = new RouterMetrics({ defaultMetrics: false });
+    m.refused({ listener: 'primary', sqlstate: '57P03', reason: 'primary: no primary in cluster batman: leader election in progress' });
+    m.refused({ listener: 'primary', sqlstate: '57P03', reason: 'primary: no primary in cluster batman (waited 30.0 s)' });
+    m.refused({ listener: 'replicas', sqlstate: '42704', reason: 'replicas: unknown target "bogus"' });
+    m.refused({ listener: 'replicas', sqlstate: 'XX999', reason: 'anything' });
+    expect(await value(m, 'connections_refused_total', { listener: 'primary', reason: 'no_candidate' })).toBe(1);
+    expect(await value(m, 'connections_refused_total', { listener: 'primary', reason: 'hold_timeout' })).toBe(1);
+    expect(await value(m, 'connections_refused_total', { listener: 'replicas', reason: 'target_not_allowed' })).toBe(1);
+    expect(await value(m, 'connections_refused_total', { listener: 'replicas', reason: 'other' })).toBe(1);
+    expect(refusalLabel('08P01', 'startup packet timeout')).toBe('startup_timeout');
+    expect(refusalLabel('08006', 'primary: cluster x is not followed by this router')).toBe('cluster_unknown');
+  });
+
+  it('tracks held connections and how long they waited', async () => {
+    const m = new RouterMetrics({ defaultMetrics: false });
+    m.holdStarted({ listener: 'primary' });
+    m.holdStarted({ listener: 'primary' });
+    expect(await value(m, 'held_connections', { listener: 'primary' })).toBe(2);
+    m.holdEnded({ listener: 'primary', waitedMs: 1500, outcome: 'proceeded' });
+    expect(await value(m, 'held_connections', { listener: 'primary' })).toBe(1);
+    const text = await m.registry.getSingleMetricAsString('patroni_router_hold_wait_seconds');
+    expect(text).toContain('patroni_router_hold_wait_seconds_sum{listener="primary",outcome="proceeded"} 1.5');
+    expect(text).toContain('patroni_router_hold_wait_seconds_count{listener="primary",outcome="proceeded"} 1');
+  });
+
+  it('exposes roles, lag, generation and DCS health of the latest snapshot, and times the switchover phases', async () => {
+    let now = 0;
+    const steps: string[] = [];
+    const m = new RouterMetrics({ defaultMetrics: false, now: () => now, clusterOfListener: () => 'batman', onFailoverStep: (_c, s) => steps.push(s.type) });
+    const states = switchoverStates();
+    for (const change of states) {
+      now = change.tMs;
+      m.observeState(change);
+    }
+    const last = states[states.length - 1]!.next;
+    expect(await value(m, 'topology_generation', { cluster: 'batman' })).toBe(last.generation);
+    expect(await value(m, 'member_role', { cluster: 'batman', member: 'pg1', role: 'primary' })).toBe(1);
+    expect(await value(m, 'member_role', { cluster: 'batman', member: 'pg0', role: 'primary' })).toBeUndefined();
+    expect(await value(m, 'dcs_watch_state', { cluster: 'batman', state: 'connected' })).toBe(1);
+    expect(await value(m, 'dcs_watch_state', { cluster: 'batman', state: 'reconnecting' })).toBe(0);
+    now = last.lastDcsContact + 2500;
+    expect(await value(m, 'dcs_last_contact_seconds', { cluster: 'batman' })).toBe(2.5);
+
+    m.fenced({ listener: 'primary', member: 'pg0', reason: 'demoted' });
+    expect(await value(m, 'fenced_sessions_total', { listener: 'primary', member: 'pg0' })).toBe(1);
+    now = 5000;
+    m.sessionStarted({ ...session, member: 'pg1' });
+    const text = await m.registry.getSingleMetricAsString('patroni_router_failover_phase_seconds');
+    expect(text).toContain(`patroni_router_failover_phase_seconds_sum{cluster="batman",phase="old_primary_fenced"} ${(2736 - 1459) / 1000}`);
+    expect(text).toContain(`patroni_router_failover_phase_seconds_sum{cluster="batman",phase="new_primary_usable"} ${(4184 - 1459) / 1000}`);
+    expect(text).toContain(`patroni_router_failover_phase_seconds_sum{cluster="batman",phase="first_session_routed"} ${(5000 - 1459) / 1000}`);
+    expect(await value(m, 'failovers_total', { cluster: 'batman' })).toBe(1);
+    expect(steps).toEqual(['started', 'phase', 'phase', 'phase', 'ended']);
+    expect(m.failoverEpisodes()['batman']).toMatchObject({ oldPrimary: 'pg0', newPrimary: 'pg1', outcome: 'complete' });
+  });
+
+  it('reads DCS health from the router when given, and keeps two routers apart', async () => {
+    const a = new RouterMetrics({ now: () => 10_000, dcsHealth: () => [{ scope: 'batman', watch: 'reconnecting', lastContact: 4000 }] });
+    const b = new RouterMetrics();
+    a.connectionAccepted({ listener: 'primary', clientAddress: 'x' });
+    expect(await value(a, 'dcs_last_contact_seconds', { cluster: 'batman' })).toBe(6);
+    expect(await value(a, 'dcs_watch_state', { cluster: 'batman', state: 'reconnecting' })).toBe(1);
+    expect(await value(b, 'connections_accepted_total', { listener: 'primary' })).toBeUndefined();
+    const text = await a.text();
+    expect(text).toContain('process_cpu_user_seconds_total');
+    expect(text).toContain('patroni_router_connections_accepted_total{listener="primary"} 1');
+  });
+});
