@@ -74,6 +74,8 @@ export class Session {
   private settleAuth: ((outcome: AuthOutcome) => void) | undefined;
   /** True once client bytes flow to the backend through pipe() (which then forwards a FIN). */
   private piping = false;
+  /** The client sent its FIN first: the backend's close that follows is the client's doing. */
+  private clientEnded = false;
   private readonly log: Logger;
 
   constructor(
@@ -539,6 +541,9 @@ export class Session {
       this.closeWithError('08006', `${this.label}: connection to member ${this.member.name} lost during startup: ${err.message}`);
       return;
     }
+    // After the client's goodbye a reset from the backend is the normal end of a TLS session:
+    // postgres exits on Terminate without reading the client's close_notify.
+    if (side === 'backend' && this.clientEnded) return this.finish(this.ending ?? 'client-closed');
     this.finish(side === 'client' ? 'client-error' : 'backend-error');
   }
 
@@ -549,13 +554,14 @@ export class Session {
 
   /** A client FIN before its bytes flow to the backend (during startup, hold or connect) ends the session. */
   private onClientEnd(): void {
+    this.clientEnded = true;
     if (!this.piping) this.finish(this.ending ?? 'client-closed');
   }
 
   /** The backend finished (FIN) or closed: pass the end on to the client once its data is out. */
   private onBackendEnd(backend: net.Socket): void {
     if (backend !== this.backend || this.isOver()) return;
-    this.ending = this.ending ?? 'backend-closed';
+    this.ending = this.ending ?? (this.clientEnded ? 'client-closed' : 'backend-closed');
     this.phase = 'closing';
     this.settleAuth?.('done');
     this.releaseMember();

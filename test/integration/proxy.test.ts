@@ -7,12 +7,13 @@ import tls from 'node:tls';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { credentials, startCluster, waitFor, type PatroniCluster } from '../cluster/index.js';
+import { credentials, freePort, startCluster, waitFor, type PatroniCluster } from '../cluster/index.js';
 import { createSelfSignedCert } from '../cluster/tls-cert.js';
 import type { ListenerConfig, TlsConfig } from '../../src/config/types.js';
 import type { ClusterFeed } from '../../src/topology/cluster-feed.js';
 import type { ClusterState, Member, StateListener } from '../../src/topology/cluster-state.js';
 import { ProxyServer } from '../../src/proxy/proxy-server.js';
+import type { ProxyEvents } from '../../src/proxy/proxy-events.js';
 import { cancelRequest } from '../../src/proxy/wire/requests.js';
 import { encodeStartupMessage, emptyParams } from '../../src/proxy/wire/startup-params.js';
 
@@ -81,6 +82,28 @@ function listener(name: string, scope: string, overrides: Partial<ListenerConfig
     allowedTargets: ['primary', 'replica', 'any'],
     ...overrides,
   };
+}
+
+/** Records every hook call, to check what the admin/metrics side will be told. */
+class RecordingEvents implements ProxyEvents {
+  readonly calls: Array<{ hook: keyof ProxyEvents; e: Record<string, unknown> }> = [];
+  private record(hook: keyof ProxyEvents, e: object): void {
+    this.calls.push({ hook, e: e as Record<string, unknown> });
+  }
+  of(hook: keyof ProxyEvents): Array<Record<string, unknown>> {
+    return this.calls.filter((c) => c.hook === hook).map((c) => c.e);
+  }
+  clear(): void {
+    this.calls.length = 0;
+  }
+  connectionAccepted(e: object): void { this.record('connectionAccepted', e); }
+  sessionStarted(e: object): void { this.record('sessionStarted', e); }
+  sessionEnded(e: object): void { this.record('sessionEnded', e); }
+  refused(e: object): void { this.record('refused', e); }
+  holdStarted(e: object): void { this.record('holdStarted', e); }
+  holdEnded(e: object): void { this.record('holdEnded', e); }
+  fenced(e: object): void { this.record('fenced', e); }
+  cancel(e: object): void { this.record('cancel', e); }
 }
 
 const logger = pino({ level: process.env['PROXY_TEST_LOG'] ?? 'silent' });
@@ -170,6 +193,7 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
   let cluster: PatroniCluster;
   let feed: HandFedFeed;
   let proxy: ProxyServer;
+  const events = new RecordingEvents();
   let leader: string;
   let replicas: string[];
   const portByMember = new Map<string, number>();
@@ -197,6 +221,7 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
       targetParameterPrefix: 'router',
       feeds: new Map([[cluster.scope, feed]]),
       logger,
+      events,
     });
     await proxy.start();
   });
@@ -208,6 +233,7 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
 
   beforeEach(() => {
     feed.push(stateOf(cluster, leader));
+    events.clear();
   });
 
   it('sends writes to the leader (node-postgres and psql)', async () => {
@@ -218,6 +244,30 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
     const psql = await runPsql(port, 'CREATE TABLE IF NOT EXISTS proxy_probe(x int); INSERT INTO proxy_probe VALUES (1); SELECT inet_server_port()');
     expect(psql.stderr).toBe('');
     expect(memberByPort.get(Number(psql.stdout))).toBe(leader);
+    await waitFor('both sessions to be reported ended', () => events.of('sessionEnded').length === 2, { timeoutMs: 5_000, intervalMs: 20 });
+    for (const ended of events.of('sessionEnded')) {
+      expect(ended).toMatchObject({ listener: 'primary', member: leader, ending: 'client-closed' });
+      expect(ended['bytesIn']).toBeGreaterThan(0);
+      expect(ended['bytesOut']).toBeGreaterThan(0);
+    }
+    expect(events.of('connectionAccepted')).toHaveLength(2);
+    expect(events.of('sessionStarted')).toHaveLength(2);
+  });
+
+  it('tries the next replica when one refuses the connection (read routes only)', async () => {
+    const broken = stateOf(cluster, leader);
+    const dead = await freePort();
+    const members = broken.members.map((m) => (m.name === replicas[0] ? { ...m, port: dead } : m));
+    feed.push({ ...broken, members, generation: ++generation });
+    for (let i = 0; i < 4; i++) {
+      const row = await once<{ port: number }>(portOf(proxy, 'replicas'), 'SELECT inet_server_port() AS port');
+      expect(memberByPort.get(row.port)).toBe(replicas[1]);
+    }
+    const primaryBroken = broken.members.map((m) => (m.name === leader ? { ...m, port: dead } : m));
+    feed.push({ ...broken, members: primaryBroken, generation: ++generation });
+    const err = await connectError(portOf(proxy, 'primary-short'));
+    expect(err.code).toBe('08006');
+    expect(err.message).toMatch(new RegExp(`^patroni-router listener "primary-short": could not connect to primary ${leader} \\(127.0.0.1:${dead}\\) of cluster ${cluster.scope}: connect to 127.0.0.1:${dead} failed: ECONNREFUSED$`));
   });
 
   it('spreads reads round-robin across both replicas', async () => {
@@ -273,6 +323,8 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
     expect(err.message).toBe(
       `patroni-router listener "primary-short": no primary in cluster ${cluster.scope}: leader election in progress (waited 0.5 s)`,
     );
+    expect(events.of('holdEnded')).toEqual([{ listener: 'primary-short', waitedMs: expect.any(Number), outcome: 'timeout' }]);
+    expect(events.of('refused')).toEqual([{ listener: 'primary-short', reason: err.message, sqlstate: '57P03' }]);
   });
 
   it('drops a held client that goes away without leaking it', async () => {
@@ -298,6 +350,7 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
     feed.push(stateOf(cluster, newPrimary));
     const { err, at } = await errored;
     expect(at - pushedAt).toBeLessThan(100);
+    expect(events.of('fenced')).toEqual([{ listener: 'primary', member: leader, reason: expect.stringContaining('no longer the primary') }]);
     expect(err.code).toBe('57P01');
     expect(err.message).toBe(`terminating connection: ${leader} is no longer the primary of cluster ${cluster.scope} (new primary: ${newPrimary})`);
     await client.end().catch(() => {});
@@ -346,6 +399,8 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
       await client.end();
     }
     expect(proxy.cancelKeyCount()).toBe(0);
+    expect(events.of('cancel')).toHaveLength(20);
+    expect(events.of('cancel').every((c) => c['outcome'] === 'forwarded')).toBe(true);
   });
 
   it('passes TLS through when it holds no certificate (sslmode=require reaches the backend)', async () => {
