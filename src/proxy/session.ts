@@ -17,8 +17,9 @@ import { IdleTracker } from './idle-tracker.js';
 import type { ListenerRuntime } from './listener-runtime.js';
 import type { ProxyEvents, SessionEnding } from './proxy-events.js';
 import { sendCancel } from './cancel-sender.js';
-import { BackendFramer, FrameTooLarge, parseBackendKeyData, parseParameterStatus } from './wire/backend-frame.js';
-import { errorResponse, parseErrorFields } from './wire/error-response.js';
+import { BackendFramer, FrameTooLarge } from './wire/backend-frame.js';
+import { errorResponse } from './wire/error-response.js';
+import { StartupWatch } from './startup-watch.js';
 import { sslRequest } from './wire/requests.js';
 import { encodeStartupMessage, type StartupParams } from './wire/startup-params.js';
 
@@ -38,8 +39,6 @@ export interface SessionServices {
 
 export type SessionPhase = 'startup' | 'holding' | 'connecting' | 'authenticating' | 'relaying' | 'passthrough' | 'closing' | 'closed';
 
-/** Backend startup errors after which a read session may try the next candidate. */
-const RETRYABLE_STARTUP_CODES = new Set(['57P03', '53300']);
 const KEEPALIVE_DELAY_MS = 30_000;
 /** How long a socket may linger after the router said its last word (FATAL sent, or peer gone). */
 const LINGER_MS = 2_000;
@@ -319,9 +318,9 @@ export class Session {
     this.attachBackend(backend);
     backend.write(startupMessage);
     const framer = new BackendFramer();
+    const watch = new StartupWatch({ writeRoute: decision.routeUsed === 'primary', canRetry });
     const member = this.member as Member;
-    let relayedAny = false;
-    let inHotStandby: string | undefined;
+    let clientFlowing = false;
     return new Promise<AuthOutcome>((resolve) => {
       this.settleAuth = resolve;
       const settle = (outcome: AuthOutcome): void => {
@@ -331,8 +330,8 @@ export class Session {
       };
       const flush = (out: Buffer[]): void => {
         if (out.length === 0) return;
-        if (!relayedAny) {
-          relayedAny = true;
+        if (!clientFlowing) {
+          clientFlowing = true;
           // The client speaks only after the backend's first answer; from then on its bytes flow.
           this.relayClientToBackend(rest);
         }
@@ -349,48 +348,34 @@ export class Session {
             if (!(err instanceof FrameTooLarge)) throw err;
             flush(out);
             settle('done');
-            this.refuse('08P01', `${this.label}: member ${member.name} sent an invalid message during startup (${err.message})`);
-            return;
+            return this.refuse('08P01', `${this.label}: member ${member.name} sent an invalid message during startup (${err.message})`);
           }
           if (frame === undefined) break;
-          switch (frame.type) {
-            case 'K': {
-              const key = parseBackendKeyData(frame.body);
-              if (key !== undefined) this.registerCancelKey(key.processId, key.secret, member);
-              break;
-            }
-            case 'S': {
-              const status = parseParameterStatus(frame.body);
-              if (status?.name === 'in_hot_standby') inHotStandby = status.value;
-              break;
-            }
-            case 'E': {
-              const code = parseErrorFields(frame.body).get('C');
-              if (!relayedAny && out.length === 0 && canRetry && code !== undefined && RETRYABLE_STARTUP_CODES.has(code)) {
-                settle('retry');
-                this.releaseBackendAttempt();
-                return;
-              }
-              break;
-            }
-            case 'Z': {
+          const verdict = watch.observe(frame);
+          switch (verdict.kind) {
+            case 'relay':
+              if (verdict.cancelKey !== undefined) this.registerCancelKey(verdict.cancelKey.processId, verdict.cancelKey.secret, member);
+              out.push(frame.raw);
+              continue;
+            case 'retry':
+              settle('retry');
+              this.log.info({ member: member.name, sqlstate: verdict.code }, 'member refused the startup');
+              return this.releaseBackendAttempt();
+            case 'refuse-read-only':
               flush(out);
               settle('done');
-              if (decision.routeUsed === 'primary' && inHotStandby === 'on') {
-                this.refuse(
-                  '25006',
-                  `${this.label}: member ${member.name} of cluster ${this.listener.config.cluster} is in hot standby (read-only); refusing a write session`,
-                );
-                return;
-              }
+              return this.refuse(
+                '25006',
+                `${this.label}: member ${member.name} of cluster ${this.listener.config.cluster} is in hot standby (read-only); refusing a write session`,
+              );
+            case 'ready':
+              flush(out);
+              settle('done');
               this.phase = 'relaying';
               this.writeClient(frame.raw);
               this.idle.backendBytes(frame.raw);
-              this.relayBackendToClient(framer.rest());
-              return;
-            }
+              return this.relayBackendToClient(framer.rest());
           }
-          out.push(frame.raw);
         }
         flush(out);
       };
