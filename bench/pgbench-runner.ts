@@ -17,10 +17,14 @@ export interface PgbenchResult extends PgbenchSummary {
   loggedTransactions?: number;
 }
 
+/**
+ * Plain TCP, as node-postgres connects by default: the members serve TLS, and with libpq's
+ * `prefer` every -C connection would pay a handshake that hides the proxies' own cost.
+ */
 function environment(target: PgbenchTarget): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('PG')) env[key] = value;
-  return { ...env, PGHOST: target.host, PGPORT: String(target.port), PGUSER: target.user, PGDATABASE: target.database };
+  return { ...env, PGHOST: target.host, PGPORT: String(target.port), PGUSER: target.user, PGDATABASE: target.database, PGSSLMODE: 'disable' };
 }
 
 /** Runs pgbench to completion; resolves with its combined output even when it exits non-zero. */

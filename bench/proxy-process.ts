@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import { fileURLToPath } from 'node:url';
 import { httpRequest } from '../test/cluster/http-json.js';
 import { logTail } from '../test/cluster/log-tail.js';
@@ -83,7 +84,29 @@ export function routerCliPath(): string {
   return fileURLToPath(new URL('../src/cli.js', import.meta.url));
 }
 
-export async function startRouter(layout: RouterLayout, dir: string): Promise<RouterProcess> {
+async function readyByAdmin(adminPort: number): Promise<boolean> {
+  try {
+    return (await httpRequest('GET', `http://127.0.0.1:${adminPort}/ready`, { timeoutMs: 1000 })).status === 200;
+  } catch {
+    return false; // no admin endpoint (yet): the listener decides
+  }
+}
+
+/** A session through the primary listener that lands on a server not in recovery. */
+async function readyByPrimaryListener(port: number, session: { user: string; database: string }): Promise<boolean> {
+  const client = new pg.Client({ host: '127.0.0.1', port, ...session, connectionTimeoutMillis: 2000, query_timeout: 2000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const result = await client.query<{ writable: boolean }>('SELECT NOT pg_is_in_recovery() AS writable');
+    if (result.rows[0]?.writable !== true) throw new Error('the primary listener reached a server in recovery');
+    return true;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export async function startRouter(layout: RouterLayout, dir: string, session: { user: string; database: string }): Promise<RouterProcess> {
   const cli = routerCliPath();
   if (!fs.existsSync(cli)) throw new Error(`the router is not built: ${cli} is missing (npm run build)`);
   const configFile = path.join(dir, 'router.yaml');
@@ -102,14 +125,12 @@ export async function startRouter(layout: RouterLayout, dir: string): Promise<Ro
   const router = { ...wrap('router', proc, logFile), configText };
   try {
     await waitFor(
-      `the router's admin /ready to answer 200`,
+      `the router to be ready (admin /ready 200, or a write-capable session through its primary listener)`,
       async () => {
         if (!proc.running) throw new Error(`router ${proc.exitDescription ?? 'stopped'}`);
-        const answer = await httpRequest('GET', `http://127.0.0.1:${layout.adminPort}/ready`, { timeoutMs: 1000 });
-        if (answer.status !== 200) throw new Error(`/ready answered ${answer.status}: ${answer.body.slice(0, 200)}`);
-        return true;
+        return (await readyByAdmin(layout.adminPort)) || (await readyByPrimaryListener(layout.primaryPort, session));
       },
-      { timeoutMs: 30_000, intervalMs: 200, diagnostics: () => logTail(logFile, 25) },
+      { timeoutMs: 30_000, intervalMs: 250, diagnostics: () => logTail(logFile, 25) },
     );
   } catch (error) {
     await router.stop();

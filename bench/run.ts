@@ -175,6 +175,7 @@ async function main(): Promise<void> {
     router = await startRouter(
       { scope: cluster.scope, namespace: cluster.namespace, etcdEndpoint: cluster.etcd.endpoint, primaryPort: rPrimary, replicaPort: rReplica, adminPort: rAdmin },
       dir,
+      { user: USER, database: DATABASE },
     );
     const started = router;
     teardown.push({ what: 'the router', undo: () => started.stop() });

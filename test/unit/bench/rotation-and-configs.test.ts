@@ -1,6 +1,7 @@
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { renderHaproxyConfig } from '../../../bench/haproxy-config.js';
+import { haproxyServerName, parseHaproxyStatsCsv, serversUp } from '../../../bench/haproxy-stats.js';
 import { parseCpuTicks, parseVmRssKb } from '../../../bench/process-usage.js';
 import { rotatedOrder } from '../../../bench/rotation.js';
 import { renderRouterConfig } from '../../../bench/router-config.js';
@@ -60,5 +61,25 @@ describe('/proc readings', () => {
   it('reads VmRSS', () => {
     expect(parseVmRssKb('Name:\tnode\nVmPeak:\t  999 kB\nVmRSS:\t   53124 kB\n')).toBe(53124);
     expect(() => parseVmRssKb('Name:\tzombie\n')).toThrow(/VmRSS/);
+  });
+});
+
+describe("HAProxy's stats CSV", () => {
+  it('lists the servers each listen block has UP, counting "UP 1/3" (going down) as up', () => {
+    const csv = [
+      '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight',
+      'master,FRONTEND,,,0,0,2200,0,0,0,0,0,0,,,,,OPEN,',
+      'master,postgresql_127.0.0.1_5432,0,0,0,0,1100,0,0,0,,0,,0,0,0,0,UP 1/3,1',
+      'master,postgresql_127.0.0.1_5433,0,0,0,0,1100,0,0,0,,0,,0,0,0,0,DOWN,1',
+      'master,BACKEND,0,0,0,0,220,0,0,0,0,0,,0,0,0,0,UP,1',
+      'replicas,postgresql_127.0.0.1_5433,0,0,0,0,1100,0,0,0,,0,,0,0,0,0,UP,1',
+      '',
+    ].join('\n');
+    const statuses = parseHaproxyStatsCsv(csv);
+    expect(statuses).toHaveLength(3);
+    expect(serversUp(statuses, 'master')).toEqual([haproxyServerName('127.0.0.1', 5432)]);
+    expect(serversUp(statuses, 'replicas')).toEqual(['postgresql_127.0.0.1_5433']);
+    expect(() => parseHaproxyStatsCsv('')).toThrow(/empty/);
+    expect(() => parseHaproxyStatsCsv('# a,b\n')).toThrow(/pxname/);
   });
 });
