@@ -436,6 +436,39 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
     expect(Date.now() - sentAt).toBeLessThan(3_000);
   });
 
+  it('applies backpressure: a client that stops reading stalls the backend instead of filling the router', async () => {
+    const params = emptyParams();
+    params['user'] = 'postgres';
+    const socket = net.connect({ host: '127.0.0.1', port: portOf(proxy, 'primary') });
+    socket.on('error', () => {});
+    await new Promise<void>((resolve) => {
+      let seen = Buffer.alloc(0);
+      socket.on('connect', () => socket.write(encodeStartupMessage(3, 0, params)));
+      const onData = (c: Buffer): void => {
+        seen = Buffer.concat([seen, c]);
+        if (seen.length >= 6 && seen[seen.length - 6] === 0x5a) {
+          socket.removeListener('data', onData);
+          socket.pause();
+          resolve();
+        }
+      };
+      socket.on('data', onData);
+    });
+    const sql = "SELECT repeat('x', 1000000) FROM generate_series(1, 500) /* backpressure */\0";
+    const query = Buffer.alloc(5 + Buffer.byteLength(sql));
+    query.write('Q', 0, 'latin1');
+    query.writeInt32BE(4 + Buffer.byteLength(sql), 1);
+    query.write(sql, 5, 'utf8');
+    socket.write(query);
+    await waitFor(
+      'the backend to block writing to the router (ClientWrite)',
+      async () => (await cluster.sql(leader, "SELECT wait_event FROM pg_stat_activity WHERE query LIKE '%backpressure%' AND pid <> pg_backend_pid()")) === 'ClientWrite',
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+    socket.destroy();
+    await waitFor('the stalled session to be gone', () => proxy.sessions().every((l) => l.total === 0), { timeoutMs: 10_000, intervalMs: 50 });
+  });
+
   describe('robustness against bad input', () => {
     it('answers random bytes with a FATAL ErrorResponse (or a close) and keeps serving', async () => {
       const port = portOf(proxy, 'primary');
