@@ -22,8 +22,9 @@ type FaultPolicy = NonNullable<NonNullable<IOptions['faultHandling']>['host']>;
  * etcd3's default per-host circuit breaker refuses calls for 5 s after three failures, which
  * would delay our re-read after an etcd restart; we run our own backoff instead, so every call
  * goes straight through. Only `execute` is used by etcd3's connection pool.
+ * Async on purpose: etcd3's markFailed() rethrows inside execute() and only catches a rejection.
  */
-const passThrough = { execute: (fn: (ctx: unknown) => unknown) => fn({ signal: new AbortController().signal }) } as unknown as ReturnType<FaultPolicy>;
+const passThrough = { execute: async (fn: (ctx: unknown) => unknown) => fn({ signal: new AbortController().signal }) } as unknown as ReturnType<FaultPolicy>;
 
 export function etcd3ClientOptions(access: EtcdAccess): IOptions {
   const options: IOptions = {

@@ -1,0 +1,3 @@
+import { describeFollowerOnRealCluster } from './topology-scenarios.js';
+
+describeFollowerOnRealCluster('etcd3');
