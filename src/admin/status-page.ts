@@ -59,6 +59,7 @@ export const STATUS_PAGE_HTML = String.raw`<!doctype html>
   .listener .name { font-weight: 700; font-size: 14.5px; }
   .listener .arrow { font-size: 15px; margin-left: auto; }
   .listener .target { font-family: var(--mono); font-weight: 700; font-size: 14.5px; }
+  .listener .target.bad { font-family: inherit; font-weight: 600; font-size: 12.5px; white-space: normal; border-radius: 8px; }
   .listener ul { margin: 6px 0 0; padding: 0; list-style: none; }
   .listener li { font-size: 12.5px; color: var(--dim); padding: 1px 0; }
   .listener li b { color: var(--text); font-family: var(--mono); font-weight: 600; }
