@@ -26,9 +26,10 @@ type FaultPolicy = NonNullable<NonNullable<IOptions['faultHandling']>['host']>;
  */
 const passThrough = { execute: async (fn: (ctx: unknown) => unknown) => fn({ signal: new AbortController().signal }) } as unknown as ReturnType<FaultPolicy>;
 
-export function etcd3ClientOptions(access: EtcdAccess): IOptions {
+/** Client options for ONE endpoint: the source moves between endpoints itself. */
+export function etcd3ClientOptions(access: EtcdAccess, endpoint: string): IOptions {
   const options: IOptions = {
-    hosts: access.endpoints,
+    hosts: [endpoint],
     dialTimeout: 3000,
     faultHandling: { host: () => passThrough, global: passThrough },
     // Notice a silently dead connection (no RST) instead of waiting on it forever.
@@ -54,12 +55,14 @@ const errorText = (err: unknown): string => (err instanceof Error ? err.message 
 /**
  * Follows a cluster prefix on etcd v3: one range read, then a watch from that read's revision
  * + 1 so no event falls in between. A broken watch, a compacted revision or an etcd restart
- * leads to a fresh read (with backoff, across every endpoint via the client) and a new watch.
+ * leads to a fresh read (with backoff, moving on to the next endpoint) and a new watch.
  * Every `resyncIntervalMs` the prefix is read again as a safety net.
  */
 export class Etcd3Source implements TopologySource {
   private readonly stopping = new AbortController();
-  private client: Etcd3 | undefined;
+  /** One client per endpoint, made on first use; `endpointIndex` says which is in use. */
+  private readonly clients = new Map<number, Etcd3>();
+  private endpointIndex = 0;
   private loop: Promise<void> | undefined;
   /** Highest revision already applied (read or event), so stale events after a re-read are skipped. */
   private appliedRevision = 0;
@@ -68,20 +71,31 @@ export class Etcd3Source implements TopologySource {
 
   start(sink: TopologySink): void {
     if (this.loop !== undefined) throw new Error('Etcd3Source already started');
-    this.client = new Etcd3(etcd3ClientOptions(this.opts.access));
-    this.loop = this.run(this.client, sink);
+    if (this.opts.access.endpoints.length === 0) throw new Error('etcd3 source needs at least one endpoint');
+    this.loop = this.run(sink);
   }
 
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.loop;
-    this.client?.close();
+    for (const client of this.clients.values()) client.close();
   }
 
-  private async run(client: Etcd3, sink: TopologySink): Promise<void> {
+  private client(): Etcd3 {
+    const index = this.endpointIndex % this.opts.access.endpoints.length;
+    let client = this.clients.get(index);
+    if (client === undefined) {
+      client = new Etcd3(etcd3ClientOptions(this.opts.access, this.opts.access.endpoints[index]!));
+      this.clients.set(index, client);
+    }
+    return client;
+  }
+
+  private async run(sink: TopologySink): Promise<void> {
     sink.status('connecting');
     let attempt = 0;
     while (!this.stopping.signal.aborted) {
+      const client = this.client();
       try {
         const revision = await this.readAll(client, sink);
         sink.status('connected');
@@ -90,10 +104,12 @@ export class Etcd3Source implements TopologySource {
         if (this.stopping.signal.aborted) break;
         this.opts.logger.warn({ prefix: this.opts.prefix, reason }, 'etcd watch broken; re-reading the prefix');
         sink.status('reconnecting', reason);
+        this.endpointIndex++;
       } catch (err) {
         if (this.stopping.signal.aborted) break;
-        this.opts.logger.warn({ prefix: this.opts.prefix, err: errorText(err), attempt }, 'etcd read failed; retrying');
+        this.opts.logger.warn({ prefix: this.opts.prefix, endpoint: this.opts.access.endpoints[this.endpointIndex % this.opts.access.endpoints.length], err: errorText(err), attempt }, 'etcd read failed; trying the next endpoint');
         sink.status('reconnecting', errorText(err));
+        this.endpointIndex++;
         await pause(reconnectDelay(attempt++), this.stopping.signal);
       }
     }
