@@ -75,7 +75,8 @@ export const STATUS_PAGE_HTML = String.raw`<!doctype html>
   .event .kind { font-size: 10.5px; font-weight: 700; text-transform: uppercase; letter-spacing: .5px; margin-right: 6px; }
   .event.leader .kind, .event.failover .kind { color: var(--blue); }
   .event.fenced .kind, .event.hold-timeout .kind, .event.refused .kind, .event.dcs .kind { color: var(--amber); }
-  .event.topology .kind, .event.reload .kind { color: var(--dim); }
+  .event.topology .kind, .event.reload .kind, .event.probe .kind { color: var(--dim); }
+  .event.probe { color: var(--dim); }
   .event .where { color: var(--dim); font-size: 11.5px; }
   .event .count { color: var(--amber); font-family: var(--mono); font-size: 11.5px; margin-left: 6px; }
   .event.fresh { animation: flash 2.2s ease-out; }

@@ -2,7 +2,7 @@ import type { HoldOutcome, ProxyEvents } from '../proxy/proxy-events.js';
 import type { StateChange } from '../topology/cluster-state.js';
 import type { TimelineStep } from './failover-timeline.js';
 
-export type RouterEventKind = 'leader' | 'topology' | 'dcs' | 'failover' | 'fenced' | 'hold-timeout' | 'refused' | 'reload';
+export type RouterEventKind = 'leader' | 'topology' | 'probe' | 'dcs' | 'failover' | 'fenced' | 'hold-timeout' | 'refused' | 'reload';
 
 /** One line of the router's recent history, for /events and the status page's timeline. */
 export interface RouterEvent {
@@ -41,6 +41,8 @@ function kindOfChange(line: string): RouterEventKind {
   if (line.startsWith('leader ') || line.startsWith('writable primary ') || line.startsWith('first view')) return 'leader';
   if (line.startsWith('DCS ')) return 'dcs';
   if (line.startsWith('failover request ')) return 'failover';
+  // What a member's own REST API said: fresher than the DCS, but chattier.
+  if (/^\S+ REST /.test(line)) return 'probe';
   return 'topology';
 }
 
