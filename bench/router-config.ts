@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 
-/** The router's YAML for the bench: one cluster, a primary and a replicas listener. Pure. */
+/** The router's YAML for the bench: one cluster, a primary and a replicas listener, plain backend legs. Pure. */
 export interface RouterLayout {
   scope: string;
   namespace: string;
@@ -21,6 +21,9 @@ export function renderRouterConfig(layout: RouterLayout): string {
       { name: 'replicas', host: '127.0.0.1', port: layout.replicaPort, route: 'replica' },
     ],
     admin: { host: '127.0.0.1', port: layout.adminPort },
+    // Like HAProxy in TCP mode, relay what the client chose (plain TCP here) instead of the
+    // default 'prefer', which would add a TLS handshake and encryption on every backend leg.
+    tls: { backend: { mode: 'disable' } },
     log: { level: 'warn' },
   });
 }

@@ -35,7 +35,7 @@ interface Plan {
   retryTimeout: number;
 }
 
-const QUICK: Plan = { mode: 'quick', seconds: 5, repetitions: 1, churnSeconds: 5, switchovers: 2, crashes: 1, idleSessions: 1000, scale: 10, ttl: 30, loopWait: 10, retryTimeout: 10 };
+const QUICK: Plan = { mode: 'quick', seconds: 4, repetitions: 2, churnSeconds: 5, switchovers: 2, crashes: 1, idleSessions: 1000, scale: 10, ttl: 30, loopWait: 10, retryTimeout: 10 };
 const FULL: Plan = { mode: 'full', seconds: 15, repetitions: 3, churnSeconds: 10, switchovers: 6, crashes: 2, idleSessions: 1000, scale: 10, ttl: 30, loopWait: 10, retryTimeout: 10 };
 const USER = 'postgres';
 const DATABASE = 'postgres';
@@ -124,6 +124,7 @@ async function main(): Promise<void> {
     'Everything (clients, proxies, three PostgreSQL members, etcd) shares this machine, and other work may run on it too; the interleaved order spreads that noise over all endpoints alike.',
     `max_connections raised to ${MAX_CONNECTIONS} with patronictl edit-config and a restart of every member (pending restart) before measuring, so 1,000 idle sessions fit on the primary.`,
     "HAProxy runs Patroni's template (OPTIONS /master and /replica checks, inter 3s fall 3 rise 2 on-marked-down shutdown-sessions, template timeouts) on 127.0.0.1 with this cluster's ports; only maxconn is raised (1100 per server, 2200 global) so it can carry the same 1,000 idle sessions.",
+    "Clients connect without TLS (pgbench PGSSLMODE=disable, node-postgres's default) and the router is configured with tls.backend.mode: disable, so like HAProxy in TCP mode it relays plain TCP; with the router's default 'prefer' it would open TLS to the member itself on every connection.",
   ];
   const binDir = newestPostgresBinDir();
   const results: BenchResults = {

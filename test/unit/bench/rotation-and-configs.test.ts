@@ -49,6 +49,7 @@ describe('proxy configurations', () => {
       ['replicas', 6001, 'replica'],
     ]);
     expect(config.admin.port).toBe(6002);
+    expect(config.tls.backend.mode).toBe('disable');
   });
 });
 
