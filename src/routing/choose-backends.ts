@@ -2,6 +2,7 @@ import { memberByName, type ClusterState } from '../topology/cluster-state.js';
 import type { RouteKind } from '../config/types.js';
 import type { BalanceMemory, ChooseBackends, Exclusion, RouteDecision, RouteRequest } from './route-request.js';
 import { evaluateRoute, type RouteEvaluation } from './route-evaluation.js';
+import { withHandover } from './handover.js';
 import { orderByBalance } from './balance-order.js';
 import { staleCause } from './primary-absence.js';
 import { routeNoun } from './route-words.js';
@@ -16,14 +17,14 @@ export const chooseBackends: ChooseBackends = (
   request: RouteRequest,
   memory: BalanceMemory,
 ): RouteDecision => {
-  const main = evaluateRoute(state, request.route, request);
+  const main = withHandover(state, evaluateRoute(state, request.route, request), request);
   if (main.eligible.length > 0) return decide(state, main, request, memory);
 
   const fallbackRoute = request.fallback;
   if (fallbackRoute === undefined || fallbackRoute === request.route) {
     return { candidates: [], excluded: main.excluded, routeUsed: main.route, reason: main.reason, warnings: [] };
   }
-  const fallback = evaluateRoute(state, fallbackRoute, request);
+  const fallback = withHandover(state, evaluateRoute(state, fallbackRoute, request), request);
   if (fallback.eligible.length > 0) {
     return { ...decide(state, fallback, request, memory), fallbackReason: main.reason };
   }
@@ -78,7 +79,7 @@ export function explainListener(state: ClusterState, request: RouteRequest): Lis
 }
 
 function explain(state: ClusterState, route: RouteKind, request: RouteRequest): ListenerExplanation {
-  const evaluation = evaluateRoute(state, route, request);
+  const evaluation = withHandover(state, evaluateRoute(state, route, request), request);
   const eligible = new Set(evaluation.eligible.map((m) => m.name));
   const members: MemberVerdict[] = [...state.members]
     .map((m) => m.name)

@@ -21,7 +21,7 @@ export interface RouteRequest {
 /** Why a member is not used by a route; shown by /topology and in refusal messages. */
 export interface Exclusion {
   member: string;
-  reason: 'role' | 'state' | 'tag' | 'lag' | 'noloadbalance' | 'not-sync' | 'sync' | 'upstream' | 'invalid' | 'unreachable' | 'no-address' | 'not-leader';
+  reason: 'role' | 'state' | 'tag' | 'lag' | 'noloadbalance' | 'not-sync' | 'sync' | 'upstream' | 'invalid' | 'unreachable' | 'no-address' | 'not-leader' | 'switchover';
   detail: string;
 }
 

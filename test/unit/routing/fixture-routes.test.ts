@@ -55,6 +55,16 @@ describe('routing through the recorded switchover pg0 -> pg1', () => {
     expect(names(chooseBackends(at(0), request('replica', { tags: { datacenter: 'dc2' } }), memory()).candidates)).toEqual(['pg2']);
   });
 
+  it('switchover requested: new write sessions wait from the failover key on, while pg0 is still primary', () => {
+    expect(names(primaryAt(1458).candidates)).toEqual(['pg0']);
+    expect(at(1459).writablePrimary).toBe('pg0');
+    const during = primaryAt(1459);
+    expect(during.candidates).toEqual([]);
+    expect(during.reason).toBe('no primary in cluster batman: switchover in progress (pg0 is handing over to pg1)');
+    // Running sessions are not cut for a request alone: Patroni may still refuse it.
+    expect(fencingVerdict(at(1458), at(1600), request('primary'))).toEqual([]);
+  });
+
   it('leader key deleted: writes refused with the switchover named', () => {
     expect(primaryAt(2736).reason).toBe('no primary in cluster batman: switchover in progress (leader key released, pg1 taking over)');
   });
