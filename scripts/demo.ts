@@ -1,6 +1,13 @@
-// `npm run demo`: a real 3-member Patroni cluster on loopback to try the router against.
+// `npm run demo`: a real 3-member Patroni cluster on loopback with patroni-router in front.
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { loadConfig } from '../src/config/load.js';
+import { createLogger } from '../src/observe/logger.js';
+import { PatroniRouter } from '../src/patroni-router.js';
 import {
   credentials,
+  freePort,
   startCluster,
   type ClusterMember,
   type PatroniCluster,
@@ -9,16 +16,50 @@ import {
 interface RouterInFront {
   /** Connection strings a client uses, by route name (e.g. primary, replica). */
   endpoints: Record<string, string>;
+  admin: string | undefined;
+  configFile: string;
   stop(): Promise<void>;
 }
 
-/**
- * ROUTER WIRING POINT: start patroni-router in front of `cluster` and return its endpoints.
- * Not wired yet: the router integration fills this in.
- */
-async function startRouterInFront(cluster: PatroniCluster): Promise<RouterInFront | undefined> {
-  void cluster;
-  return undefined;
+/** The ports of Patroni's HAProxy template, and HAProxy's stats port for the admin page. */
+const WANTED_PORTS = { primary: 5000, replicas: 5001, admin: 7000 };
+
+async function portOrFree(wanted: number): Promise<number> {
+  const free = await new Promise<boolean>((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(wanted, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+  return free ? wanted : freePort();
+}
+
+/** Starts patroni-router in this process in front of `cluster`, as an operator would configure it. */
+async function startRouterInFront(cluster: PatroniCluster): Promise<RouterInFront> {
+  const [primary, replicas, admin] = [await portOrFree(WANTED_PORTS.primary), await portOrFree(WANTED_PORTS.replicas), await portOrFree(WANTED_PORTS.admin)];
+  const yaml = [
+    `scope: ${cluster.scope}`,
+    `namespace: ${cluster.namespace}`,
+    'etcd3:',
+    `  hosts: ${cluster.etcd.endpoint.replace(/^https?:\/\//, '')}`,
+    'listeners:',
+    `  - {name: primary, port: ${primary}, route: primary}`,
+    `  - {name: replicas, port: ${replicas}, route: replica, balance: least-connections, max_lag: 16MB, fallback: primary}`,
+    `admin: {host: 127.0.0.1, port: ${admin}}`,
+  ].join('\n');
+  const configFile = path.join(cluster.dir, 'router.yml');
+  fs.writeFileSync(configFile, `${yaml}\n`);
+  const config = loadConfig(configFile);
+  const logger = createLogger({ level: 'warn', format: 'pretty', destination: process.stderr });
+  const router = new PatroniRouter({ config, logger });
+  await router.start();
+  const { user, password } = credentials.scram;
+  const url = (port: number): string => `postgresql://${user}:${password}@127.0.0.1:${port}/postgres`;
+  return {
+    endpoints: { primary: url(primary), replicas: url(replicas), 'sync only': `${url(replicas)}?options=-c%20patroni_router.target%3Dsync` },
+    admin: router.adminUrl(),
+    configFile,
+    stop: () => router.shutdown(),
+  };
 }
 
 function directUrl(m: ClusterMember): string {
@@ -54,12 +95,10 @@ async function main(): Promise<void> {
   console.log(`\npatronictl: patronictl -c ${cluster.members[0]?.configFile} list`);
 
   router = await startRouterInFront(cluster);
-  if (router) {
-    console.log('\nthrough patroni-router:');
-    for (const [route, url] of Object.entries(router.endpoints)) console.log(`  ${route.padEnd(8)} psql '${url}'`);
-  } else {
-    console.log('\nthe router is not wired into the demo yet (see startRouterInFront in scripts/demo.ts).');
-  }
+  console.log(`\nthrough patroni-router (config ${router.configFile}):`);
+  for (const [route, url] of Object.entries(router.endpoints)) console.log(`  ${route.padEnd(9)} psql '${url}'`);
+  if (router.admin) console.log(`\nstatus page and admin API: ${router.admin}  (metrics: ${router.admin}metrics)`);
+  console.log(`\ntry a switchover and watch the writes move:\n  patronictl -c ${cluster.members[0]?.configFile} switchover --force`);
   console.log('\nCtrl-C to stop and clean up.');
   // The cluster's processes are unref'd; keep the demo alive until a signal arrives.
   setInterval(() => undefined, 60_000);

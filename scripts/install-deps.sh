@@ -21,6 +21,7 @@ need_command haproxy haproxy "the baseline the bench compares against"
 need_command openssl openssl "self-signed certificates for TLS tests"
 need_command psql postgresql-client-15 "running SQL on members"
 need_command pgbench postgresql-client-15 "the bench's load generator"
+need_command chromium chromium "headless browser for the status page test (test/integration/admin.test.ts)"
 
 # The server: any installed major will do (the harness picks the newest), plus its OS user.
 if ! compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || ! id postgres >/dev/null 2>&1; then

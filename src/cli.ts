@@ -4,12 +4,14 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { checkConfig } from './cli/check-config.js';
 import { runRouter } from './cli/run.js';
+import { runStatus } from './cli/status.js';
 
 const DEFAULT_CONFIG = '/etc/patroni-router/router.yml';
 
 const USAGE = `usage:
   patroni-router [--config FILE] [--log-format json|pretty]   run the router (default config ${DEFAULT_CONFIG})
   patroni-router check-config FILE                             validate a configuration file and exit
+  patroni-router status [--admin URL] [--token TOKEN]          members, roles, lag, tags, and where each listener routes now
   patroni-router --version | --help`;
 
 function version(): string {
@@ -27,6 +29,7 @@ async function main(argv: string[]): Promise<number> {
     }
     return checkConfig(file, (line) => process.stdout.write(`${line}\n`));
   }
+  if (command === 'status') return runStatus(rest, (line) => process.stdout.write(`${line}\n`));
   const args = command === 'run' ? rest : argv;
   let parsed;
   try {

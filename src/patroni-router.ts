@@ -5,6 +5,10 @@
  */
 import type { Logger } from 'pino';
 import type { AdminContext, DcsHealth } from './admin/admin-context.js';
+import { AdminServer } from './admin/admin-server.js';
+import { EventLog } from './observe/event-log.js';
+import { followFeeds } from './observe/follow-feeds.js';
+import { RouterMetrics } from './observe/metrics.js';
 import type { ClusterSource, RouterConfig } from './config/types.js';
 import { fanOutProxyEvents } from './observe/proxy-event-fanout.js';
 import { sessionLog } from './observe/session-log.js';
@@ -33,6 +37,10 @@ export class PatroniRouter implements AdminContext {
   private readonly log: Logger;
   private readonly slots = new Map<string, FeedSlot<ClusterFollower>>();
   private readonly proxy: ProxyServer;
+  readonly eventLog = new EventLog();
+  readonly metrics: RouterMetrics;
+  private admin: AdminServer | undefined;
+  private unfollow: (() => void) | undefined;
   private started = false;
   private stopping: Promise<void> | undefined;
 
@@ -40,6 +48,11 @@ export class PatroniRouter implements AdminContext {
     this.currentConfig = options.config;
     this.log = options.logger;
     for (const cluster of options.config.clusters) this.slots.set(cluster.scope, new FeedSlot(this.follower(cluster)));
+    this.metrics = new RouterMetrics({
+      clusterOfListener: (name) => this.currentConfig.listeners.find((l) => l.name === name)?.cluster,
+      dcsHealth: () => this.dcsHealth(),
+      onFailoverStep: (cluster, step) => this.eventLog.failoverStep(cluster, step),
+    });
     this.proxy = new ProxyServer({
       listeners: options.config.listeners,
       tls: options.config.tls,
@@ -47,7 +60,7 @@ export class PatroniRouter implements AdminContext {
       targetParameterPrefix: options.config.targetParameterPrefix,
       feeds: this.slots,
       logger: this.log,
-      events: fanOutProxyEvents([sessionLog(this.log), ...(options.events ?? [])]),
+      events: fanOutProxyEvents([sessionLog(this.log), this.metrics, this.eventLog, ...(options.events ?? [])]),
     });
   }
 
@@ -55,6 +68,7 @@ export class PatroniRouter implements AdminContext {
   async start(): Promise<void> {
     if (this.started) throw new Error('PatroniRouter already started');
     this.started = true;
+    this.unfollow = followFeeds(this.slots, [this.metrics, this.eventLog]);
     for (const slot of this.slots.values()) {
       slot.subscribe((change) => {
         if (change.changes.length > 0) this.log.info({ cluster: slot.scope, generation: change.next.generation, changes: change.changes }, 'topology changed');
@@ -63,10 +77,21 @@ export class PatroniRouter implements AdminContext {
     }
     try {
       await this.proxy.start();
+      if (this.currentConfig.admin.enabled) {
+        this.admin = new AdminServer({ context: this, metrics: this.metrics, events: this.eventLog, logger: this.log });
+        await this.admin.start();
+      }
     } catch (err) {
+      await this.proxy.close();
+      this.unfollow();
       await Promise.all([...this.slots.values()].map((s) => s.stop()));
       throw err;
     }
+  }
+
+  /** The admin server's base URL (with the bound port), when it runs. */
+  adminUrl(): string | undefined {
+    return this.admin?.url;
   }
 
   /**
@@ -93,7 +118,13 @@ export class PatroniRouter implements AdminContext {
       replaced.push(cluster.scope);
     }
     const listeners = await this.proxy.applyListeners(next.listeners);
-    this.currentConfig = { ...next, admin: this.currentConfig.admin };
+    // The admin server keeps its address until a restart; its token follows the file.
+    this.currentConfig = { ...next, admin: { ...this.currentConfig.admin, ...(next.admin.token !== undefined ? { token: next.admin.token } : {}) } };
+    if (next.admin.token === undefined) delete this.currentConfig.admin.token;
+    const changed = (label: string, names: string[]): string => `${label}: ${names.join(', ') || 'none'}`;
+    this.eventLog.reloaded(
+      [changed('listeners added', listeners.added), changed('removed', listeners.removed), changed('restarted', listeners.restarted), changed('clusters replaced', replaced)].join('; '),
+    );
     return { listeners, clusters: { added, removed, replaced } };
   }
 
@@ -101,6 +132,8 @@ export class PatroniRouter implements AdminContext {
   async shutdown(): Promise<void> {
     this.stopping ??= (async () => {
       await this.proxy.drain(this.currentConfig.drainTimeoutMs);
+      await this.admin?.close();
+      this.unfollow?.();
       await Promise.all([...this.slots.values()].map((s) => s.stop()));
     })();
     return this.stopping;

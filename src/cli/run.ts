@@ -37,6 +37,7 @@ export async function runRouter(configPath: string, format?: 'json' | 'pretty'):
       } catch (error) {
         const reason = error instanceof ConfigError ? error.problems : [(error as Error).message];
         logger.error({ config: configPath, reason }, 'reload refused; the running configuration stays');
+        router.eventLog.record({ kind: 'reload', message: `reload refused, the running configuration stays: ${reason.join('; ')}` });
       }
     });
   });
