@@ -19,16 +19,13 @@ if [ ! -d node_modules ]; then
   npm ci
 fi
 
-# dist/.build-stamp is touched when a build starts, so edits made during a build count as newer.
+# `npm run build` leaves dist/.build-stamp dated from when it started, so edits made during a
+# build count as newer and the next run builds again.
 stamp=dist/.build-stamp
 sources=(src test/cluster scripts bench tsconfig.json package.json)
 existing=()
 for s in "${sources[@]}"; do [ -e "$s" ] && existing+=("$s"); done
 if [ ! -f "$stamp" ] || [ -n "$(find "${existing[@]}" -newer "$stamp" -type f -print -quit)" ]; then
   echo "ensure-ready: building dist/"
-  started=$(mktemp)
-  trap 'rm -f "$started"' EXIT
   npm run --silent build
-  mkdir -p dist
-  mv "$started" "$stamp"
 fi

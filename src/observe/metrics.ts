@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DcsHealth } from '../admin/admin-context.js';
-import type { CancelOutcome, HoldOutcome, ProxyEvents, SessionEnding, SessionInfo } from '../proxy/proxy-events.js';
+import type { ProxyEvent, ProxyEvents } from '../proxy/proxy-events.js';
 import type { ClusterState, MemberRole, StateChange } from '../topology/cluster-state.js';
 import { FailoverTimeline, type FailoverEpisode, type TimelineStep } from './failover-timeline.js';
 import { refusalLabel } from './refusal-label.js';
@@ -153,43 +153,43 @@ export class RouterMetrics implements ProxyEvents {
     return Object.fromEntries([...this.timelines].map(([cluster, t]) => [cluster, t.episode()]));
   }
 
-  connectionAccepted(e: { listener: string }): void {
+  connectionAccepted(e: ProxyEvent<'connectionAccepted'>): void {
     this.accepted.inc({ listener: e.listener });
   }
 
-  sessionStarted(e: SessionInfo): void {
+  sessionStarted(e: ProxyEvent<'sessionStarted'>): void {
     this.sessions.inc({ listener: e.listener, member: e.member });
     const cluster = this.clusterOfListener(e.listener);
     if (cluster !== undefined) this.apply(cluster, this.timeline(cluster).sessionStarted(e.member, this.now()));
   }
 
-  sessionEnded(e: SessionInfo & { bytesIn: number; bytesOut: number; ending: SessionEnding }): void {
+  sessionEnded(e: ProxyEvent<'sessionEnded'>): void {
     this.sessions.dec({ listener: e.listener, member: e.member });
     this.sessionsEnded.inc({ listener: e.listener, ending: e.ending });
     this.bytes.inc({ listener: e.listener, direction: 'client_to_server' }, e.bytesIn);
     this.bytes.inc({ listener: e.listener, direction: 'server_to_client' }, e.bytesOut);
   }
 
-  refused(e: { listener: string; reason: string; sqlstate: string }): void {
+  refused(e: ProxyEvent<'refused'>): void {
     this.refusedTotal.inc({ listener: e.listener, reason: refusalLabel(e.sqlstate, e.reason) });
   }
 
-  holdStarted(e: { listener: string }): void {
+  holdStarted(e: ProxyEvent<'holdStarted'>): void {
     this.held.inc({ listener: e.listener });
   }
 
-  holdEnded(e: { listener: string; waitedMs: number; outcome: HoldOutcome }): void {
+  holdEnded(e: ProxyEvent<'holdEnded'>): void {
     this.held.dec({ listener: e.listener });
     this.holdWait.observe({ listener: e.listener, outcome: e.outcome }, e.waitedMs / 1000);
   }
 
-  fenced(e: { listener: string; member: string }): void {
+  fenced(e: ProxyEvent<'fenced'>): void {
     this.fencedTotal.inc({ listener: e.listener, member: e.member });
     const cluster = this.clusterOfListener(e.listener);
     if (cluster !== undefined) this.apply(cluster, this.timeline(cluster).sessionsFenced(e.member, this.now()));
   }
 
-  cancel(e: { outcome: CancelOutcome }): void {
+  cancel(e: ProxyEvent<'cancel'>): void {
     this.cancels.inc({ outcome: e.outcome });
   }
 

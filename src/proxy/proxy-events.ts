@@ -35,6 +35,9 @@ export interface ProxyEvents {
   cancel(e: { listener: string; outcome: CancelOutcome }): void;
 }
 
+/** The event object one hook receives, e.g. `ProxyEvent<'sessionEnded'>`. */
+export type ProxyEvent<K extends keyof ProxyEvents> = Parameters<ProxyEvents[K]>[0];
+
 export const noProxyEvents: ProxyEvents = {
   connectionAccepted() {},
   sessionStarted() {},

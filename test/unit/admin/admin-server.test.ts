@@ -1,3 +1,4 @@
+import type { ListenerSessions } from '../../../src/proxy/proxy-server.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import type { AdminContext } from '../../../src/admin/admin-context.js';
@@ -41,7 +42,7 @@ function context(token?: string): AdminContext & { state: ClusterState | undefin
       { name: 'primary', cluster: 'batman', route: 'primary' as const, host: '127.0.0.1', port: 15000, accepting: true, retired: false },
       { name: 'replicas', cluster: 'batman', route: 'replica' as const, host: '127.0.0.1', port: 15001, accepting: true, retired: false },
     ],
-    sessions: () => [
+    sessions: (): ListenerSessions[] => [
       { listener: 'primary', cluster: 'batman', retired: false, total: 3, held: 1, byPhase: {}, byMember: { pg0: 2 } },
       { listener: 'replicas', cluster: 'batman', retired: false, total: 1, held: 0, byPhase: {}, byMember: { pg2: 1 } },
     ],

@@ -52,6 +52,7 @@ describe('ClusterFollower with a hand-fed source', () => {
     for (const e of events) {
       clock = 1_000 + e.tMs;
       const before = seen.length;
+      if (e.type === 'snapshot') throw new Error('one snapshot only');
       source.sink!.update({ kind: 'events', events: [e.type === 'put' ? { type: 'put', key: e.key, value: e.value } : { type: 'delete', key: e.key }] });
       if (e.tMs === 4184) {
         // The promotion is published in the same call that delivered the event.
