@@ -282,7 +282,7 @@ export function renderMarkdown(results: BenchResults): string {
   ]);
   out.push(
     table(
-      ['proxy', 'RSS idle MB', `RSS with ${idle?.sessions ?? 1000} idle sessions MB`, 'CPU s to open them', 'peak RSS during throughput MB', 'CPU ms per 1k transactions'],
+      ['proxy', 'RSS before MB (after the throughput runs)', `RSS with ${idle?.sessions ?? 1000} idle sessions MB`, 'CPU s to open them', 'peak RSS during throughput MB', 'CPU ms per 1k transactions'],
       resRows,
     ),
   );
