@@ -15,6 +15,11 @@ export interface StateInputs {
    * overrule it (a probe from before a promotion must not delay the new primary).
    */
   memberKeyChangedAt: ReadonlyMap<string, number>;
+  /**
+   * ms when the `leader` key last changed (new value or deleted). Only a REST answer asked after
+   * this may promote the named member ahead of its member key; undefined turns that off.
+   */
+  leaderKeyChangedAt?: number;
   lastDcsContact: number;
   stale: boolean;
   now: number;
@@ -44,12 +49,33 @@ function restContradictsPrimary(inputs: StateInputs, name: string): boolean {
   return obs.state !== undefined && obs.state !== 'running';
 }
 
+/**
+ * The leader's own REST API already reports what its member key will say on Patroni's next
+ * loop: a running primary. Patroni builds `GET /patroni`'s role and xlog from
+ * `pg_is_in_recovery()` in one live query (3.0.2 and 4.x alike), so role primary with an
+ * `xlog.location` means postgres has left recovery. Only an answer to a question asked after
+ * both the leader key and the member's key last changed counts: an older one may describe an
+ * earlier term. Requiring the xlog shape also rules out Patroni's fallback answer (its cached
+ * role, no xlog) when its query fails.
+ */
+function restShowsPromotion(inputs: StateInputs, m: Member): boolean {
+  const since = inputs.leaderKeyChangedAt;
+  if (since === undefined) return false;
+  if (m.state !== 'running' || (m.role !== 'replica' && m.role !== 'promoted')) return false;
+  const obs = freshObservation(inputs, m.name);
+  if (obs === undefined || !obs.reachable) return false;
+  const askedAt = obs.askedAt ?? obs.at;
+  if (askedAt < since || askedAt < (inputs.memberKeyChangedAt.get(m.name) ?? Infinity)) return false;
+  return obs.role === 'primary' && obs.state === 'running' && obs.xlogShape === 'primary';
+}
+
 function chooseWritablePrimary(inputs: StateInputs, members: readonly Member[]): string | undefined {
   const name = inputs.parsed.leader;
   if (name === undefined) return undefined;
   const m = members.find((x) => x.name === name);
-  if (m === undefined || m.invalid !== undefined) return undefined;
-  if (m.role !== 'primary' || m.state !== 'running') return undefined;
+  if (m === undefined || m.invalid !== undefined || m.host === undefined) return undefined;
+  const keySaysPrimary = m.role === 'primary' && m.state === 'running';
+  if (!keySaysPrimary && !restShowsPromotion(inputs, m)) return undefined;
   if (restContradictsPrimary(inputs, name)) return undefined;
   const decision = decideDcsLoss({
     policy: inputs.dcsLossWrites,

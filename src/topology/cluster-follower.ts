@@ -28,6 +28,8 @@ export interface ClusterFollowerDeps {
   source?: TopologySource;
   /** How often the DCS-loss policy is re-evaluated while nothing arrives. */
   policyTickMs?: number;
+  /** How often the prober asks the leader-to-be during a leader change (default 50 ms). */
+  focusProbeIntervalMs?: number;
 }
 
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -61,6 +63,9 @@ export class ClusterFollower implements ClusterFeed {
   private readonly keys = new Map<string, string>();
   private readonly memberKeyChangedAt = new Map<string, number>();
   private readonly observations = new Map<string, MemberObservation>();
+  private leaderKeyChangedAt: number | undefined;
+  /** While set, the prober asks the members that decide the next primary every few ms (until then). */
+  private focusUntil: number | undefined;
   private parsed: ParsedKeys | undefined;
   private state: ClusterState | undefined;
   private readonly followerStatus: FollowerStatus;
@@ -80,6 +85,7 @@ export class ClusterFollower implements ClusterFeed {
       this.prober = new MemberProber({
         intervalMs: config.topology.probeIntervalMs,
         timeoutMs: config.topology.probeTimeoutMs,
+        focusIntervalMs: deps.focusProbeIntervalMs ?? 50,
         logger: this.logger,
         now: this.now,
         onObservation: (name, obs) => this.onObservation(name, obs),
@@ -122,6 +128,7 @@ export class ClusterFollower implements ClusterFeed {
 
   private onUpdate(update: TopologyUpdate): void {
     const now = this.now();
+    const priorParsed = this.parsed;
     this.followerStatus.lastContact = now;
     const changedMembers: string[] = [];
     const noteMember = (key: string): void => {
@@ -157,9 +164,35 @@ export class ClusterFollower implements ClusterFeed {
       for (const m of update.parsed.members) if (before.get(m.name) !== JSON.stringify(m)) this.memberKeyChangedAt.set(m.name, now);
       this.parsed = update.parsed;
     }
+    const leaderChanged = priorParsed === undefined || priorParsed.leader !== this.parsed.leader;
+    if (leaderChanged) this.leaderKeyChangedAt = now;
     this.rebuild();
     // A member whose key just changed is asked at once, so REST catches up with the DCS.
     for (const name of changedMembers) this.prober?.probe(name);
+    const handoverRequested = priorParsed !== undefined && priorParsed.failover === undefined && this.parsed.failover !== undefined;
+    this.steerProbes(priorParsed !== undefined && (leaderChanged || handoverRequested));
+  }
+
+  /**
+   * From a leader change (or a switchover request) until a writable primary is known again,
+   * ask the leader-key member (every member while there is no leader) every few ms: its REST
+   * API shows the promotion about one Patroni loop before its member key does. Bounded by
+   * `ttl` seconds from the last such event; then back to the normal interval.
+   */
+  private steerProbes(leadershipMoved: boolean): void {
+    const state = this.state;
+    if (this.prober === undefined || state === undefined) return;
+    const now = this.now();
+    if (leadershipMoved) this.focusUntil = now + state.config.ttl * 1000;
+    if (this.focusUntil === undefined) return;
+    const settled = state.writablePrimary !== undefined && !state.switchoverPending;
+    if (settled || now >= this.focusUntil) {
+      this.focusUntil = undefined;
+      this.prober.unfocus();
+      return;
+    }
+    const names = state.leader !== undefined ? [state.leader] : state.members.map((m) => m.name);
+    this.prober.focus(names, this.focusUntil);
   }
 
   private onStatus(status: SourceStatus, error?: string): void {
@@ -174,6 +207,7 @@ export class ClusterFollower implements ClusterFeed {
   private onObservation(name: string, observation: MemberObservation): void {
     this.observations.set(name, observation);
     this.rebuild();
+    this.steerProbes(false);
   }
 
   /** Recompute the snapshot from everything known; publish it when something changed. */
@@ -191,6 +225,7 @@ export class ClusterFollower implements ClusterFeed {
           parsed: this.parsed,
           observations: this.observations,
           memberKeyChangedAt: this.memberKeyChangedAt,
+          leaderKeyChangedAt: this.leaderKeyChangedAt,
           lastDcsContact: this.followerStatus.lastContact ?? now,
           stale: this.followerStatus.watch !== 'connected',
           now,

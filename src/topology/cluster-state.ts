@@ -40,6 +40,12 @@ export interface MemberObservation {
   timeline?: number;
   /** Primary: xlog.location. Replica: replayed_location. Bytes. */
   walPosition?: number;
+  /**
+   * Which shape the answer's `xlog` had: `primary` (`location`) or `replica` (`received_location`
+   * / `replayed_location`). Patroni picks the shape from `pg_is_in_recovery()` in the same query,
+   * so `primary` means postgres itself said it had left recovery.
+   */
+  xlogShape?: 'primary' | 'replica';
   receivedPosition?: number;
   replayPaused?: boolean;
   error?: string;
@@ -107,7 +113,10 @@ export interface ClusterState {
   failsafeMembers?: readonly string[];
   /**
    * Set only when every signal agrees: the leader key names a member whose member key says
-   * primary/master and running (and, when the REST prober has spoken, it agrees).
+   * primary/master and running (and, when the REST prober has spoken, it agrees) — or whose
+   * member key still says replica/promoted but whose own REST API, asked after the leader key
+   * and its member key last changed, reports a running primary out of recovery
+   * (see docs/topology.md).
    */
   writablePrimary?: string;
   /** ms timestamp of the last successful read/watch event from the DCS. */

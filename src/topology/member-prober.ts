@@ -11,6 +11,8 @@ export interface ProbeTarget {
 export interface MemberProberOptions {
   intervalMs: number;
   timeoutMs: number;
+  /** Interval while focused on members that matter right now (see focus()); default 50 ms. */
+  focusIntervalMs?: number;
   logger: Logger;
   onObservation: (name: string, observation: MemberObservation) => void;
   now?: () => number;
@@ -19,9 +21,31 @@ export interface MemberProberOptions {
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /**
+ * The shape of `GET /patroni`'s `xlog`: Patroni writes `location` only when its query found
+ * postgres out of recovery, `received_location`/`replayed_location` while in recovery.
+ */
+export function xlogShape(body: unknown): MemberObservation['xlogShape'] {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const xlog = (body as { xlog?: unknown }).xlog;
+  if (typeof xlog !== 'object' || xlog === null) return undefined;
+  const x = xlog as Record<string, unknown>;
+  if (x.location !== undefined && x.location !== null) return 'primary';
+  if (x.replayed_location !== undefined || x.received_location !== undefined) return 'replica';
+  return undefined;
+}
+
+function observe(body: unknown, at: number, askedAt: number): MemberObservation {
+  const observation: MemberObservation = { ...parsePatroniStatus(body, at), askedAt };
+  const shape = xlogShape(body);
+  if (shape !== undefined) observation.xlogShape = shape;
+  return observation;
+}
+
+/**
  * Asks every member's own REST API (`GET /patroni`) about once per interval, one request in
  * flight per member, and reports what it saw. The DCS says who should be primary; this says
- * who is, and how far each replica has replayed.
+ * who is, and how far each replica has replayed. During a leader change it can focus on a few
+ * members and ask them much more often, for a bounded time.
  */
 export class MemberProber {
   private readonly agent;
@@ -30,6 +54,9 @@ export class MemberProber {
   private readonly inFlight = new Set<string>();
   private readonly stopping = new AbortController();
   private timer: NodeJS.Timeout | undefined;
+  private focusTimer: NodeJS.Timeout | undefined;
+  private focused: readonly string[] = [];
+  private focusUntil = 0;
 
   constructor(private readonly opts: MemberProberOptions) {
     this.agent = restAgent(opts.timeoutMs);
@@ -54,7 +81,7 @@ export class MemberProber {
     this.inFlight.add(name);
     const askedAt = this.now();
     getPatroniJson(this.agent, apiUrl, '/patroni', this.opts.timeoutMs, this.stopping.signal)
-      .then((body): MemberObservation => ({ ...parsePatroniStatus(body, this.now()), askedAt }))
+      .then((body): MemberObservation => observe(body, this.now(), askedAt))
       .catch((err: unknown): MemberObservation => ({ at: this.now(), askedAt, reachable: false, error: errorText(err) }))
       .then((observation) => {
         this.inFlight.delete(name);
@@ -68,9 +95,46 @@ export class MemberProber {
     for (const name of this.targets.keys()) this.probe(name);
   }
 
+  /**
+   * Ask these members every focusIntervalMs (still one request in flight each) until `until`
+   * (ms on this prober's clock) or unfocus(). A new call replaces the set; changed names are
+   * asked at once.
+   */
+  focus(names: readonly string[], until: number): void {
+    if (this.stopping.signal.aborted) return;
+    const added = names.filter((n) => !this.focused.includes(n));
+    this.focused = [...names];
+    this.focusUntil = until;
+    for (const name of added) this.probe(name);
+    if (this.focusTimer === undefined) {
+      this.focusTimer = setInterval(() => this.probeFocused(), this.opts.focusIntervalMs ?? 50);
+      this.focusTimer.unref();
+    }
+  }
+
+  unfocus(): void {
+    if (this.focusTimer !== undefined) clearInterval(this.focusTimer);
+    this.focusTimer = undefined;
+    this.focused = [];
+  }
+
+  /** Members currently asked at the focus interval (for tests and the status page). */
+  focusedMembers(): readonly string[] {
+    return this.focused;
+  }
+
+  private probeFocused(): void {
+    if (this.now() >= this.focusUntil) {
+      this.unfocus();
+      return;
+    }
+    for (const name of this.focused) this.probe(name);
+  }
+
   async stop(): Promise<void> {
     this.stopping.abort();
     if (this.timer !== undefined) clearInterval(this.timer);
+    this.unfocus();
     await this.agent.close().catch(() => undefined);
   }
 }
