@@ -20,6 +20,8 @@ export interface FollowerStatus {
   lastError?: string;
   /** How many times the watch was lost since start. */
   reconnects: number;
+  /** Members the prober asks every few ms while a leader change is underway; empty otherwise. */
+  probeFocus: readonly string[];
 }
 
 export interface ClusterFollowerDeps {
@@ -80,7 +82,7 @@ export class ClusterFollower implements ClusterFeed {
     const injectedKind: FollowerStatus['source'] = config.etcd?.api ?? 'rest';
     const chosen = deps.source === undefined ? sourceFor(config, this.logger) : { source: deps.source, kind: injectedKind };
     this.source = chosen.source;
-    this.followerStatus = { source: chosen.kind, watch: 'connecting', reconnects: 0 };
+    this.followerStatus = { source: chosen.kind, watch: 'connecting', reconnects: 0, probeFocus: [] };
     if (config.topology.probeIntervalMs > 0) {
       this.prober = new MemberProber({
         intervalMs: config.topology.probeIntervalMs,
@@ -123,7 +125,7 @@ export class ClusterFollower implements ClusterFeed {
   }
 
   status(): Readonly<FollowerStatus> {
-    return { ...this.followerStatus };
+    return { ...this.followerStatus, probeFocus: this.prober?.focusedMembers() ?? [] };
   }
 
   private onUpdate(update: TopologyUpdate): void {
