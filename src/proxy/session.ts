@@ -46,6 +46,12 @@ const LINGER_HARD_LIMIT_MS = 30_000;
 
 type AuthOutcome = 'done' | 'retry';
 
+/** Connects to one member and returns the step that runs the startup over that connection. */
+type Opener = (member: Member, canRetry: boolean) => Promise<{ backend: net.Socket; run: () => Promise<AuthOutcome> }>;
+
+/** Pauses between routing attempts while no member takes the session (within hold_timeout). */
+const RETRY_DELAYS_MS = [50, 100, 200, 400, 800, 1000];
+
 /**
  * One client connection's life: first packet (TLS, GSS, cancel, startup), routing and holding,
  * backend connect, relaying authentication while watching the startup messages, then a raw
@@ -71,6 +77,10 @@ export class Session {
   private readonly clientLeft = new AbortController();
   private ending: SessionEnding | undefined;
   private settleAuth: ((outcome: AuthOutcome) => void) | undefined;
+  /** During a startup attempt: whether any backend byte has reached the client yet. */
+  private authAttempt: { sentToClient: boolean } | undefined;
+  /** Why the last member gave up on the startup, for the client's message if all do. */
+  private lastStartupRefusal: string | undefined;
   /** True once client bytes flow to the backend through pipe() (which then forwards a FIN). */
   private piping = false;
   /** The client sent its FIN first: the backend's close that follows is the client's doing. */
@@ -187,10 +197,8 @@ export class Session {
     }
     const params = stripTargetOverride(clientParams, this.services.targetPrefix);
     this.request = this.listener.routeRequest(override.target ?? config.route);
-    const decision = await this.decide(this.request);
-    if (decision === undefined) return;
     const startupMessage = encodeStartupMessage(major, minor, params);
-    await this.connectCandidates(decision, async (member, canRetry) => {
+    await this.routeAndConnect(this.request, (decision) => async (member, canRetry) => {
       const backend = await connectBackend(address(member), this.services.backendTls, config.connectTimeoutMs);
       return { backend, run: () => this.authenticate(backend, startupMessage, rest, decision, canRetry) };
     });
@@ -199,9 +207,7 @@ export class Session {
   /** TLS the router cannot open: pick the backend now and relay bytes, as HAProxy's TCP mode does. */
   private async passThrough(initialBytes: Buffer): Promise<void> {
     this.request = this.listener.routeRequest();
-    const decision = await this.decide(this.request);
-    if (decision === undefined) return;
-    await this.connectCandidates(decision, async (member) => {
+    await this.routeAndConnect(this.request, () => async (member) => {
       const backend = await connectTcp(address(member), this.listener.config.connectTimeoutMs);
       return {
         backend,
@@ -217,8 +223,51 @@ export class Session {
     });
   }
 
+  /**
+   * Routes, connects, and while nothing has reached the client yet, keeps trying until the
+   * listener's hold_timeout: a member that refuses the connection or the startup (a primary
+   * that just died, one shutting down for a switchover, a server still in recovery) means
+   * "wait for the cluster", not "fail the client". Only then the client hears why.
+   */
+  private async routeAndConnect(request: RouteRequest, opener: (decision: RouteDecision) => Opener): Promise<void> {
+    const config = this.listener.config;
+    const deadline = Date.now() + config.holdTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      const decision = await this.decide(request, deadline);
+      if (decision === undefined) return;
+      const failure = await this.connectCandidates(decision, opener(decision));
+      if (failure === undefined || this.isOver()) return;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        const waited = config.holdTimeoutMs > 0 ? ` (waited ${formatSeconds(Date.now() - (deadline - config.holdTimeoutMs))})` : '';
+        return this.refuse('08006', `${this.label}: ${failure}${waited}`);
+      }
+      const delay = Math.min(RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)] as number, remaining);
+      this.log.info({ reason: failure, retryInMs: delay }, 'no member took the session yet; holding and retrying');
+      this.phase = 'holding';
+      if (!(await this.pause(delay))) return;
+    }
+  }
+
+  /** Waits `ms`; false when the client left (or the session ended) meanwhile. */
+  private pause(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      if (this.clientLeft.signal.aborted) return resolve(false);
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        this.timers.delete(timer);
+        resolve(false);
+      };
+      const timer = this.timer(ms, () => {
+        this.clientLeft.signal.removeEventListener('abort', onAbort);
+        resolve(!this.isOver());
+      });
+      this.clientLeft.signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
   /** Routes now, or holds until the cluster offers a candidate; undefined = refused or gone. */
-  private async decide(request: RouteRequest): Promise<RouteDecision | undefined> {
+  private async decide(request: RouteRequest, deadline: number): Promise<RouteDecision | undefined> {
     const config = this.listener.config;
     const feed = this.services.feedFor(config.cluster);
     if (feed === undefined) {
@@ -230,8 +279,10 @@ export class Session {
     const decision = state === undefined ? undefined : decideOn(state);
     if (decision !== undefined && decision.candidates.length > 0) return decision;
     const reason = decision?.reason ?? `no ${routeNoun(request.route)} in cluster ${config.cluster}: topology not read yet`;
-    if (config.holdTimeoutMs <= 0) {
-      this.refuse('57P03', `${this.label}: ${reason}`);
+    const holdStartedAt = deadline - config.holdTimeoutMs;
+    if (Date.now() >= deadline) {
+      const waited = config.holdTimeoutMs > 0 ? ` (waited ${formatSeconds(Date.now() - holdStartedAt)})` : '';
+      this.refuse('57P03', `${this.label}: ${reason}${waited}`);
       return undefined;
     }
     this.phase = 'holding';
@@ -241,7 +292,7 @@ export class Session {
       listener: config.name,
       feed,
       decide: decideOn,
-      timeoutMs: config.holdTimeoutMs,
+      timeoutMs: deadline - Date.now(),
       signal: this.clientLeft.signal,
     });
     this.services.events.holdEnded({ listener: config.name, waitedMs: held.waitedMs, outcome: held.outcome });
@@ -251,7 +302,7 @@ export class Session {
       case 'proceeded':
         return held.decision;
       case 'timeout':
-        this.refuse('57P03', `${this.label}: ${held.lastReason ?? reason} (waited ${formatSeconds(held.waitedMs)})`);
+        this.refuse('57P03', `${this.label}: ${held.lastReason ?? reason} (waited ${formatSeconds(Date.now() - holdStartedAt)})`);
         return undefined;
       case 'shutdown':
         this.refuse('57P01', 'patroni-router is shutting down');
@@ -266,10 +317,7 @@ export class Session {
    * Tries the decision's candidates in order. A write route never tries another member (only
    * the primary may take writes); a read route moves on when a member refuses or times out.
    */
-  private async connectCandidates(
-    decision: RouteDecision,
-    open: (member: Member, canRetry: boolean) => Promise<{ backend: net.Socket; run: () => Promise<AuthOutcome> }>,
-  ): Promise<void> {
+  private async connectCandidates(decision: RouteDecision, open: Opener): Promise<string | undefined> {
     advanceBalance(this.listener.memory);
     const isPrimary = decision.routeUsed === 'primary';
     const candidates = isPrimary ? decision.candidates.slice(0, 1) : decision.candidates;
@@ -283,26 +331,33 @@ export class Session {
       this.phase = 'connecting';
       let opened;
       try {
-        opened = await open(member, !isPrimary && i < candidates.length - 1);
+        // Every attempt may give way while nothing reached the client: the next candidate,
+        // or (the last one) a new routing decision after a pause.
+        opened = await open(member, true);
       } catch (err) {
-        if (this.isOver()) return;
+        if (this.isOver()) return undefined;
         lastError = err instanceof Error ? err.message : String(err);
         this.log.warn({ member: member.name, err: lastError }, 'backend connect failed');
-        if (err instanceof BackendConnectError && err.retryable) continue;
-        break;
+        if (err instanceof BackendConnectError && !err.retryable) {
+          // A certificate the router must not trust: waiting will not change it.
+          this.refuse('08006', `${this.label}: could not connect to ${routeNoun(decision.routeUsed)} ${member.name} (${member.host}:${member.port}) of cluster ${this.listener.config.cluster}: ${lastError}`);
+          return undefined;
+        }
+        continue;
       }
       if (this.isOver()) {
         opened.backend.destroy();
-        return;
+        return undefined;
       }
       this.countMember();
       const outcome = await opened.run();
-      if (outcome === 'done') return;
-      this.log.info({ member: member.name }, 'member refused the startup; trying the next candidate');
+      if (outcome === 'done') return undefined;
+      lastError = this.lastStartupRefusal ?? 'it refused the startup';
+      this.log.info({ member: member.name, reason: lastError }, 'member could not take the session; trying the next candidate');
     }
     const noun = routeNoun(decision.routeUsed);
     const which = lastMember === undefined ? '' : ` ${lastMember.name} (${lastMember.host}:${lastMember.port})`;
-    this.refuse('08006', `${this.label}: could not connect to ${noun}${which} of cluster ${this.listener.config.cluster}: ${lastError}`);
+    return `could not connect to ${noun}${which} of cluster ${this.listener.config.cluster}: ${lastError}`;
   }
 
   private isOver(): boolean {
@@ -320,12 +375,18 @@ export class Session {
     const framer = new BackendFramer();
     const watch = new StartupWatch({ writeRoute: decision.routeUsed === 'primary', canRetry });
     const member = this.member as Member;
+    const attempt = { sentToClient: false };
+    this.authAttempt = attempt;
+    this.lastStartupRefusal = undefined;
     let clientFlowing = false;
+    /** Messages held back until ReadyForQuery shows the session is usable (write routes). */
+    const deferred: Buffer[] = [];
     return new Promise<AuthOutcome>((resolve) => {
       this.settleAuth = resolve;
       const settle = (outcome: AuthOutcome): void => {
         backend.removeListener('data', onData);
         this.settleAuth = undefined;
+        this.authAttempt = undefined;
         resolve(outcome);
       };
       const flush = (out: Buffer[]): void => {
@@ -335,6 +396,7 @@ export class Session {
           // The client speaks only after the backend's first answer; from then on its bytes flow.
           this.relayClientToBackend(rest);
         }
+        attempt.sentToClient = true;
         this.writeClient(out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out));
       };
       const onData = (chunk: Buffer): void => {
@@ -354,12 +416,16 @@ export class Session {
           const verdict = watch.observe(frame);
           switch (verdict.kind) {
             case 'relay':
+            case 'defer':
               if (verdict.cancelKey !== undefined) this.registerCancelKey(verdict.cancelKey.processId, verdict.cancelKey.secret, member);
-              out.push(frame.raw);
+              // Something goes to the client: what was kept back goes first, in order.
+              if (verdict.kind === 'relay') out.push(...deferred.splice(0), frame.raw);
+              else deferred.push(frame.raw);
               continue;
             case 'retry':
               settle('retry');
-              this.log.info({ member: member.name, sqlstate: verdict.code }, 'member refused the startup');
+              this.lastStartupRefusal = `${member.name} ${verdict.why}`;
+              this.log.info({ member: member.name, reason: verdict.why }, 'member could not take the session');
               return this.releaseBackendAttempt();
             case 'refuse-read-only':
               flush(out);
@@ -369,7 +435,7 @@ export class Session {
                 `${this.label}: member ${member.name} of cluster ${this.listener.config.cluster} is in hot standby (read-only); refusing a write session`,
               );
             case 'ready':
-              flush(out);
+              flush([...deferred, ...out]);
               settle('done');
               this.phase = 'relaying';
               this.writeClient(frame.raw);
@@ -381,6 +447,23 @@ export class Session {
       };
       backend.on('data', onData);
     });
+  }
+
+  /**
+   * The backend went away during the startup. If nothing of it reached the client, the
+   * attempt gives way (another member, or a new decision after a pause); else the client
+   * hears what happened.
+   */
+  private backendLostDuringStartup(why: string): void {
+    const member = this.member as Member;
+    if (this.authAttempt !== undefined && !this.authAttempt.sentToClient) {
+      this.lastStartupRefusal = `connection to ${member.name} lost during startup: ${why}`;
+      this.settleAuth?.('retry');
+      this.releaseBackendAttempt();
+      return;
+    }
+    this.ending = 'backend-error';
+    this.closeWithError('08006', `${this.label}: connection to member ${member.name} lost during startup: ${why}`);
   }
 
   /** Drops a backend that refused the startup before anything reached the client. */
@@ -521,11 +604,7 @@ export class Session {
 
   private onSocketError(side: 'client' | 'backend', err: Error): void {
     this.log.debug({ side, err: err.message }, 'socket error');
-    if (side === 'backend' && this.phase === 'authenticating' && this.member !== undefined) {
-      this.ending = 'backend-error';
-      this.closeWithError('08006', `${this.label}: connection to member ${this.member.name} lost during startup: ${err.message}`);
-      return;
-    }
+    if (side === 'backend' && this.phase === 'authenticating' && this.member !== undefined) return this.backendLostDuringStartup(err.message);
     // After the client's goodbye a reset from the backend is the normal end of a TLS session:
     // postgres exits on Terminate without reading the client's close_notify.
     if (side === 'backend' && this.clientEnded) return this.finish(this.ending ?? 'client-closed');
@@ -546,6 +625,7 @@ export class Session {
   /** The backend finished (FIN) or closed: pass the end on to the client once its data is out. */
   private onBackendEnd(backend: net.Socket): void {
     if (backend !== this.backend || this.isOver()) return;
+    if (this.phase === 'authenticating' && this.member !== undefined) return this.backendLostDuringStartup('closed by the member');
     this.ending = this.ending ?? (this.clientEnded ? 'client-closed' : 'backend-closed');
     this.phase = 'closing';
     this.settleAuth?.('done');

@@ -2,36 +2,57 @@ import type { BackendFrame } from './wire/backend-frame.js';
 import { parseBackendKeyData, parseParameterStatus } from './wire/backend-frame.js';
 import { parseErrorFields } from './wire/error-response.js';
 
+type CancelKey = { processId: number; secret: Buffer };
+
 /** What the session does with one backend message between StartupMessage and ReadyForQuery. */
 export type StartupVerdict =
   /** Pass it to the client (auth challenges, ParameterStatus, errors...); `cancelKey` when it was BackendKeyData. */
-  | { kind: 'relay'; cancelKey?: { processId: number; secret: Buffer } }
-  /** Nothing reached the client yet and the member cannot serve now: try the next candidate. */
-  | { kind: 'retry'; code: string }
-  /** A write session landed on a server in hot standby: refuse instead of handing it over. */
+  | { kind: 'relay'; cancelKey?: CancelKey }
+  /** Keep it back until ReadyForQuery says the session is usable (write routes after a password-less start). */
+  | { kind: 'defer'; cancelKey?: CancelKey }
+  /** Nothing reached the client yet and the member cannot serve now: give way (another member, or later). */
+  | { kind: 'retry'; why: string }
+  /** A write session landed on a server in hot standby after the client took part in authentication. */
   | { kind: 'refuse-read-only' }
-  /** ReadyForQuery: relay it, then switch to the raw byte relay. */
+  /** ReadyForQuery: relay what was kept back and it, then switch to the raw byte relay. */
   | { kind: 'ready' };
 
-/** Backend startup errors after which a read session may try another member: starting up, too many clients. */
-const RETRYABLE_CODES = new Set(['57P03', '53300']);
+/**
+ * Backend startup errors that say "not now" rather than "not you": starting up or shutting
+ * down (57P03), too many clients (53300), terminated by an administrator or a crash (57P01,
+ * 57P02), as a member does in the middle of a switchover.
+ */
+const RETRYABLE_CODES = new Set(['57P03', '53300', '57P01', '57P02']);
+
+/** AuthenticationOk: 'R' with auth code 0. */
+function isAuthenticationOk(frame: BackendFrame): boolean {
+  return frame.type === 'R' && frame.body.length >= 4 && frame.body.readInt32BE(0) === 0;
+}
 
 /**
  * Reads the backend's startup messages for the few facts the router needs, without touching
  * authentication: the cancel key, `in_hot_standby` (PostgreSQL 14+), and early refusals.
+ *
+ * For a write session whose authentication needed nothing from the client (the first answer
+ * is AuthenticationOk), everything up to ReadyForQuery is kept back: if the server turns out
+ * to be in hot standby (a promotion not finished), the attempt gives way unseen and the
+ * session waits for the real primary instead of failing.
  */
 export class StartupWatch {
   private relayedAny = false;
+  private deferring = false;
   private inHotStandby: string | undefined;
 
   constructor(private readonly options: { writeRoute: boolean; canRetry: boolean }) {}
 
   observe(frame: BackendFrame): StartupVerdict {
+    if (!this.relayedAny && !this.deferring && this.options.writeRoute && this.options.canRetry && isAuthenticationOk(frame)) {
+      this.deferring = true;
+    }
     switch (frame.type) {
       case 'K': {
-        this.relayedAny = true;
         const key = parseBackendKeyData(frame.body);
-        return key === undefined ? { kind: 'relay' } : { kind: 'relay', cancelKey: key };
+        return this.pass(key);
       }
       case 'S': {
         const status = parseParameterStatus(frame.body);
@@ -39,16 +60,27 @@ export class StartupWatch {
         break;
       }
       case 'E': {
-        const code = parseErrorFields(frame.body).get('C');
+        const fields = parseErrorFields(frame.body);
+        const code = fields.get('C');
         if (!this.relayedAny && this.options.canRetry && code !== undefined && RETRYABLE_CODES.has(code)) {
-          return { kind: 'retry', code };
+          return { kind: 'retry', why: `answered ${code}: ${fields.get('M') ?? 'no message'}` };
         }
+        // Anything kept back goes out first (the session flushes it before this frame).
+        this.deferring = false;
         break;
       }
       case 'Z':
-        return this.options.writeRoute && this.inHotStandby === 'on' ? { kind: 'refuse-read-only' } : { kind: 'ready' };
+        if (this.options.writeRoute && this.inHotStandby === 'on') {
+          return this.relayedAny ? { kind: 'refuse-read-only' } : { kind: 'retry', why: 'is in hot standby (read-only)' };
+        }
+        return { kind: 'ready' };
     }
+    return this.pass();
+  }
+
+  private pass(cancelKey?: CancelKey): StartupVerdict {
+    if (this.deferring) return cancelKey === undefined ? { kind: 'defer' } : { kind: 'defer', cancelKey };
     this.relayedAny = true;
-    return { kind: 'relay' };
+    return cancelKey === undefined ? { kind: 'relay' } : { kind: 'relay', cancelKey };
   }
 }

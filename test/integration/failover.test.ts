@@ -75,8 +75,10 @@ describe('failover through the primary listener', () => {
   it('a crash of the leader: the writer is held, then resumes within 100 ms of the new primary', async () => {
     await cluster.waitForHealthy();
     let crashed = '';
+    let crashedAt = 0;
     const { persistent, fresh, newLeader, since } = await writersAround(async () => {
       crashed = await cluster.crashLeader();
+      crashedAt = Date.now();
       return waitFor('a new leader', async () => {
         const leader = await cluster.leader();
         return leader !== undefined && leader !== crashed ? leader : undefined;
@@ -84,6 +86,8 @@ describe('failover through the primary listener', () => {
     });
     const primaryAt = clock.becamePrimaryAt(newLeader, since) ?? 0;
     expect([...persistent.failures(), ...fresh.failures()].filter((f) => f.code === READ_ONLY)).toEqual([]);
+    // Connections opened after the crash wait for the new primary instead of failing.
+    expect(fresh.failures().filter((f) => f.startedAt >= crashedAt)).toEqual([]);
     const resumeMs = (persistent.firstSuccessAfter(primaryAt)?.at ?? Infinity) - primaryAt;
     const freshResumeMs = (fresh.firstSuccessAfter(primaryAt)?.at ?? Infinity) - primaryAt;
     console.log(`crash of ${crashed}: new primary ${newLeader} ${primaryAt - since} ms after the kill; writers resumed ${resumeMs} ms / ${freshResumeMs} ms after its member key said master`);

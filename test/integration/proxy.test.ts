@@ -267,7 +267,7 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
     feed.push({ ...broken, members: primaryBroken, generation: ++generation });
     const err = await connectError(portOf(proxy, 'primary-short'));
     expect(err.code).toBe('08006');
-    expect(err.message).toMatch(new RegExp(`^patroni-router listener "primary-short": could not connect to primary ${leader} \\(127.0.0.1:${dead}\\) of cluster ${cluster.scope}: connect to 127.0.0.1:${dead} failed: ECONNREFUSED$`));
+    expect(err.message).toMatch(new RegExp(`^patroni-router listener "primary-short": could not connect to primary ${leader} \\(127.0.0.1:${dead}\\) of cluster ${cluster.scope}: connect to 127.0.0.1:${dead} failed: ECONNREFUSED \\(waited 0\\.[0-9] s\\)$`));
   });
 
   it('spreads reads round-robin across both replicas', async () => {
@@ -368,12 +368,19 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
     await client.end().catch(() => {});
   });
 
-  it('refuses a write session on a member in hot standby (wrong topology) with 25006', async () => {
+  it('never hands a write session to a member in hot standby (wrong topology): it waits, then says why', async () => {
     const replica = replicas[0]!;
     feed.push(stateOf(cluster, replica));
-    const err = await connectError(portOf(proxy, 'primary-unfenced'));
-    expect(err.code).toBe('25006');
-    expect(err.message).toBe(
+    // Password-less: the router kept the startup back, gave way unseen and retried until hold_timeout.
+    const trusted = await connectError(portOf(proxy, 'primary-unfenced'));
+    expect(trusted.code).toBe('08006');
+    expect(trusted.message).toMatch(
+      new RegExp(`^patroni-router listener "primary-unfenced": could not connect to primary ${replica} .* of cluster ${cluster.scope}: ${replica} is in hot standby \\(read-only\\) \\(waited 1(\\.[0-9])? s\\)$`),
+    );
+    // With a password the client took part in authentication, so it is told at once.
+    const withPassword = await connectError(portOf(proxy, 'primary-unfenced'), { user: credentials.scram.user, password: credentials.scram.password });
+    expect(withPassword.code).toBe('25006');
+    expect(withPassword.message).toBe(
       `patroni-router listener "primary-unfenced": member ${replica} of cluster ${cluster.scope} is in hot standby (read-only); refusing a write session`,
     );
   });
