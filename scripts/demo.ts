@@ -45,6 +45,9 @@ async function startRouterInFront(cluster: PatroniCluster): Promise<RouterInFron
     `  - {name: primary, port: ${primary}, route: primary}`,
     `  - {name: replicas, port: ${replicas}, route: replica, balance: least-connections, max_lag: 16MB, fallback: primary}`,
     `admin: {host: 127.0.0.1, port: ${admin}}`,
+    // The router terminates TLS (with the members' demo certificate) so it can read each
+    // client's startup, and with it a per-connection route choice, whatever its sslmode.
+    `tls: {cert: ${cluster.tlsCertFile}, key: ${cluster.tlsKeyFile}}`,
   ].join('\n');
   const configFile = path.join(cluster.dir, 'router.yml');
   fs.writeFileSync(configFile, `${yaml}\n`);

@@ -17,6 +17,7 @@ import { ProxyServer, type ListenerSessions, type ListenerStatus } from './proxy
 import type { ClusterFeed } from './topology/cluster-feed.js';
 import { ClusterFollower } from './topology/cluster-follower.js';
 import { FeedSlot } from './topology/feed-slot.js';
+import { configWarnings } from './config/warnings.js';
 
 export interface PatroniRouterOptions {
   config: RouterConfig;
@@ -68,6 +69,7 @@ export class PatroniRouter implements AdminContext {
   async start(): Promise<void> {
     if (this.started) throw new Error('PatroniRouter already started');
     this.started = true;
+    for (const warning of configWarnings(this.currentConfig)) this.log.warn(warning);
     this.unfollow = followFeeds(this.slots, [this.metrics, this.eventLog]);
     for (const slot of this.slots.values()) {
       slot.subscribe((change) => {

@@ -1,6 +1,7 @@
 import { ConfigError } from '../config/config-error.js';
 import { loadConfig } from '../config/load.js';
 import type { RouterConfig } from '../config/types.js';
+import { configWarnings } from '../config/warnings.js';
 
 /** One line per listener and cluster, so `check-config` shows what would run. */
 export function describeConfig(config: RouterConfig): string[] {
@@ -27,6 +28,7 @@ export function checkConfig(path: string, out: (line: string) => void): number {
     const config = loadConfig(path);
     out(`${path}: OK`);
     for (const line of describeConfig(config)) out(`  ${line}`);
+    for (const warning of configWarnings(config)) out(`  warning: ${warning}`);
     return 0;
   } catch (error) {
     out(error instanceof ConfigError ? error.message : `${path}: ${(error as Error).message}`);

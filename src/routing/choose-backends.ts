@@ -3,6 +3,7 @@ import type { RouteKind } from '../config/types.js';
 import type { BalanceMemory, ChooseBackends, Exclusion, RouteDecision, RouteRequest } from './route-request.js';
 import { evaluateRoute, type RouteEvaluation } from './route-evaluation.js';
 import { withHandover } from './handover.js';
+import { fallbackRequest } from './fallback-request.js';
 import { orderByBalance } from './balance-order.js';
 import { staleCause } from './primary-absence.js';
 import { routeNoun } from './route-words.js';
@@ -24,7 +25,7 @@ export const chooseBackends: ChooseBackends = (
   if (fallbackRoute === undefined || fallbackRoute === request.route) {
     return { candidates: [], excluded: main.excluded, routeUsed: main.route, reason: main.reason, warnings: [] };
   }
-  const fallback = withHandover(state, evaluateRoute(state, fallbackRoute, request), request);
+  const fallback = withHandover(state, evaluateRoute(state, fallbackRoute, fallbackRequest(request)), request);
   if (fallback.eligible.length > 0) {
     return { ...decide(state, fallback, request, memory), fallbackReason: main.reason };
   }
@@ -75,7 +76,7 @@ export interface ListenerExplanation {
 export function explainListener(state: ClusterState, request: RouteRequest): ListenerExplanation {
   const main = explain(state, request.route, request);
   if (request.fallback === undefined || request.fallback === request.route) return main;
-  return { ...main, fallback: explain(state, request.fallback, request) };
+  return { ...main, fallback: explain(state, request.fallback, fallbackRequest(request)) };
 }
 
 function explain(state: ClusterState, route: RouteKind, request: RouteRequest): ListenerExplanation {

@@ -2,6 +2,7 @@ import { memberByName, type ClusterState, type Member } from '../topology/cluste
 import type { RouteKind } from '../config/types.js';
 import type { Exclusion, RouteRequest } from './route-request.js';
 import { evaluateRoute } from './route-evaluation.js';
+import { fallbackRequest } from './fallback-request.js';
 import { whyNoPrimary } from './primary-absence.js';
 import { routeNoun } from './route-words.js';
 
@@ -35,14 +36,15 @@ export function fencingVerdict(prev: ClusterState, next: ClusterState, request: 
   const routes: RouteKind[] = [request.route];
   if (request.fallback !== undefined && request.fallback !== request.route) routes.push(request.fallback);
 
+  const judged = (route: RouteKind): RouteRequest => (route === request.route ? request : fallbackRequest(request));
   // Per member: the routes it was eligible under before, in listener order.
   const wasEligible = new Map<string, RouteKind[]>();
   for (const route of routes) {
-    for (const m of evaluateRoute(prev, route, request).eligible) {
+    for (const m of evaluateRoute(prev, route, judged(route)).eligible) {
       wasEligible.set(m.name, [...(wasEligible.get(m.name) ?? []), route]);
     }
   }
-  const after = new Map(routes.map((route) => [route, evaluateRoute(next, route, request)] as const));
+  const after = new Map(routes.map((route) => [route, evaluateRoute(next, route, judged(route))] as const));
 
   const fences: Fence[] = [];
   for (const [name, hadRoutes] of wasEligible) {

@@ -393,21 +393,27 @@ describe('routing rules through the whole router on a real cluster', () => {
     expect(waited).toBeGreaterThanOrEqual(900);
   });
 
-  it('fallback on a tag-filtered listener: the filter holds on the fallback route too (routing/member-eligibility.ts)', async () => {
-    // A deliberate rule of src/routing (tag filters apply to the primary route as well), also
-    // asserted by the admin unit tests: a {datacenter: nowhere} listener has no primary either.
-    const refused = await refusal('nowhere-or-primary');
-    expect(refused.code).toBe('57P03');
-    expect(refused.message).toContain(`no primary either: ${leader} has no tag datacenter (wanted nowhere)`);
+  it('fallback on a tag-filtered listener: no replica matches, so reads go to the primary, wherever it is', async () => {
+    expect(await land('nowhere-or-primary')).toEqual({ member: leader, inRecovery: false });
   });
 
-  it('per-connection target with libpq defaults (sslmode=prefer): psql asking for the primary on an any listener reaches the leader', async () => {
-    // Without tls.cert the router passes TLS through and picks the backend before the (encrypted)
-    // startup packet: the client's patroni_router.target is never seen (src/proxy/session.ts, ssl-request).
-    // Three in a row: were the target ignored, round-robin over the 3 members would show a replica.
-    for (let i = 0; i < 3; i++) {
-      const viaPsql = await psql('anything', "SELECT inet_server_port() || ' ' || pg_is_in_recovery()", { options: '-c patroni_router.target=primary' });
-      expect(viaPsql).toBe(`${cluster.member(leader).port} false`);
+  it('per-connection target with libpq defaults (sslmode=prefer) works when the router terminates TLS', async () => {
+    // With TLS passed through, the router picks the backend before the (encrypted) startup
+    // packet and cannot see the option (README: "Routes"); terminating TLS makes it visible.
+    const terminating = await startRouter(cluster, '  - {name: anything, port: 0, route: any}', {
+      extraYaml: `tls: {cert: ${cluster.tlsCertFile}, key: ${cluster.tlsKeyFile}}\n`,
+    });
+    try {
+      await waitFor('the TLS-terminating router to be ready', () => terminating.router.ready());
+      // Three in a row: were the target ignored, round-robin over the 3 members would show a replica.
+      for (let i = 0; i < 3; i++) {
+        const conninfo = `host=127.0.0.1 port=${terminating.port('anything')} user=postgres dbname=postgres options='-c patroni_router.target=primary'`;
+        const out = await run('psql', ['-qXAt', '-v', 'ON_ERROR_STOP=1', conninfo, '-c', "SELECT inet_server_port() || ' ' || pg_is_in_recovery()"]);
+        expect(out.stderr).toBe('');
+        expect(out.stdout.trim()).toBe(`${cluster.member(leader).port} false`);
+      }
+    } finally {
+      await terminating.stop();
     }
   });
 });

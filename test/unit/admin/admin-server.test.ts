@@ -116,8 +116,8 @@ describe('AdminServer without a token', () => {
     expect(report.listeners[3]!.explanation!.fallback!.eligible).toEqual(['pg0']);
     ctx.state = batman({ members: batman().members.filter((m) => m.name !== 'pg2') });
     report = (await (await fetch(`${url}/topology`)).json()) as TopologyReport;
-    // The tag filter holds on the fallback route too: no dc2 member, no primary in dc2.
-    expect(report.listeners[2]).toMatchObject({ name: 'dc2', wouldUse: [] });
+    // No dc2 replica: the fallback takes the primary, wherever it is (tags filter the route only).
+    expect(report.listeners[2]).toMatchObject({ name: 'dc2', wouldUse: ['pg0'], routeUsed: 'primary' });
     expect(report.listeners[2]!.explanation!.reason).toContain('no replica in cluster batman');
     ctx.state = undefined;
     report = (await (await fetch(`${url}/topology`)).json()) as TopologyReport;

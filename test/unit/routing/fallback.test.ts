@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chooseBackends } from '../../../src/routing/choose-backends.js';
+import { fencingVerdict } from '../../../src/routing/fencing-verdict.js';
 import { batman, memory, names, request, withMember } from './cluster-factory.js';
 
 describe('fallback', () => {
@@ -44,5 +45,23 @@ describe('fallback', () => {
     expect(d.candidates).toEqual([]);
     expect(d.reason).toMatch(/^no replica in cluster batman: /);
     expect(d.reason).not.toMatch(/either/);
+  });
+});
+
+describe('the fallback and the listener tag filter', () => {
+  it('filters the route by tags but not its fallback: "a dc1 replica, else the primary"', () => {
+    const state = batman();
+    const inDc1 = chooseBackends(state, request('replica', { tags: { datacenter: 'dc1' }, fallback: 'primary' }), memory());
+    expect(names(inDc1.candidates)).toEqual(['pg1']);
+    const nowhere = chooseBackends(state, request('replica', { tags: { datacenter: 'nowhere' }, fallback: 'primary' }), memory());
+    expect(nowhere.routeUsed).toBe('primary');
+    expect(names(nowhere.candidates)).toEqual(['pg0']);
+    expect(nowhere.fallbackReason).toContain('no replica in cluster batman');
+  });
+
+  it('keeps sessions that reached the primary through the fallback when a tagged replica appears', () => {
+    const before = withMember(batman(), 'pg1', { state: 'stopped' });
+    const req = request('replica', { tags: { datacenter: 'dc1' }, fallback: 'primary' });
+    expect(fencingVerdict(before, batman(), req)).toEqual([]);
   });
 });
