@@ -15,6 +15,11 @@ import { ClusterFollower } from '../../src/topology/cluster-follower.js';
 import { scopePrefix } from '../../src/topology/scope-prefix.js';
 import type { ClusterSource } from '../../src/config/types.js';
 import { rawWatchV3, type RawWatch } from './topology-raw-watch.js';
+import { startRouter, type RouterUnderTest } from '../support/router-under-test.js';
+import { WriteLoop } from '../support/write-loop.js';
+
+/** WriteLoop times are Date.now(); everything else here is performance.now(). */
+const fromWall = (wallMs: number): number => wallMs - performance.timeOrigin;
 
 interface RecoveryPoll {
   sentAt: number;
@@ -75,6 +80,10 @@ interface Sample {
   vsMemberKeyMs: number;
   /** Publish time minus the first direct poll that saw pg_is_in_recovery() = false. */
   vsFirstWritablePollMs: number;
+  /** First write through the router on the new primary, minus the first direct poll out of recovery. */
+  routerResumeVsOracleMs: number;
+  /** The same, minus the member key saying master. */
+  routerResumeVsMemberKeyMs: number;
 }
 
 const median = (xs: readonly number[]): number => {
@@ -87,6 +96,7 @@ describe('promotion timing on a real cluster (Patroni defaults ttl 30, loop_wait
   let cluster: PatroniCluster;
   let raw: RawWatch;
   let follower: ClusterFollower;
+  let router: RouterUnderTest;
   const logLines: string[] = [];
   const samples: Sample[] = [];
 
@@ -110,6 +120,8 @@ describe('promotion timing on a real cluster (Patroni defaults ttl 30, loop_wait
     follower.start();
     await cluster.waitForHealthy();
     await waitFor('the follower to know the primary', () => follower.current()?.writablePrimary, { timeoutMs: 30_000 });
+    router = await startRouter(cluster, '  - {name: primary, port: 0, route: primary, hold_timeout: 45s}');
+    await waitFor('the router to know the primary', () => router.router.ready() && router.router.feeds().get(cluster.scope)?.current()?.writablePrimary, { timeoutMs: 30_000 });
   });
 
   afterAll(async () => {
@@ -118,9 +130,12 @@ describe('promotion timing on a real cluster (Patroni defaults ttl 30, loop_wait
       console.log(
         `promotion timing over ${samples.length} switchovers: writablePrimary published ${samples.map((s) => `${s.label} ${-Math.round(s.vsMemberKeyMs)} ms`).join(', ')} before the member key said master ` +
           `(median ${-Math.round(median(key))} ms, least ${-Math.round(Math.max(...key))} ms); ` +
-          `after the first direct poll seeing pg_is_in_recovery()=false: ${samples.map((s) => `${Math.round(s.vsFirstWritablePollMs)} ms`).join(', ')}`,
+          `after the first direct poll seeing pg_is_in_recovery()=false: ${samples.map((s) => `${Math.round(s.vsFirstWritablePollMs)} ms`).join(', ')}; ` +
+          `writes through the router resumed ${samples.map((s) => `${Math.round(s.routerResumeVsOracleMs)} ms`).join(', ')} after the direct poll and ` +
+          `${samples.map((s) => `${-Math.round(s.routerResumeVsMemberKeyMs)} ms`).join(', ')} before the member key`,
       );
     }
+    await router?.stop();
     await follower?.stop();
     await raw?.close();
     await cluster?.stop();
@@ -135,7 +150,10 @@ describe('promotion timing on a real cluster (Patroni defaults ttl 30, loop_wait
     const checker = new pg.Client({ host: '127.0.0.1', port: member.port, user: 'postgres', database: 'postgres' });
     checker.on('error', () => undefined);
     await checker.connect();
+    const writer = new WriteLoop(router.connection('primary'), 'promotion-timing');
+    writer.start();
     try {
+      await waitFor('writes through the router before the switchover', () => writer.successes().length > 5, { timeoutMs: 10_000, intervalMs: 20 });
       await waitFor(`the poller to reach ${candidate}`, () => poller.polls.length > 3, { timeoutMs: 10_000, intervalMs: 20 });
       const since = performance.now();
       const rawFrom = raw.events.length;
@@ -158,24 +176,33 @@ describe('promotion timing on a real cluster (Patroni defaults ttl 30, loop_wait
         const firstWritable = await waitFor(`a direct poll to see ${candidate} out of recovery`, () => poller.firstWritable(since), { timeoutMs: 10_000, intervalMs: 10 });
         const inRecoveryAtPublish = await checkAtPublish!;
         const lastInRecovery = poller.lastInRecovery(since);
+        const leaderKeyAt = raw.events.slice(rawFrom).find((e) => e.key === 'leader' && e.value === candidate)?.t;
+        if (leaderKeyAt === undefined) throw new Error(`the raw watcher never saw leader = ${candidate}`);
+        // Any write that succeeds after the leader key names the candidate landed on it.
+        const resumed = await waitFor('a write through the router on the new primary', () => writer.attempts.find((a) => a.ok && fromWall(a.at) >= leaderKeyAt), { timeoutMs: 15_000, intervalMs: 10, diagnostics });
         const sample: Sample = {
           label: `${leader}->${candidate}`,
           vsMemberKeyMs: publishedAt! - keySaysMaster.t,
           vsFirstWritablePollMs: publishedAt! - firstWritable.sentAt,
+          routerResumeVsOracleMs: fromWall(resumed.at) - firstWritable.sentAt,
+          routerResumeVsMemberKeyMs: fromWall(resumed.at) - keySaysMaster.t,
         };
         console.log(
-          `switchover ${sample.label}: leader key -> ${candidate} at +${Math.round((raw.events.slice(rawFrom).find((e) => e.key === 'leader' && e.value === candidate)?.t ?? NaN) - since)} ms, ` +
-            `first poll out of recovery +${Math.round(firstWritable.sentAt - since)} ms, published +${Math.round(publishedAt! - since)} ms, member key master +${Math.round(keySaysMaster.t - since)} ms`,
+          `switchover ${sample.label}: leader key -> ${candidate} at +${Math.round(leaderKeyAt - since)} ms, ` +
+            `first poll out of recovery +${Math.round(firstWritable.sentAt - since)} ms, published +${Math.round(publishedAt! - since)} ms, ` +
+            `router write resumed +${Math.round(fromWall(resumed.at) - since)} ms, member key master +${Math.round(keySaysMaster.t - since)} ms`,
         );
         expect(inRecoveryAtPublish, 'pg_is_in_recovery() asked when the follower published').toBe(false);
         // A poll sent before the publish that still saw recovery would mean we published too early.
         expect(lastInRecovery === undefined || lastInRecovery.sentAt <= publishedAt!, `last in-recovery poll sent ${lastInRecovery?.sentAt} vs publish ${publishedAt}`).toBe(true);
         expect(sample.vsMemberKeyMs, 'published no later than the member key said master').toBeLessThanOrEqual(0);
+        expect(writer.failures().filter((f) => f.code === '25006'), 'writes refused as read-only').toEqual([]);
         return sample;
       } finally {
         unsubscribe();
       }
     } finally {
+      await writer.stop();
       await poller.stop();
       await checker.end().catch(() => undefined);
     }
@@ -189,5 +216,6 @@ describe('promotion timing on a real cluster (Patroni defaults ttl 30, loop_wait
     }
     // Earlier than the member key in the typical case (Patroni writes it one loop after promoting).
     expect(median(samples.map((s) => s.vsMemberKeyMs))).toBeLessThan(-200);
+    expect(median(samples.map((s) => s.routerResumeVsMemberKeyMs)), 'writes through the router resume before the member key says master').toBeLessThan(0);
   }, 360_000);
 });
