@@ -1,38 +1,52 @@
 /**
- * Knows, without framing the hot path, whether a relayed session sits between messages:
- * the backend's last bytes were a ReadyForQuery ('Z', length 5, status I/T/E) and the client
- * has sent nothing since. Only the last six backend bytes are kept.
+ * Knows, without framing the hot path, where a relayed session stands:
+ * - at a boundary: the backend's last bytes were a ReadyForQuery ('Z', length 5, status
+ *   I/T/E), so a message of the router's own (a FATAL) can follow without corrupting what the
+ *   client reads, even if the client has sent a query the backend has not answered yet;
+ * - idle: at a boundary and the client has sent nothing since (no query in flight).
+ * Only the last six backend bytes are kept, copied, so no relayed chunk is held in memory.
  */
 export class IdleTracker {
-  private tail: Buffer = Buffer.alloc(0);
-  private idle = false;
+  private readonly tail = Buffer.alloc(6);
+  private tailLength = 0;
+  private atBoundary: boolean;
+  private clientQuiet: boolean;
 
   constructor(startIdle: boolean) {
-    this.idle = startIdle;
+    this.atBoundary = startIdle;
+    this.clientQuiet = startIdle;
   }
 
   clientBytes(): void {
-    this.idle = false;
+    this.clientQuiet = false;
   }
 
   backendBytes(chunk: Buffer): void {
-    this.tail = chunk.length >= 6 ? chunk.subarray(chunk.length - 6) : Buffer.concat([this.tail, chunk]).subarray(-6);
-    this.idle = isReadyForQuery(this.tail);
+    if (chunk.length >= 6) {
+      chunk.copy(this.tail, 0, chunk.length - 6);
+      this.tailLength = 6;
+    } else {
+      const keep = Math.min(this.tailLength, 6 - chunk.length);
+      this.tail.copy(this.tail, 0, this.tailLength - keep, this.tailLength);
+      chunk.copy(this.tail, keep);
+      this.tailLength = keep + chunk.length;
+    }
+    this.atBoundary = this.tailLength === 6 && isReadyForQuery(this.tail);
+    // A new ReadyForQuery answers whatever the client had sent.
+    if (this.atBoundary) this.clientQuiet = true;
   }
 
+  /** Between backend messages: a FATAL may be written to the client. */
+  isAtBoundary(): boolean {
+    return this.atBoundary;
+  }
+
+  /** At a boundary with no query in flight. */
   isIdle(): boolean {
-    return this.idle;
+    return this.atBoundary && this.clientQuiet;
   }
 }
 
 function isReadyForQuery(b: Buffer): boolean {
-  return (
-    b.length === 6 &&
-    b[0] === 0x5a &&
-    b[1] === 0 &&
-    b[2] === 0 &&
-    b[3] === 0 &&
-    b[4] === 5 &&
-    (b[5] === 0x49 || b[5] === 0x54 || b[5] === 0x45)
-  );
+  return b[0] === 0x5a && b[1] === 0 && b[2] === 0 && b[3] === 0 && b[4] === 5 && (b[5] === 0x49 || b[5] === 0x54 || b[5] === 0x45);
 }

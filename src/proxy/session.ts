@@ -85,6 +85,8 @@ export class Session {
   private piping = false;
   /** The client sent its FIN first: the backend's close that follows is the client's doing. */
   private clientEnded = false;
+  /** The client's last bytes were a Terminate message: whatever closes next, the client ended it. */
+  private clientSaidGoodbye = false;
   private readonly log: Logger;
 
   constructor(
@@ -115,18 +117,28 @@ export class Session {
   }
 
   /**
-   * Ends the session on the router's initiative (fencing, shutdown). A session between
-   * messages hears why; one in the middle of a query has its sockets closed, since a message
-   * injected mid-stream would corrupt what the client is reading.
+   * Ends the session on the router's initiative (fencing, shutdown). A session between backend
+   * messages hears why, as PostgreSQL's own pg_terminate_backend does, also while its query
+   * runs (that query is cancelled on the member so it does not run on unseen). One in the
+   * middle of a backend message has its sockets closed, since a message injected mid-stream
+   * would corrupt what the client is reading.
    */
   terminate(code: string, message: string, ending: SessionEnding): void {
     if (this.phase === 'closed' || this.phase === 'closing') return;
     this.ending = ending;
+    if (this.phase === 'relaying' && !this.idle.isIdle()) this.cancelRunningQuery();
     const atBoundary =
       this.phase === 'startup' || this.phase === 'connecting' || this.phase === 'authenticating' || this.phase === 'holding' ||
-      (this.phase === 'relaying' && this.idle.isIdle());
+      (this.phase === 'relaying' && this.idle.isAtBoundary());
     if (atBoundary) this.closeWithError(code, message);
     else this.finish(ending);
+  }
+
+  /** Asks the member to cancel what this session is running, with the key it gave us. */
+  private cancelRunningQuery(): void {
+    const member = this.member;
+    if (this.cancelKey === undefined || member?.host === undefined || member.port === undefined) return;
+    sendCancel(address(member), this.cancelKey.processId, this.cancelKey.secret, this.listener.config.connectTimeoutMs, this.log);
   }
 
   private async run(): Promise<void> {
@@ -496,6 +508,7 @@ export class Session {
     this.client.on('data', (chunk: Buffer) => {
       this.bytesIn += chunk.length;
       this.idle.clientBytes();
+      this.clientSaidGoodbye = endsWithTerminate(chunk);
     });
     this.client.pipe(backend);
     this.piping = true;
@@ -607,7 +620,7 @@ export class Session {
     if (side === 'backend' && this.phase === 'authenticating' && this.member !== undefined) return this.backendLostDuringStartup(err.message);
     // After the client's goodbye a reset from the backend is the normal end of a TLS session:
     // postgres exits on Terminate without reading the client's close_notify.
-    if (side === 'backend' && this.clientEnded) return this.finish(this.ending ?? 'client-closed');
+    if (side === 'backend' && (this.clientEnded || this.clientSaidGoodbye)) return this.finish(this.ending ?? 'client-closed');
     this.finish(side === 'client' ? 'client-error' : 'backend-error');
   }
 
@@ -626,7 +639,7 @@ export class Session {
   private onBackendEnd(backend: net.Socket): void {
     if (backend !== this.backend || this.isOver()) return;
     if (this.phase === 'authenticating' && this.member !== undefined) return this.backendLostDuringStartup('closed by the member');
-    this.ending = this.ending ?? (this.clientEnded ? 'client-closed' : 'backend-closed');
+    this.ending = this.ending ?? (this.clientEnded || this.clientSaidGoodbye ? 'client-closed' : 'backend-closed');
     this.phase = 'closing';
     this.settleAuth?.('done');
     this.releaseMember();
@@ -679,7 +692,7 @@ export class Session {
         bytesOut: this.bytesOut,
         ending: this.ending,
       });
-      this.log.debug({ member: this.member?.name, ending: this.ending, bytesIn: this.bytesIn, bytesOut: this.bytesOut }, 'session ended');
+      this.log.debug({ member: this.member?.name, ending: this.ending, bytesIn: this.bytesIn, bytesOut: this.bytesOut }, 'session closed');
     }
     this.onClosed(this);
   }
@@ -709,6 +722,12 @@ export class Session {
       bytesOut: this.bytesOut,
     };
   }
+}
+
+/** Terminate ('X', length 4): the client's goodbye. Only the chunk's last five bytes are read. */
+function endsWithTerminate(chunk: Buffer): boolean {
+  const n = chunk.length;
+  return n >= 5 && chunk[n - 5] === 0x58 && chunk[n - 4] === 0 && chunk[n - 3] === 0 && chunk[n - 2] === 0 && chunk[n - 1] === 4;
 }
 
 function address(member: Member): { host: string; port: number } {

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FailoverTimeline, type TimelineStep } from '../../../src/observe/failover-timeline.js';
-import { buildState } from '../../../src/topology/build-state.js';
 import type { ClusterState } from '../../../src/topology/cluster-state.js';
-import { parseClusterKeys } from '../../../src/topology/parse-cluster-keys.js';
-import { applyStep, loadFixture } from '../topology/fixture-replay.js';
+import { replayFixture } from '../topology/fixture-replay.js';
 
 interface Replayed {
   tMs: number;
@@ -11,32 +9,11 @@ interface Replayed {
   state: ClusterState;
 }
 
-/** The recorded keys turned into snapshots, as the follower would publish them. */
+/** The recorded keys turned into snapshots, as the follower would publish them (changes only). */
 function replay(name: string): Replayed[] {
-  const keys = new Map<string, string>();
-  let previous: ClusterState | undefined;
-  const out: Replayed[] = [];
-  for (const step of loadFixture(name)) {
-    applyStep(keys, step);
-    const built = buildState(
-      {
-        scope: 'batman',
-        namespace: '/service/',
-        parsed: parseClusterKeys(keys),
-        observations: new Map(),
-        memberKeyChangedAt: new Map(),
-        lastDcsContact: step.tMs,
-        stale: false,
-        now: step.tMs,
-        observationMaxAgeMs: 3000,
-        dcsLossWrites: 'ttl',
-      },
-      previous,
-    );
-    if (built.changes.length > 0) out.push({ tMs: step.tMs, previous, state: built.state });
-    previous = built.state;
-  }
-  return out;
+  return replayFixture(name)
+    .filter((r) => r.changes.length > 0)
+    .map((r) => ({ tMs: r.step.tMs, previous: r.previous, state: r.state }));
 }
 
 const describeStep = (s: TimelineStep): string => (s.type === 'phase' ? `${s.phase}@${s.ms}` : s.type === 'ended' ? `ended:${s.episode.outcome}` : `started:${s.episode.trigger}`);

@@ -4,37 +4,14 @@
  * each moment of a real Patroni 3.0.2 switchover pg0 -> pg1.
  */
 import { describe, expect, it } from 'vitest';
-import { buildState } from '../../../src/topology/build-state.js';
-import { parseClusterKeys } from '../../../src/topology/parse-cluster-keys.js';
 import type { ClusterState } from '../../../src/topology/cluster-state.js';
 import { chooseBackends } from '../../../src/routing/choose-backends.js';
 import { fencingVerdict } from '../../../src/routing/fencing-verdict.js';
-import { applyStep, loadFixture } from '../topology/fixture-replay.js';
+import { replayFixture } from '../topology/fixture-replay.js';
 import { memory, names, request } from './cluster-factory.js';
 
 function replay(name: string): { tMs: number; state: ClusterState }[] {
-  const keys = new Map<string, string>();
-  let previous: ClusterState | undefined;
-  return loadFixture(name).map((step) => {
-    applyStep(keys, step);
-    const built = buildState(
-      {
-        scope: 'batman',
-        namespace: '/service/',
-        parsed: parseClusterKeys(keys),
-        observations: new Map(),
-        memberKeyChangedAt: new Map(),
-        lastDcsContact: step.tMs,
-        stale: false,
-        now: step.tMs,
-        observationMaxAgeMs: 3000,
-        dcsLossWrites: 'ttl',
-      },
-      previous,
-    );
-    previous = built.state;
-    return { tMs: step.tMs, state: built.state };
-  });
+  return replayFixture(name).map((r) => ({ tMs: r.step.tMs, state: r.state }));
 }
 
 const steps = replay('switchover.jsonl');

@@ -1,12 +1,17 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ClusterState } from '../../../src/topology/cluster-state.js';
+import { buildState } from '../../../src/topology/build-state.js';
+import { parseClusterKeys } from '../../../src/topology/parse-cluster-keys.js';
 
-/** One line of /work/shared/fixtures/patroni-3.0.2/*.jsonl, keys made relative to the scope. */
+/** One line of test/fixtures/patroni-3.0.2/*.jsonl, keys made relative to the scope. */
 export type FixtureStep =
   | { tMs: number; type: 'snapshot'; keys: Map<string, string> }
   | { tMs: number; type: 'put'; key: string; value: string }
   | { tMs: number; type: 'delete'; key: string };
 
-const FIXTURES = '/work/shared/fixtures/patroni-3.0.2';
+/** Recordings of a real Patroni 3.0.2 cluster's etcd keys (see test/fixtures/README.md). */
+const FIXTURES = fileURLToPath(new URL('../../fixtures/patroni-3.0.2', import.meta.url));
 const PREFIX = '/service/batman/';
 
 function relative(key: string): string {
@@ -33,4 +38,42 @@ export function applyStep(keys: Map<string, string>, step: FixtureStep): void {
     for (const [k, v] of step.keys) keys.set(k, v);
   } else if (step.type === 'put') keys.set(step.key, step.value);
   else keys.delete(step.key);
+}
+
+export interface ReplayedStep {
+  step: FixtureStep;
+  /** The state before this step (undefined for the snapshot). */
+  previous: ClusterState | undefined;
+  state: ClusterState;
+  changes: string[];
+}
+
+/**
+ * Every step of a recording through the pure state builder, as a follower without REST
+ * probes would see it (DCS contact at each event, nothing stale).
+ */
+export function replayFixture(name: string): ReplayedStep[] {
+  const keys = new Map<string, string>();
+  let previous: ClusterState | undefined;
+  return loadFixture(name).map((step) => {
+    applyStep(keys, step);
+    const built = buildState(
+      {
+        scope: 'batman',
+        namespace: '/service/',
+        parsed: parseClusterKeys(keys),
+        observations: new Map(),
+        memberKeyChangedAt: new Map(),
+        lastDcsContact: step.tMs,
+        stale: false,
+        now: step.tMs,
+        observationMaxAgeMs: 3000,
+        dcsLossWrites: 'ttl',
+      },
+      previous,
+    );
+    const replayed = { step, previous, state: built.state, changes: built.changes };
+    previous = built.state;
+    return replayed;
+  });
 }
