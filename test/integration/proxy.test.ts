@@ -356,15 +356,41 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
     await client.end().catch(() => {});
   });
 
-  it('fences a session in the middle of a query by closing it', async () => {
+  it('fences a session waiting on its query with FATAL 57P01 and cancels that query on the member', async () => {
     const client = await connect(portOf(proxy, 'primary'));
     client.on('error', () => {});
     const query = client.query('SELECT pg_sleep(20)');
-    await waitFor('pg_sleep to run on the leader', async () => (await cluster.sql(leader, "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(20)' AND state = 'active'")) === '1', { timeoutMs: 10_000, intervalMs: 50 });
+    const running = "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(20)' AND state = 'active'";
+    await waitFor('pg_sleep to run on the leader', async () => (await cluster.sql(leader, running)) === '1', { timeoutMs: 10_000, intervalMs: 50 });
     const pushedAt = Date.now();
     feed.push(stateOf(cluster, replicas[0]!));
-    await expect(query).rejects.toThrow(/terminated|ended|closed/i);
+    const err = (await query.then(() => undefined, (e: unknown) => e)) as { code?: string; message: string } | undefined;
     expect(Date.now() - pushedAt).toBeLessThan(100);
+    expect(err?.code).toBe('57P01');
+    expect(err?.message).toContain(`${leader} is no longer the primary`);
+    await waitFor('the fenced query to be cancelled on the leader', async () => (await cluster.sql(leader, running)) === '0', { timeoutMs: 5_000, intervalMs: 50 });
+    await client.end().catch(() => {});
+  });
+
+  it('fences a session in the middle of the backend stream by closing it (a message there would corrupt it)', async () => {
+    feed.push(stateOf(cluster, leader));
+    const client = await connect(portOf(proxy, 'primary'));
+    client.on('error', () => {});
+    const sql = "SELECT CASE WHEN g < 5000 THEN repeat('x', 100) ELSE pg_sleep(20)::text END FROM generate_series(1, 5000) g";
+    const query = client.query(new pg.Query(sql));
+    let rows = 0;
+    query.on('row', () => rows++);
+    const ended = new Promise<Error | undefined>((resolve) => {
+      query.on('error', resolve);
+      query.on('end', () => resolve(undefined));
+    });
+    await waitFor('rows to stream before the sleep', () => rows > 0, { timeoutMs: 10_000, intervalMs: 10 });
+    const pushedAt = Date.now();
+    feed.push(stateOf(cluster, replicas[0]!));
+    const err = await ended;
+    expect(Date.now() - pushedAt).toBeLessThan(100);
+    expect(err?.message).toMatch(/terminated|ended|closed/i);
+    expect((err as { code?: string } | undefined)?.code).toBeUndefined();
     await client.end().catch(() => {});
   });
 
