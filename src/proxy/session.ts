@@ -367,6 +367,7 @@ export class Session {
       lastError = this.lastStartupRefusal ?? 'it refused the startup';
       this.log.info({ member: member.name, reason: lastError }, 'member could not take the session; trying the next candidate');
     }
+    this.member = undefined;
     const noun = routeNoun(decision.routeUsed);
     const which = lastMember === undefined ? '' : ` ${lastMember.name} (${lastMember.host}:${lastMember.port})`;
     return `could not connect to ${noun}${which} of cluster ${this.listener.config.cluster}: ${lastError}`;
@@ -486,6 +487,8 @@ export class Session {
     backend?.destroy();
     this.uncountMember();
     this.dropCancelKey();
+    // Between attempts the session belongs to no member, so fencing that member leaves it be.
+    this.member = undefined;
   }
 
   private attachBackend(backend: net.Socket): void {
