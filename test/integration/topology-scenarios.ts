@@ -199,19 +199,28 @@ export function describeFollowerOnRealCluster(dcs: 'etcd3' | 'etcd'): void {
 
     it('measures REST lag growing on a paused replica and shrinking after resume', async () => {
       await followerSees('REST lag for pg2', (x) => memberByName(x, 'pg2')?.lagSource === 'rest');
-      await cluster.sql('pg2', 'SELECT pg_wal_replay_pause()');
-      await cluster.sql('pg0', 'CREATE TABLE IF NOT EXISTS topology_lag (x int); INSERT INTO topology_lag SELECT generate_series(1, 200000)');
-      // pg1 keeps replaying, so it must come back under 1 MB while pg2 stays behind.
-      await followerSees('pg2 over 1 MB behind with replay paused, pg1 not', (x) => {
-        const pg2 = memberByName(x, 'pg2');
-        const pg1 = memberByName(x, 'pg1');
-        return pg2?.lagSource === 'rest' && (pg2.lagBytes ?? 0) > 1_000_000 && pg2.observed?.replayPaused === true && pg1?.lagSource === 'rest' && (pg1.lagBytes ?? Infinity) < 1_000_000;
-      });
-      await cluster.sql('pg2', 'SELECT pg_wal_replay_resume()');
-      await followerSees('pg2 caught up after resume', (x) => {
-        const pg2 = memberByName(x, 'pg2');
-        return pg2?.lagSource === 'rest' && (pg2.lagBytes ?? Infinity) < 100_000 && pg2.observed?.replayPaused === false;
-      });
+      // Patroni 3.0.2 resumes a paused replay on its next loop (PostgreSQL 14+) unless the
+      // cluster is in maintenance mode, so pause the cluster first.
+      await cluster.pause();
+      try {
+        await followerSees('the cluster paused', (x) => x.config.pause);
+        await cluster.sql('pg2', 'SELECT pg_wal_replay_pause()');
+        await cluster.sql('pg0', 'CREATE TABLE IF NOT EXISTS topology_lag (x int); INSERT INTO topology_lag SELECT generate_series(1, 200000)');
+        // pg1 keeps replaying, so it must come back under 1 MB while pg2 stays behind.
+        await followerSees('pg2 over 1 MB behind with replay paused, pg1 not', (x) => {
+          const pg2 = memberByName(x, 'pg2');
+          const pg1 = memberByName(x, 'pg1');
+          return pg2?.lagSource === 'rest' && (pg2.lagBytes ?? 0) > 1_000_000 && pg2.observed?.replayPaused === true && pg1?.lagSource === 'rest' && (pg1.lagBytes ?? Infinity) < 1_000_000;
+        });
+        await cluster.sql('pg2', 'SELECT pg_wal_replay_resume()');
+        await followerSees('pg2 caught up after resume', (x) => {
+          const pg2 = memberByName(x, 'pg2');
+          return pg2?.lagSource === 'rest' && (pg2.lagBytes ?? Infinity) < 100_000 && pg2.observed?.replayPaused === false;
+        });
+      } finally {
+        await cluster.resume();
+      }
+      await followerSees('the cluster resumed', (x) => !x.config.pause);
     });
 
     it('publishes the new primary within 200 ms of its member key saying master (switchover)', async () => {
