@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
@@ -129,8 +128,6 @@ export function describeFollowerOnRealCluster(dcs: 'etcd3' | 'etcd'): void {
       const promotions = samples.filter((x) => !x.what.includes('cleared')).map((x) => x.ms).sort((a, b) => a - b);
       if (promotions.length > 0) {
         const median = promotions[Math.floor((promotions.length - 1) / 2)]!;
-        const report = { dcs, samples, promotionMedianMs: median, promotionWorstMs: promotions.at(-1) };
-        writeFileSync(`/tmp/topology-delays-${dcs}.json`, JSON.stringify(report, null, 2));
         console.log(
           `etcd change -> ClusterState delays (${dcs}):\n${samples.map((x) => `  ${x.ms.toFixed(1)} ms  ${x.what}`).join('\n')}\n` +
             `  promotions: median ${median.toFixed(1)} ms, worst ${promotions.at(-1)!.toFixed(1)} ms (n=${promotions.length})`,

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -85,11 +85,12 @@ describe('configuration', () => {
     const dir = mkdtempSync(join(tmpdir(), 'router-config-'));
     const tokenFile = join(dir, 'token');
     writeFileSync(tokenFile, 's3cret-token\n');
-    const config = parseConfig(
-      `scope: a\netcd3: {hosts: x, username: root, password_env: ETCD_PW}\nadmin: {token_file: ${tokenFile}}\n`,
-      'r.yml',
-      { ETCD_PW: 'hunter2' },
-    );
+    let config;
+    try {
+      config = parseConfig(`scope: a\netcd3: {hosts: x, username: root, password_env: ETCD_PW}\nadmin: {token_file: ${tokenFile}}\n`, 'r.yml', { ETCD_PW: 'hunter2' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     expect(config.clusters[0]?.etcd?.password).toBe('hunter2');
     expect(config.admin.token).toBe('s3cret-token');
     const problems = problemsOf('scope: a\netcd3: {hosts: x, password_env: NOPE}\n');
