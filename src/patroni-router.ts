@@ -18,6 +18,7 @@ import type { ClusterFeed } from './topology/cluster-feed.js';
 import { ClusterFollower } from './topology/cluster-follower.js';
 import { FeedSlot } from './topology/feed-slot.js';
 import { configWarnings } from './config/warnings.js';
+import { settingsNeedingRestart } from './config/reload-scope.js';
 
 export interface PatroniRouterOptions {
   config: RouterConfig;
@@ -29,6 +30,8 @@ export interface PatroniRouterOptions {
 export interface ReloadResult {
   listeners: { added: string[]; removed: string[]; restarted: string[]; unchanged: string[] };
   clusters: { added: string[]; removed: string[]; replaced: string[] };
+  /** Settings that changed in the file but apply only after a restart. */
+  notApplied: string[];
 }
 
 const sameSource = (a: ClusterSource, b: ClusterSource): boolean => JSON.stringify(a) === JSON.stringify(b);
@@ -119,15 +122,21 @@ export class PatroniRouter implements AdminContext {
       follower.start();
       replaced.push(cluster.scope);
     }
+    const notApplied = settingsNeedingRestart(this.currentConfig, next);
+    if (notApplied.length > 0) this.log.warn({ settings: notApplied }, 'these settings changed but apply only after a restart');
     const listeners = await this.proxy.applyListeners(next.listeners);
     // The admin server keeps its address until a restart; its token follows the file.
-    this.currentConfig = { ...next, admin: { ...this.currentConfig.admin, ...(next.admin.token !== undefined ? { token: next.admin.token } : {}) } };
-    if (next.admin.token === undefined) delete this.currentConfig.admin.token;
+    // What only a restart changes stays as running; the admin token follows the file.
+    const running = this.currentConfig;
+    const admin = { ...running.admin };
+    if (next.admin.token === undefined) delete admin.token;
+    else admin.token = next.admin.token;
+    this.currentConfig = { ...next, tls: running.tls, startupTimeoutMs: running.startupTimeoutMs, targetParameterPrefix: running.targetParameterPrefix, admin };
     const changed = (label: string, names: string[]): string => `${label}: ${names.join(', ') || 'none'}`;
     this.eventLog.reloaded(
       [changed('listeners added', listeners.added), changed('removed', listeners.removed), changed('restarted', listeners.restarted), changed('clusters replaced', replaced)].join('; '),
     );
-    return { listeners, clusters: { added, removed, replaced } };
+    return { listeners, clusters: { added, removed, replaced }, notApplied };
   }
 
   /** Stops accepting, lets sessions finish for up to drainTimeoutMs, closes the rest with 57P01. */
