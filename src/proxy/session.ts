@@ -261,19 +261,23 @@ export class Session {
     }
   }
 
-  /** Waits `ms`; false when the client left (or the session ended) meanwhile. */
+  /**
+   * Waits `ms`, or less when the cluster's state changes meanwhile (a new primary should be
+   * tried at once, not after the rest of a back-off); false when the client left.
+   */
   private pause(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
       if (this.clientLeft.signal.aborted) return resolve(false);
-      const onAbort = (): void => {
+      const done = (goOn: boolean): void => {
         clearTimeout(timer);
         this.timers.delete(timer);
-        resolve(false);
-      };
-      const timer = this.timer(ms, () => {
+        unsubscribe();
         this.clientLeft.signal.removeEventListener('abort', onAbort);
-        resolve(!this.isOver());
-      });
+        resolve(goOn && !this.isOver());
+      };
+      const onAbort = (): void => done(false);
+      const timer = this.timer(ms, () => done(true));
+      const unsubscribe = this.services.feedFor(this.listener.config.cluster)?.subscribe(() => done(true)) ?? (() => undefined);
       this.clientLeft.signal.addEventListener('abort', onAbort, { once: true });
     });
   }
