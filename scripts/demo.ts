@@ -73,7 +73,8 @@ function directUrl(m: ClusterMember): string {
 async function main(): Promise<void> {
   console.log('demo: starting etcd and a 3-member Patroni cluster on 127.0.0.1 ...');
   const started = Date.now();
-  const cluster = await startCluster({ scope: 'demo' });
+  // Synchronous mode on, so the sync-only endpoint has a synchronous standby to reach.
+  const cluster = await startCluster({ scope: 'demo', synchronousMode: true });
   let router: RouterInFront | undefined;
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
@@ -100,7 +101,7 @@ async function main(): Promise<void> {
   router = await startRouterInFront(cluster);
   console.log(`\nthrough patroni-router (config ${router.configFile}):`);
   for (const [route, url] of Object.entries(router.endpoints)) console.log(`  ${route.padEnd(9)} psql '${url}'`);
-  if (router.admin) console.log(`\nstatus page and admin API: ${router.admin}  (metrics: ${router.admin}metrics)`);
+  if (router.admin) console.log(`\nstatus page and admin API: ${router.admin}  (metrics: ${router.admin}/metrics)`);
   console.log(`\ntry a switchover and watch the writes move:\n  patronictl -c ${cluster.members[0]?.configFile} switchover --force`);
   console.log('\nCtrl-C to stop and clean up.');
   // The cluster's processes are unref'd; keep the demo alive until a signal arrives.
