@@ -1,49 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { buildState, type StateInputs } from '../../../src/topology/build-state.js';
-import { parseClusterKeys } from '../../../src/topology/parse-cluster-keys.js';
 import type { ClusterState } from '../../../src/topology/cluster-state.js';
 import { memberByName } from '../../../src/topology/cluster-state.js';
-import { applyStep, loadFixture, type FixtureStep } from './fixture-replay.js';
+import { replayFixture, type ReplayedStep } from './fixture-replay.js';
 
-interface Replayed {
-  step: FixtureStep;
-  state: ClusterState;
-  changes: string[];
-}
-
-function replay(name: string): Replayed[] {
-  const keys = new Map<string, string>();
-  let previous: ClusterState | undefined;
-  const out: Replayed[] = [];
-  for (const step of loadFixture(name)) {
-    applyStep(keys, step);
-    const inputs: StateInputs = {
-      scope: 'batman',
-      namespace: '/service/',
-      parsed: parseClusterKeys(keys),
-      observations: new Map(),
-      memberKeyChangedAt: new Map(),
-      lastDcsContact: step.tMs,
-      stale: false,
-      now: step.tMs,
-      observationMaxAgeMs: 3000,
-      dcsLossWrites: 'ttl',
-    };
-    const built = buildState(inputs, previous);
-    out.push({ step, state: built.state, changes: built.changes });
-    previous = built.state;
-  }
-  return out;
-}
-
-const at = (steps: Replayed[], tMs: number): ClusterState => {
+const at = (steps: ReplayedStep[], tMs: number): ClusterState => {
   const hits = steps.filter((s) => s.step.tMs === tMs);
   if (hits.length === 0) throw new Error(`no fixture step at ${tMs} ms`);
   return hits[hits.length - 1]!.state;
 };
 
 describe('switchover.jsonl (Patroni 3.0.2, pg0 -> pg1)', () => {
-  const steps = replay('switchover.jsonl');
+  const steps = replayFixture('switchover.jsonl');
 
   it('starts with pg0 as the writable primary, pg1 as sync standby and pg2 tagged', () => {
     const s = steps[0]!.state;
@@ -114,7 +81,7 @@ describe('switchover.jsonl (Patroni 3.0.2, pg0 -> pg1)', () => {
 });
 
 describe('crash-failover.jsonl (Patroni 3.0.2, pg1 killed, pg0 takes over)', () => {
-  const steps = replay('crash-failover.jsonl');
+  const steps = replayFixture('crash-failover.jsonl');
 
   it('keeps pg1 writable until its leader key expires, then waits for pg0 to say master', () => {
     expect(steps[0]!.state.writablePrimary).toBe('pg1');
