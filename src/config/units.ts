@@ -34,15 +34,3 @@ export function parseSizeBytes(value: number | string): number | undefined {
   const factor = SIZE_UNITS[unit];
   return factor === undefined ? undefined : Math.floor(Number(match[1]) * factor);
 }
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-}
