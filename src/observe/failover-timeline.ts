@@ -75,12 +75,17 @@ export class FailoverTimeline {
       this.primaryLeft = true;
       this.reach('old_primary_fenced', now, steps);
     }
-    if (next.writablePrimary !== undefined && this.primaryLeft && episode.phases.new_primary_usable === undefined) {
+    // The old primary writable again (its REST API went quiet while it shut down, say) is
+    // not a new primary: the episode goes on until another member takes over.
+    const newcomer = next.writablePrimary !== undefined && next.writablePrimary !== episode.oldPrimary;
+    if (newcomer && this.primaryLeft && episode.phases.new_primary_usable === undefined) {
       episode.newPrimary = next.writablePrimary;
       this.reach('new_primary_usable', now, steps);
     }
-    // The failover key went away and the old primary never stopped being writable: nothing happened.
-    if (!this.primaryLeft && !next.switchoverPending && next.leader !== undefined && next.leader === episode.oldPrimary) {
+    // No switchover pending and the old primary holds the leader key and writes again (or
+    // never stopped): nothing changed hands.
+    const oldPrimaryBack = !this.primaryLeft || (next.writablePrimary === episode.oldPrimary && episode.phases.new_primary_usable === undefined);
+    if (oldPrimaryBack && !next.switchoverPending && next.leader !== undefined && next.leader === episode.oldPrimary) {
       this.end('cancelled', now, steps);
     }
     return steps;

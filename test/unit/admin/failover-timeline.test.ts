@@ -64,6 +64,30 @@ describe('FailoverTimeline edge cases', () => {
     expect([...started, ...withdrawn].map(describeStep)).toEqual(['started:failover-key', 'ended:cancelled']);
   });
 
+  it('does not take the old primary, writable again for a moment during its shutdown, for the new one', () => {
+    const timeline = new FailoverTimeline();
+    const lost = { ...withKey, writablePrimary: undefined, generation: withKey.generation + 1 };
+    const back = { ...withKey, generation: withKey.generation + 2 };
+    const promoted = { ...withKey, leader: 'pg1', writablePrimary: 'pg1', switchoverPending: false, failover: undefined, generation: withKey.generation + 3 };
+    const steps = [
+      ...timeline.observeState(before, withKey, 100),
+      ...timeline.observeState(withKey, lost, 300),
+      ...timeline.observeState(lost, back, 500),
+      ...timeline.observeState(back, promoted, 1600),
+      ...timeline.sessionStarted('pg0', 1650),
+      ...timeline.sessionStarted('pg1', 1700),
+    ];
+    expect(steps.map(describeStep)).toEqual(['started:failover-key', 'old_primary_fenced@200', 'new_primary_usable@1500', 'first_session_routed@1600', 'ended:complete']);
+  });
+
+  it('calls it cancelled when the old primary writes again with no switchover pending', () => {
+    const timeline = new FailoverTimeline();
+    const lost = { ...before, writablePrimary: undefined, generation: before.generation + 1 };
+    const back = { ...before, generation: before.generation + 2 };
+    const steps = [...timeline.observeState(before, lost, 100), ...timeline.observeState(lost, back, 400)];
+    expect(steps.map(describeStep)).toEqual(['started:primary-lost', 'old_primary_fenced@0', 'ended:cancelled']);
+  });
+
   it('counts a fencing of the old primary as the fenced phase when it comes first', () => {
     const timeline = new FailoverTimeline();
     timeline.observeState(before, withKey, 1000);
