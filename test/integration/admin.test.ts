@@ -7,15 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import pino from 'pino';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AdminContext } from '../../src/admin/admin-context.js';
-import { AdminServer } from '../../src/admin/admin-server.js';
 import type { TopologyReport } from '../../src/admin/topology-report.js';
-import { EventLog, type RouterEvent } from '../../src/observe/event-log.js';
-import { followFeeds } from '../../src/observe/follow-feeds.js';
-import { RouterMetrics } from '../../src/observe/metrics.js';
+import type { RouterEvent } from '../../src/observe/event-log.js';
 import { startCluster, waitFor, type PatroniCluster } from '../cluster/index.js';
 import { startRouter, type RouterUnderTest } from '../support/router-under-test.js';
 
@@ -28,10 +23,8 @@ const README_SCREENSHOT = path.resolve(import.meta.dirname, '../../docs/status-p
 describe('admin API and status page on a real cluster', () => {
   let cluster: PatroniCluster;
   let router: RouterUnderTest;
-  let admin: AdminServer;
-  let metrics: RouterMetrics;
-  let events: EventLog;
-  let unfollow: () => void;
+  /** The router's own admin server, as `admin:` in its configuration starts it. */
+  let adminUrl: string;
   let browser: BrowserContext | undefined;
   let profileDir: string | undefined;
   let leader: string;
@@ -39,7 +32,7 @@ describe('admin API and status page on a real cluster', () => {
   let dc2: string; // replica tagged datacenter=dc2 and noloadbalance
   const clients: pg.Client[] = [];
 
-  const get = async (p: string): Promise<Response> => fetch(`${admin.url}${p}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  const get = async (p: string): Promise<Response> => fetch(`${adminUrl}${p}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
   const topology = async (): Promise<TopologyReport> => (await (await get('/topology')).json()) as TopologyReport;
   const metricsText = async (): Promise<string> => (await get('/metrics')).text();
   const sample = (text: string, name: string, labels: Record<string, string>): number | undefined => {
@@ -70,9 +63,6 @@ describe('admin API and status page on a real cluster', () => {
     await cluster.setTags(dc1, { datacenter: 'dc1' });
     await cluster.setTags(dc2, { datacenter: 'dc2', noloadbalance: true });
 
-    events = new EventLog();
-    let clusterOf: (listener: string) => string | undefined = () => undefined;
-    metrics = new RouterMetrics({ clusterOfListener: (l) => clusterOf(l), onFailoverStep: (c, s) => events.failoverStep(c, s) });
     router = await startRouter(
       cluster,
       [
@@ -81,22 +71,10 @@ describe('admin API and status page on a real cluster', () => {
         '  - {name: dc1, port: 0, route: replica, tags: {datacenter: dc1}}',
         '  - {name: dc2, port: 0, route: replica, tags: {datacenter: dc2}}',
       ].join('\n'),
-      { events: [metrics, events], extraYaml: 'topology: {probe_interval: 500ms, probe_timeout: 400ms}\n' },
+      { admin: `{host: 127.0.0.1, port: 0, token: ${TOKEN}}`, extraYaml: 'topology: {probe_interval: 500ms, probe_timeout: 400ms}\n' },
     );
-    const r = router.router;
-    clusterOf = (l) => r.config().listeners.find((c) => c.name === l)?.cluster;
-    // Until the composition root wires the admin server, the test does it as the lead will.
-    unfollow = followFeeds(r.feeds(), [metrics, events]);
-    const context: AdminContext = {
-      config: () => ({ ...r.config(), admin: { enabled: true, host: '127.0.0.1', port: 0, token: TOKEN } }),
-      feeds: () => r.feeds(),
-      dcsHealth: () => r.dcsHealth(),
-      listeners: () => r.listeners(),
-      sessions: () => r.sessions(),
-      ready: () => r.ready(),
-    };
-    admin = new AdminServer({ context, metrics, events, logger: pino({ level: 'silent' }) });
-    await admin.start();
+    adminUrl = router.router.adminUrl() ?? '';
+    expect(adminUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     await waitFor('the router to see the tags and the primary', async () => {
       const state = (await topology()).clusters[0]?.state;
       return state?.writablePrimary === leader && state.members.find((m) => m.name === dc2)?.tags.noloadbalance === true && state.members.find((m) => m.name === dc1)?.tags.raw['datacenter'] === 'dc1';
@@ -107,15 +85,13 @@ describe('admin API and status page on a real cluster', () => {
     await Promise.all(clients.map((c) => c.end().catch(() => {})));
     await browser?.close().catch(() => {});
     if (profileDir !== undefined) fs.rmSync(profileDir, { recursive: true, force: true });
-    unfollow?.();
-    await admin?.close();
     await router?.stop();
     await cluster?.stop();
   });
 
   it('is alive, ready, and guarded by the token', async () => {
-    expect((await fetch(`${admin.url}/health`)).status).toBe(200);
-    expect((await fetch(`${admin.url}/topology`)).status).toBe(401);
+    expect((await fetch(`${adminUrl}/health`)).status).toBe(200);
+    expect((await fetch(`${adminUrl}/topology`)).status).toBe(401);
     expect((await get('/ready')).status).toBe(200);
   });
 
@@ -189,7 +165,7 @@ describe('admin API and status page on a real cluster', () => {
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     const page: Page = await browser.newPage();
-    await page.goto(`${admin.url}/?token=${TOKEN}`);
+    await page.goto(`${adminUrl}/?token=${TOKEN}`);
     await page.waitForFunction((name) => document.querySelector('[data-testid=leader]')?.textContent === `primary ${name}`, leader, { timeout: 15_000 });
     expect(new URL(page.url()).search).toBe(''); // the token left the address bar
     expect(await page.getAttribute(`tr[data-member="${leader}"]`, 'data-role')).toBe('Leader');
