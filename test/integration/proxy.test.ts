@@ -618,10 +618,11 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
   });
 
   describe('TLS to the backend', () => {
-    it('verifies the backend certificate and hostname with verify-full', async () => {
+    /** A proxy with one primary listener `name` that verifies the members' certificates against `ca`. */
+    async function withVerifyingProxy(name: string, ca: string, use: (port: number) => Promise<void>): Promise<void> {
       const verifying = new ProxyServer({
-        listeners: [listener('verify-full', cluster.scope, {})],
-        tls: { backend: { mode: 'verify-full', ca: cluster.tlsCertFile } },
+        listeners: [listener(name, cluster.scope, {})],
+        tls: { backend: { mode: 'verify-full', ca } },
         startupTimeoutMs: 1_500,
         targetParameterPrefix: 'router',
         feeds: new Map([[cluster.scope, feed]]),
@@ -629,31 +630,29 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
       });
       await verifying.start();
       try {
-        const row = await once<{ ssl: boolean }>(portOf(verifying, 'verify-full'), 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
-        expect(row.ssl).toBe(true);
+        await use(portOf(verifying, name));
       } finally {
         await verifying.close();
       }
+    }
+
+    it('verifies the backend certificate and hostname with verify-full', async () => {
+      await withVerifyingProxy('verify-full', cluster.tlsCertFile, async (port) => {
+        const row = await once<{ ssl: boolean }>(port, 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
+        expect(row.ssl).toBe(true);
+      });
     });
 
     it('refuses with 08006 when the backend certificate is not signed by the configured CA', async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-wrong-ca-'));
-      const wrongCa = await createSelfSignedCert(dir);
-      const verifying = new ProxyServer({
-        listeners: [listener('verify-full-wrong-ca', cluster.scope, {})],
-        tls: { backend: { mode: 'verify-full', ca: wrongCa.certFile } },
-        startupTimeoutMs: 1_500,
-        targetParameterPrefix: 'router',
-        feeds: new Map([[cluster.scope, feed]]),
-        logger,
-      });
-      await verifying.start();
       try {
-        const err = await connectError(portOf(verifying, 'verify-full-wrong-ca'));
-        expect(err.code).toBe('08006');
-        expect(err.message).toContain(`could not connect to primary ${leader}`);
+        const wrongCa = await createSelfSignedCert(dir);
+        await withVerifyingProxy('verify-full-wrong-ca', wrongCa.certFile, async (port) => {
+          const err = await connectError(port);
+          expect(err.code).toBe('08006');
+          expect(err.message).toContain(`could not connect to primary ${leader}`);
+        });
       } finally {
-        await verifying.close();
         fs.rmSync(dir, { recursive: true, force: true });
       }
     });
