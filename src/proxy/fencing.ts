@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import type { StateChange } from '../topology/cluster-state.js';
 import { fencingVerdict, type Fence } from '../routing/fencing-verdict.js';
 import type { ListenerRuntime } from './listener-runtime.js';
@@ -9,7 +8,7 @@ import type { ProxyEvents } from './proxy-events.js';
  * eligible for the session's route. Runs synchronously inside the feed's callback, so a
  * demoted primary loses its write sessions within the same tick as the state change.
  */
-export function fenceSessions(change: StateChange, runtimes: Iterable<ListenerRuntime>, events: ProxyEvents, log: Logger): number {
+export function fenceSessions(change: StateChange, runtimes: Iterable<ListenerRuntime>, events: ProxyEvents): number {
   const previous = change.previous;
   if (previous === undefined) return 0;
   let closed = 0;
@@ -29,7 +28,6 @@ export function fenceSessions(change: StateChange, runtimes: Iterable<ListenerRu
       }
       const fence = verdict.get(member);
       if (fence === undefined) continue;
-      log.info({ listener: runtime.config.name, member, reason: fence.reason, client: session.clientAddress }, 'fencing session');
       events.fenced({ listener: runtime.config.name, member, reason: fence.reason });
       session.terminate('57P01', `terminating connection: ${fence.reason}`, 'fenced');
       closed++;

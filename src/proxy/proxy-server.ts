@@ -94,7 +94,7 @@ export class ProxyServer {
     if (this.started) throw new Error('ProxyServer already started');
     this.started = true;
     for (const feed of this.options.feeds.values()) {
-      this.unsubscribes.push(feed.subscribe((change) => fenceSessions(change, this.allRuntimes(), this.events, this.log)));
+      this.unsubscribes.push(feed.subscribe((change) => fenceSessions(change, this.allRuntimes(), this.events)));
     }
     try {
       for (const config of this.options.listeners) await this.startListener(config);
