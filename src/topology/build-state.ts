@@ -1,4 +1,4 @@
-import type { ClusterState, Member, MemberObservation } from './cluster-state.js';
+import { memberByName, type ClusterState, type Member, type MemberObservation } from './cluster-state.js';
 import type { TopologySettings } from '../config/types.js';
 import type { ParsedKeys } from './parse-cluster-keys.js';
 import { decideDcsLoss } from './dcs-loss-policy.js';
@@ -69,13 +69,29 @@ function restShowsPromotion(inputs: StateInputs, m: Member): boolean {
   return obs.role === 'primary' && obs.state === 'running' && obs.xlogShape === 'primary';
 }
 
-function chooseWritablePrimary(inputs: StateInputs, members: readonly Member[]): string | undefined {
+/**
+ * Already published as the writable primary under the same leader key, and nothing since says
+ * otherwise: a member key that still lags behind (`replica` written before the promotion was
+ * seen and rewritten unchanged, Patroni's transient `promoted`) is an older view, not a
+ * demotion. What does take it back: the leader key moving, a state other than running,
+ * `demoted`, a key that had moved on (to `promoted` or primary) and now says replica, and
+ * (checked by the caller) a REST answer asked after the key changed that says anything but a
+ * running primary.
+ */
+function stillPublished(previous: ClusterState | undefined, m: Member): boolean {
+  if (previous?.writablePrimary !== m.name || previous.leader !== m.name) return false;
+  if (m.state !== 'running') return false;
+  if (m.role === 'primary' || m.role === 'promoted') return true;
+  return m.role === 'replica' && memberByName(previous, m.name)?.role === 'replica';
+}
+
+function chooseWritablePrimary(inputs: StateInputs, members: readonly Member[], previous: ClusterState | undefined): string | undefined {
   const name = inputs.parsed.leader;
   if (name === undefined) return undefined;
   const m = members.find((x) => x.name === name);
   if (m === undefined || m.invalid !== undefined || m.host === undefined) return undefined;
   const keySaysPrimary = m.role === 'primary' && m.state === 'running';
-  if (!keySaysPrimary && !restShowsPromotion(inputs, m)) return undefined;
+  if (!keySaysPrimary && !restShowsPromotion(inputs, m) && !stillPublished(previous, m)) return undefined;
   if (restContradictsPrimary(inputs, name)) return undefined;
   const decision = decideDcsLoss({
     policy: inputs.dcsLossWrites,
@@ -135,7 +151,7 @@ export function buildState(inputs: StateInputs, previous: ClusterState | undefin
   if (parsed.leaderOptime !== undefined) state.leaderOptime = parsed.leaderOptime;
   if (parsed.timelineHistory !== undefined) state.timelineHistory = parsed.timelineHistory;
   if (parsed.failsafeMembers !== undefined) state.failsafeMembers = parsed.failsafeMembers;
-  const writable = chooseWritablePrimary(inputs, members);
+  const writable = chooseWritablePrimary(inputs, members, previous);
   if (writable !== undefined) state.writablePrimary = writable;
 
   const changes = describeChanges(previous, state);

@@ -32,7 +32,7 @@ interface Replayed {
 }
 
 /** Replays etcd events and REST answers in time order, tracking key change times as the follower does. */
-function replay(extra: readonly RestStep[], over: Partial<StateInputs> = {}): Replayed[] {
+function replay(extra: readonly Step[], over: Partial<StateInputs> = {}): Replayed[] {
   const steps: Step[] = [...loadFixture('switchover.jsonl'), ...extra].sort((a, b) => a.tMs - b.tMs);
   const keys = new Map<string, string>();
   const observations = new Map<string, MemberObservation>();
@@ -120,11 +120,20 @@ describe('promotion seen on the leader REST API (switchover.jsonl: leader=pg1 at
     for (const fields of not) expect(pg1WritableFrom(replay([rest(3300, 'pg1', fields)])), JSON.stringify(fields)).toBe(4184);
   });
 
-  it('ignores an answer older than observationMaxAgeMs', () => {
+  it('an answer that ages out (observationMaxAgeMs) is a measurement gap, not a contradiction: pg1 stays writable', () => {
     // The answer at 3300 has aged out by the next event (4080) with a 500 ms limit.
     const steps = replay([rest(3300, 'pg1', PRIMARY_XLOG)], { observationMaxAgeMs: 500 });
     expect(steps.find((s) => s.step.tMs === 3300)!.state.writablePrimary).toBe('pg1');
-    expect(steps.find((s) => s.step.tMs === 4080)!.state.writablePrimary).toBeUndefined();
+    expect(steps.find((s) => s.step.tMs === 4080)!.state.writablePrimary).toBe('pg1');
+  });
+
+  it('after the leader key goes and comes back (a new term), an answer from the earlier term publishes nothing', () => {
+    // Published at 3300, leader key deleted at 3500 and pg1 again at 3600: the 3300 answer was
+    // asked before the new term began, so pg1 waits for its member key (4184).
+    const steps = replay([rest(3300, 'pg1', PRIMARY_XLOG), { tMs: 3500, type: 'delete', key: 'leader' }, { tMs: 3600, type: 'put', key: 'leader', value: 'pg1' }]);
+    expect(steps.find((s) => s.step.tMs === 3500)!.state.writablePrimary).toBeUndefined();
+    expect(steps.find((s) => s.step.tMs === 3600)!.state.writablePrimary).toBeUndefined();
+    expect(pg1WritableFrom(steps.filter((s) => s.step.tMs >= 3500))).toBe(4184);
   });
 
   it('still obeys the DCS-loss policy', () => {
@@ -149,6 +158,44 @@ describe('promotion seen on the leader REST API (switchover.jsonl: leader=pg1 at
     };
     expect(buildState(inputs, undefined).state.writablePrimary).toBeUndefined();
     expect(buildState({ ...inputs, leaderKeyChangedAt: 2832 }, undefined).state.writablePrimary).toBe('pg1');
+  });
+});
+
+/** pg1's member key as the recording has it at 2980, with another role or state. */
+function pg1Key(tMs: number, role: string, state = 'running'): FixtureStep {
+  const recorded = loadFixture('switchover.jsonl').find((s) => s.type === 'put' && s.key === 'members/pg1' && s.tMs === 2980);
+  if (recorded?.type !== 'put') throw new Error('the recording lost its 2980 pg1 key');
+  return { tMs, type: 'put', key: 'members/pg1', value: JSON.stringify({ ...(JSON.parse(recorded.value) as object), role, state }) };
+}
+
+describe('once published from REST, an older view does not take the new primary back', () => {
+  // Asked at 2890: after the leader key (2832) and pg1's key (2784) changed, so it counts.
+  const published = rest(2900, 'pg1', PRIMARY_XLOG, 10);
+  const writableAt = (steps: readonly Replayed[], tMs: number): string | undefined =>
+    [...steps].reverse().find((s) => s.step.tMs <= tMs)?.state.writablePrimary;
+
+  it("stays writable through the member key's unchanged rewrite (replica at 2980) and Patroni's transient promoted", () => {
+    const steps = replay([published, pg1Key(3050, 'promoted'), pg1Key(3120, 'promoted')]);
+    expect(pg1WritableFrom(steps)).toBe(2900);
+    for (const s of steps.filter((x) => x.step.tMs >= 2900 && x.step.tMs < 10_000)) expect(s.state.writablePrimary, `at ${s.step.tMs}`).toBe('pg1');
+  });
+
+  it('is taken back by a key that had moved on and says replica again, by demoted, or by a state other than running', () => {
+    expect(writableAt(replay([published, pg1Key(3050, 'promoted'), pg1Key(3100, 'replica')]), 3100)).toBeUndefined();
+    expect(writableAt(replay([published, pg1Key(5000, 'replica')]), 5000)).toBeUndefined();
+    expect(writableAt(replay([published, pg1Key(3050, 'demoted')]), 3050)).toBeUndefined();
+    expect(writableAt(replay([published, pg1Key(3050, 'promoted', 'stopping')]), 3050)).toBeUndefined();
+  });
+
+  it('is taken back by a REST answer asked after the key changed that says replica', () => {
+    const steps = replay([published, rest(3100, 'pg1', { role: 'replica', state: 'running', xlogShape: 'replica' }, 20)]);
+    expect(writableAt(steps, 3000)).toBe('pg1');
+    expect(writableAt(steps, 3100)).toBeUndefined();
+  });
+
+  it('never outlives the leader key', () => {
+    const steps = replay([published, { tMs: 3200, type: 'delete', key: 'leader' }]);
+    expect(writableAt(steps, 3200)).toBeUndefined();
   });
 });
 
