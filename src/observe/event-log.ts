@@ -1,4 +1,4 @@
-import type { HoldOutcome, ProxyEvents } from '../proxy/proxy-events.js';
+import type { HoldOutcome, ProxyEvent, ProxyEvents } from '../proxy/proxy-events.js';
 import type { StateChange } from '../topology/cluster-state.js';
 import type { TimelineStep } from './failover-timeline.js';
 
@@ -125,9 +125,9 @@ export class EventLog implements ProxyEvents {
   sessionEnded(): void {}
   holdStarted(): void {}
 
-  refused(e: { listener: string; reason: string; sqlstate: string }): void {
+  refused(e: ProxyEvent<'refused'>): void {
     // Hold timeouts are recorded by holdEnded; the refusal that follows would say it twice.
-    if (e.sqlstate === '57P03' && / \(waited [^)]*\)$/.test(e.reason)) return;
+    if (e.kind === 'hold_timeout') return;
     this.record({ kind: 'refused', listener: e.listener, message: `${e.sqlstate} ${e.reason}` });
   }
 

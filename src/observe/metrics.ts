@@ -3,7 +3,6 @@ import type { DcsHealth } from '../admin/admin-context.js';
 import type { ProxyEvent, ProxyEvents } from '../proxy/proxy-events.js';
 import type { ClusterState, MemberRole, StateChange } from '../topology/cluster-state.js';
 import { FailoverTimeline, type FailoverEpisode, type TimelineStep } from './failover-timeline.js';
-import { refusalLabel } from './refusal-label.js';
 
 export interface RouterMetricsOptions {
   /** Default: a fresh Registry, so two routers in one process keep separate numbers. */
@@ -171,7 +170,7 @@ export class RouterMetrics implements ProxyEvents {
   }
 
   refused(e: ProxyEvent<'refused'>): void {
-    this.refusedTotal.inc({ listener: e.listener, reason: refusalLabel(e.sqlstate, e.reason) });
+    this.refusedTotal.inc({ listener: e.listener, reason: e.kind });
   }
 
   holdStarted(e: ProxyEvent<'holdStarted'>): void {

@@ -2,6 +2,7 @@ import type { StateChange } from '../topology/cluster-state.js';
 import { fencingVerdict, type Fence } from '../routing/fencing-verdict.js';
 import type { ListenerRuntime } from './listener-runtime.js';
 import type { ProxyEvents } from './proxy-events.js';
+import { refusals } from './refusal.js';
 
 /**
  * On every snapshot, closes the sessions of `fence: true` listeners whose member stopped being
@@ -29,7 +30,7 @@ export function fenceSessions(change: StateChange, runtimes: Iterable<ListenerRu
       const fence = verdict.get(member);
       if (fence === undefined) continue;
       events.fenced({ listener: runtime.config.name, member, reason: fence.reason });
-      session.terminate('57P01', `terminating connection: ${fence.reason}`, 'fenced');
+      session.terminate(refusals.fenced(fence.reason), 'fenced');
       closed++;
     }
   }

@@ -1,6 +1,7 @@
 import type { ClusterFeed } from '../topology/cluster-feed.js';
 import type { ClusterState } from '../topology/cluster-state.js';
 import type { RouteDecision } from '../routing/route-request.js';
+import { systemClock, type Clock } from './clock.js';
 import type { HoldOutcome } from './proxy-events.js';
 
 export interface HoldRequest {
@@ -31,22 +32,24 @@ interface Waiter {
 export class HoldQueue {
   private readonly waiters = new Set<Waiter>();
 
+  constructor(private readonly clock: Clock = systemClock) {}
+
   wait(request: HoldRequest): Promise<HoldResult> {
     return new Promise((resolve) => {
-      const startedAt = Date.now();
+      const startedAt = this.clock.now();
       let lastReason: string | undefined;
       const waiter: Waiter = { listener: request.listener, startedAt, finish: () => {} };
-      const onAbort = (): void => waiter.finish({ outcome: 'client-gone', waitedMs: Date.now() - startedAt });
+      const onAbort = (): void => waiter.finish({ outcome: 'client-gone', waitedMs: this.clock.now() - startedAt });
       let unsubscribe: () => void = () => {};
-      const timer = setTimeout(
-        () => waiter.finish({ outcome: 'timeout', waitedMs: Date.now() - startedAt, ...(lastReason !== undefined ? { lastReason } : {}) }),
+      const timer = this.clock.setTimeout(
+        () => waiter.finish({ outcome: 'timeout', waitedMs: this.clock.now() - startedAt, ...(lastReason !== undefined ? { lastReason } : {}) }),
         request.timeoutMs,
       );
       let finished = false;
       waiter.finish = (result) => {
         if (finished) return;
         finished = true;
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         unsubscribe();
         request.signal.removeEventListener('abort', onAbort);
         this.waiters.delete(waiter);
@@ -56,7 +59,7 @@ export class HoldQueue {
         if (state === undefined) return;
         const decision = request.decide(state);
         if (decision.candidates.length > 0) {
-          waiter.finish({ outcome: 'proceeded', decision, state, waitedMs: Date.now() - startedAt });
+          waiter.finish({ outcome: 'proceeded', decision, state, waitedMs: this.clock.now() - startedAt });
         } else if (decision.reason !== undefined) {
           lastReason = decision.reason;
         }
@@ -84,7 +87,7 @@ export class HoldQueue {
   /** Ends every wait (optionally only one listener's) with `shutdown`. */
   release(listener?: string): void {
     for (const w of [...this.waiters]) {
-      if (listener === undefined || w.listener === listener) w.finish({ outcome: 'shutdown', waitedMs: Date.now() - w.startedAt });
+      if (listener === undefined || w.listener === listener) w.finish({ outcome: 'shutdown', waitedMs: this.clock.now() - w.startedAt });
     }
   }
 }

@@ -1,13 +1,15 @@
+import { endsWithReadyForQuery, READY_FOR_QUERY_TAIL } from '../wire/parser.js';
+
 /**
  * Knows, without framing the hot path, where a relayed session stands:
- * - at a boundary: the backend's last bytes were a ReadyForQuery ('Z', length 5, status
- *   I/T/E), so a message of the router's own (a FATAL) can follow without corrupting what the
- *   client reads, even if the client has sent a query the backend has not answered yet;
+ * - at a boundary: the backend's last bytes were a ReadyForQuery, so a message of the router's
+ *   own (a FATAL) can follow without corrupting what the client reads, even if the client has
+ *   sent a query the backend has not answered yet;
  * - idle: at a boundary and the client has sent nothing since (no query in flight).
- * Only the last six backend bytes are kept, copied, so no relayed chunk is held in memory.
+ * Only the last few backend bytes are kept, copied, so no relayed chunk is held in memory.
  */
 export class IdleTracker {
-  private readonly tail = Buffer.alloc(6);
+  private readonly tail = Buffer.alloc(READY_FOR_QUERY_TAIL);
   private tailLength = 0;
   private atBoundary: boolean;
   private clientQuiet: boolean;
@@ -22,16 +24,17 @@ export class IdleTracker {
   }
 
   backendBytes(chunk: Buffer): void {
-    if (chunk.length >= 6) {
-      chunk.copy(this.tail, 0, chunk.length - 6);
-      this.tailLength = 6;
+    const size = this.tail.length;
+    if (chunk.length >= size) {
+      chunk.copy(this.tail, 0, chunk.length - size);
+      this.tailLength = size;
     } else {
-      const keep = Math.min(this.tailLength, 6 - chunk.length);
+      const keep = Math.min(this.tailLength, size - chunk.length);
       this.tail.copy(this.tail, 0, this.tailLength - keep, this.tailLength);
       chunk.copy(this.tail, keep);
       this.tailLength = keep + chunk.length;
     }
-    this.atBoundary = this.tailLength === 6 && isReadyForQuery(this.tail);
+    this.atBoundary = this.tailLength === size && endsWithReadyForQuery(this.tail);
     // A new ReadyForQuery answers whatever the client had sent.
     if (this.atBoundary) this.clientQuiet = true;
   }
@@ -45,8 +48,4 @@ export class IdleTracker {
   isIdle(): boolean {
     return this.atBoundary && this.clientQuiet;
   }
-}
-
-function isReadyForQuery(b: Buffer): boolean {
-  return b[0] === 0x5a && b[1] === 0 && b[2] === 0 && b[3] === 0 && b[4] === 5 && (b[5] === 0x49 || b[5] === 0x54 || b[5] === 0x45);
 }

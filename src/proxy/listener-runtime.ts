@@ -2,14 +2,14 @@ import type net from 'node:net';
 import type { ListenerConfig } from '../config/types.js';
 import type { BalanceMemory, RouteRequest } from '../routing/route-request.js';
 import { createBalanceMemory } from '../routing/balance-order.js';
-import type { Session } from './session.js';
+import type { SessionHandle } from './session-handle.js';
 
 /**
  * One configured listener while it runs: its config, its open server, its sessions, and the
  * balancing memory routing reads (round-robin cursor, live sessions per member).
  */
 export class ListenerRuntime {
-  readonly sessions = new Set<Session>();
+  readonly sessions = new Set<SessionHandle>();
   private readonly sessionsByMember = new Map<string, number>();
   readonly memory: BalanceMemory;
   server: net.Server | undefined;

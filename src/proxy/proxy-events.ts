@@ -1,3 +1,5 @@
+import type { RefusalKind } from './refusal.js';
+
 /** How a session ended, for logs and metrics. */
 export type SessionEnding =
   | 'client-closed'
@@ -27,8 +29,8 @@ export interface ProxyEvents {
   /** A backend connection is up for this session (before authentication finishes). */
   sessionStarted(e: SessionInfo): void;
   sessionEnded(e: SessionInfo & { durationMs: number; bytesIn: number; bytesOut: number; ending: SessionEnding }): void;
-  /** The router answered a client with a FATAL ErrorResponse of its own. */
-  refused(e: { listener: string; reason: string; sqlstate: string }): void;
+  /** The router answered a client with a FATAL ErrorResponse of its own; `reason` is its message. */
+  refused(e: { listener: string; kind: RefusalKind; reason: string; sqlstate: string }): void;
   holdStarted(e: { listener: string }): void;
   holdEnded(e: { listener: string; waitedMs: number; outcome: HoldOutcome }): void;
   fenced(e: { listener: string; member: string; reason: string }): void;

@@ -8,7 +8,11 @@ import { HoldQueue } from './hold-queue.js';
 import { boundPort, closeListener, openListener } from './listener.js';
 import { ListenerRuntime } from './listener-runtime.js';
 import { noProxyEvents, type ProxyEvents } from './proxy-events.js';
-import { Session, type SessionPhase, type SessionServices } from './session.js';
+import { memberConnector, type BackendConnector } from './backend/connector.js';
+import { systemClock, type Clock } from './clock.js';
+import { refusals } from './refusal.js';
+import { Session, type SessionServices } from './session.js';
+import type { SessionHandle, SessionPhase } from './session-handle.js';
 import { readPem, serverTlsContext } from './tls-material.js';
 
 export interface ProxyServerOptions {
@@ -21,6 +25,9 @@ export interface ProxyServerOptions {
   feeds: ReadonlyMap<string, ClusterFeed>;
   logger: Logger;
   events?: ProxyEvents;
+  /** How members are reached; default TCP with `tls.backend`'s mode. */
+  connector?: BackendConnector;
+  clock?: Clock;
 }
 
 export interface ListenerStatus {
@@ -55,8 +62,6 @@ export interface ListenerChanges {
   unchanged: string[];
 }
 
-const SHUTDOWN_MESSAGE = 'patroni-router is shutting down';
-
 /**
  * The proxy: one TCP listener per configured route, the sessions they accept, fencing driven
  * by the cluster feeds, reloads that leave unchanged listeners alone, and a graceful drain.
@@ -76,16 +81,19 @@ export class ProxyServer {
   constructor(private readonly options: ProxyServerOptions) {
     this.log = options.logger;
     this.events = guardEvents(options.events ?? noProxyEvents, this.log);
+    const clock = options.clock ?? systemClock;
+    const backendTls = { mode: options.tls.backend.mode, ...(options.tls.backend.ca !== undefined ? { ca: readPem(options.tls.backend.ca) } : {}) };
     this.services = {
       feedFor: (scope) => options.feeds.get(scope),
       serverTls: serverTlsContext(options.tls),
-      backendTls: { mode: options.tls.backend.mode, ...(options.tls.backend.ca !== undefined ? { ca: readPem(options.tls.backend.ca) } : {}) },
+      connector: options.connector ?? memberConnector(backendTls),
       startupTimeoutMs: options.startupTimeoutMs,
       targetPrefix: options.targetParameterPrefix,
       cancelRegistry: new CancelRegistry(),
-      holdQueue: new HoldQueue(),
+      holdQueue: new HoldQueue(clock),
       events: this.events,
       logger: this.log,
+      clock,
     };
   }
 
@@ -179,7 +187,7 @@ export class ProxyServer {
     this.services.holdQueue.release();
     if (!(await this.waitForNoSessions(timeoutMs))) {
       for (const runtime of this.allRuntimes()) {
-        for (const session of [...runtime.sessions]) session.terminate('57P01', SHUTDOWN_MESSAGE, 'shutdown');
+        for (const session of [...runtime.sessions]) session.terminate(refusals.shutdown(), 'shutdown');
       }
       // Terminated sessions linger briefly so clients read the FATAL; then they are cut.
       if (!(await this.waitForNoSessions(5_000))) this.destroyAllSessions();
@@ -257,7 +265,7 @@ export class ProxyServer {
     session.start();
   }
 
-  private sessionClosed(runtime: ListenerRuntime, session: Session): void {
+  private sessionClosed(runtime: ListenerRuntime, session: SessionHandle): void {
     runtime.sessions.delete(session);
     if (runtime.retired && runtime.sessions.size === 0) this.retired.delete(runtime);
     for (const check of [...this.sessionsGone]) check();

@@ -12,6 +12,8 @@ export interface TargetOverride {
   target?: RouteKind;
   /** Set when the request was malformed or not allowed: refuse the connection with this text. */
   error?: string;
+  /** `unknown`: the value names no route at all; `refused`: malformed, conflicting or not allowed here. */
+  errorKind?: 'unknown' | 'refused';
 }
 
 // A Map, not an object literal: a client-chosen value like "constructor" must not find Object's members.
@@ -38,7 +40,7 @@ export function parseTargetOverride(
   const options = startupParams['options'];
   if (options !== undefined) {
     for (const setting of ourSettings(options, wanted)) {
-      if (setting.value === undefined) return { error: `${parameter} needs a value, e.g. -c ${parameter}=replica` };
+      if (setting.value === undefined) return { errorKind: 'refused', error: `${parameter} needs a value, e.g. -c ${parameter}=replica` };
       fromOptions = setting.value; // later settings win, as in PostgreSQL
     }
   }
@@ -48,18 +50,18 @@ export function parseTargetOverride(
   }
 
   if (fromOptions !== undefined && direct !== undefined && normaliseValue(fromOptions) !== normaliseValue(direct)) {
-    return { error: `conflicting ${parameter}: "${fromOptions}" in options but "${direct}" as a startup parameter` };
+    return { errorKind: 'refused', error: `conflicting ${parameter}: "${fromOptions}" in options but "${direct}" as a startup parameter` };
   }
   const raw = direct ?? fromOptions;
   if (raw === undefined) return {};
 
   const target = routeFromValue(raw);
   if (target === undefined) {
-    return { error: `unknown ${parameter} "${raw}" (expected one of: ${ROUTE_KINDS.join(', ')})` };
+    return { errorKind: 'unknown', error: `unknown ${parameter} "${raw}" (expected one of: ${ROUTE_KINDS.join(', ')})` };
   }
   if (!allowed.includes(target)) {
     const where = listenerName === undefined ? 'this listener' : `listener "${listenerName}"`;
-    return { error: `target "${target}" is not allowed on ${where} (allowed: ${allowed.join(', ')})` };
+    return { errorKind: 'refused', error: `target "${target}" is not allowed on ${where} (allowed: ${allowed.join(', ')})` };
   }
   return { target };
 }

@@ -9,102 +9,25 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { credentials, freePort, startCluster, waitFor, type PatroniCluster } from '../cluster/index.js';
 import { createSelfSignedCert } from '../cluster/tls-cert.js';
-import type { ListenerConfig, TlsConfig } from '../../src/config/types.js';
-import type { ClusterFeed } from '../../src/topology/cluster-feed.js';
-import type { ClusterState, Member, StateListener } from '../../src/topology/cluster-state.js';
+import type { TlsConfig } from '../../src/config/types.js';
+import type { ClusterState } from '../../src/topology/cluster-state.js';
+import { clusterStateOf, HandFedFeed } from '../support/hand-fed-feed.js';
+import { listenerConfig } from '../support/listener-config.js';
+import { RecordingEvents } from '../support/recording-events.js';
 import { ProxyServer } from '../../src/proxy/proxy-server.js';
-import type { ProxyEvents } from '../../src/proxy/proxy-events.js';
-import { cancelRequest } from '../../src/proxy/wire/requests.js';
-import { encodeStartupMessage, emptyParams } from '../../src/proxy/wire/startup-params.js';
+import { cancelRequest, startupMessage } from '../../src/wire/serializer.js';
+import { emptyParams } from '../../src/wire/startup-params.js';
 
 // The proxy against a real Patroni cluster, with a hand-fed topology so each test decides what
 // the router believes (including deliberately wrong beliefs) independently of etcd.
 
-/** A ClusterFeed the test pushes snapshots into. */
-class HandFedFeed implements ClusterFeed {
-  private state: ClusterState | undefined;
-  private readonly listeners = new Set<StateListener>();
-  constructor(readonly scope: string) {}
-  current(): ClusterState | undefined {
-    return this.state;
-  }
-  subscribe(listener: StateListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-  push(next: ClusterState): void {
-    const previous = this.state;
-    this.state = next;
-    for (const l of this.listeners) l({ previous, next, changes: [] });
-  }
-}
-
-let generation = 0;
-
 /** A snapshot of the harness cluster: `primary` is the member the router believes writable (none = election). */
 function stateOf(cluster: PatroniCluster, primary: string | undefined): ClusterState {
-  const members: Member[] = cluster.members.map((m) => ({
-    name: m.name,
-    host: m.host,
-    port: m.port,
-    apiUrl: m.restUrl,
-    role: m.name === primary ? 'primary' : 'replica',
-    state: 'running',
-    tags: { nofailover: false, noloadbalance: false, nosync: false, nostream: false, raw: {} },
-  }));
-  return {
-    generation: ++generation,
-    scope: cluster.scope,
-    namespace: cluster.namespace,
-    members,
-    ...(primary !== undefined ? { leader: primary, writablePrimary: primary } : {}),
-    sync: { standbys: [] },
-    config: { ttl: 20, loopWait: 2, synchronousMode: false, synchronousModeStrict: false, failsafeMode: false, pause: false },
-    switchoverPending: false,
-    lastDcsContact: Date.now(),
-    stale: false,
-    problems: [],
-  };
+  const members = cluster.members.map((m) => ({ name: m.name, host: m.host, port: m.port, apiUrl: m.restUrl }));
+  return clusterStateOf(cluster.scope, members, primary, { namespace: cluster.namespace });
 }
 
-function listener(name: string, scope: string, overrides: Partial<ListenerConfig>): ListenerConfig {
-  return {
-    name,
-    cluster: scope,
-    host: '127.0.0.1',
-    port: 0,
-    route: 'primary',
-    tags: {},
-    balance: 'round-robin',
-    holdTimeoutMs: 5_000,
-    connectTimeoutMs: 2_000,
-    fence: true,
-    allowedTargets: ['primary', 'replica', 'any'],
-    ...overrides,
-  };
-}
-
-/** Records every hook call, to check what the admin/metrics side will be told. */
-class RecordingEvents implements ProxyEvents {
-  readonly calls: Array<{ hook: keyof ProxyEvents; e: Record<string, unknown> }> = [];
-  private record(hook: keyof ProxyEvents, e: object): void {
-    this.calls.push({ hook, e: e as Record<string, unknown> });
-  }
-  of(hook: keyof ProxyEvents): Array<Record<string, unknown>> {
-    return this.calls.filter((c) => c.hook === hook).map((c) => c.e);
-  }
-  clear(): void {
-    this.calls.length = 0;
-  }
-  connectionAccepted(e: object): void { this.record('connectionAccepted', e); }
-  sessionStarted(e: object): void { this.record('sessionStarted', e); }
-  sessionEnded(e: object): void { this.record('sessionEnded', e); }
-  refused(e: object): void { this.record('refused', e); }
-  holdStarted(e: object): void { this.record('holdStarted', e); }
-  holdEnded(e: object): void { this.record('holdEnded', e); }
-  fenced(e: object): void { this.record('fenced', e); }
-  cancel(e: object): void { this.record('cancel', e); }
-}
+const listener = listenerConfig;
 
 const logger = pino({ level: process.env['PROXY_TEST_LOG'] ?? 'silent' });
 const plainTls: TlsConfig = { backend: { mode: 'disable' } };
@@ -258,13 +181,13 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
     const broken = stateOf(cluster, leader);
     const dead = await freePort();
     const members = broken.members.map((m) => (m.name === replicas[0] ? { ...m, port: dead } : m));
-    feed.push({ ...broken, members, generation: ++generation });
+    feed.push({ ...broken, members, generation: broken.generation + 1 });
     for (let i = 0; i < 4; i++) {
       const row = await once<{ port: number }>(portOf(proxy, 'replicas'), 'SELECT inet_server_port() AS port');
       expect(memberByPort.get(row.port)).toBe(replicas[1]);
     }
     const primaryBroken = broken.members.map((m) => (m.name === leader ? { ...m, port: dead } : m));
-    feed.push({ ...broken, members: primaryBroken, generation: ++generation });
+    feed.push({ ...broken, members: primaryBroken, generation: broken.generation + 2 });
     const err = await connectError(portOf(proxy, 'primary-short'));
     expect(err.code).toBe('08006');
     expect(err.message).toMatch(new RegExp(`^patroni-router listener "primary-short": could not connect to primary ${leader} \\(127.0.0.1:${dead}\\) of cluster ${cluster.scope}: connect to 127.0.0.1:${dead} failed: ECONNREFUSED \\(waited 0\\.[0-9] s\\)$`));
@@ -324,7 +247,7 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
       `patroni-router listener "primary-short": no primary in cluster ${cluster.scope}: leader election in progress (waited 0.5 s)`,
     );
     expect(events.of('holdEnded')).toEqual([{ listener: 'primary-short', waitedMs: expect.any(Number), outcome: 'timeout' }]);
-    expect(events.of('refused')).toEqual([{ listener: 'primary-short', reason: err.message, sqlstate: '57P03' }]);
+    expect(events.of('refused')).toEqual([{ listener: 'primary-short', kind: 'hold_timeout', reason: err.message, sqlstate: '57P03' }]);
   });
 
   it('drops a held client that goes away without leaking it', async () => {
@@ -333,7 +256,7 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
     socket.on('error', () => {});
     const params = emptyParams();
     params['user'] = 'postgres';
-    socket.write(encodeStartupMessage(3, 0, params));
+    socket.write(startupMessage(3, 0, params));
     await waitFor('the connection to be held', () => proxy.sessions().find((s) => s.listener === 'primary')?.held === 1, { timeoutMs: 5_000, intervalMs: 20 });
     socket.destroy();
     await waitFor('the held connection to be gone', () => proxy.sessions().find((s) => s.listener === 'primary')?.total === 0, { timeoutMs: 5_000, intervalMs: 20 });
@@ -476,7 +399,7 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
     socket.on('error', () => {});
     await new Promise<void>((resolve) => {
       let seen = Buffer.alloc(0);
-      socket.on('connect', () => socket.write(encodeStartupMessage(3, 0, params)));
+      socket.on('connect', () => socket.write(startupMessage(3, 0, params)));
       const onData = (c: Buffer): void => {
         seen = Buffer.concat([seen, c]);
         if (seen.length >= 6 && seen[seen.length - 6] === 0x5a) {
@@ -530,7 +453,7 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
     it('gives a trickled startup FATAL 08P01 "startup packet timeout"', async () => {
       const params = emptyParams();
       params['user'] = 'postgres';
-      const startup = encodeStartupMessage(3, 0, params);
+      const startup = startupMessage(3, 0, params);
       const started = Date.now();
       let timer: NodeJS.Timeout | undefined;
       const reply = await rawExchange(portOf(proxy, 'primary'), (s) => {
@@ -548,7 +471,7 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
       const port = portOf(proxy, 'primary');
       const params = emptyParams();
       params['user'] = 'postgres';
-      const startup = encodeStartupMessage(3, 0, params);
+      const startup = startupMessage(3, 0, params);
       const drops: Array<Promise<void>> = [];
       for (let i = 0; i < 500; i++) {
         drops.push(
@@ -584,7 +507,7 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
         socket.on('data', (c: Buffer) => {
           chunks.push(c);
           const all = Buffer.concat(chunks);
-          if (all.length === 1) socket.write(encodeStartupMessage(3, 0, params));
+          if (all.length === 1) socket.write(startupMessage(3, 0, params));
           if (all.length > 7 && all[all.length - 6] === 0x5a) {
             resolve(all);
             socket.destroy();
@@ -600,7 +523,7 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
       params['user'] = 'postgres';
       params['_pq_.unknown_option'] = 'x';
       const reply = await new Promise<Buffer>((resolve, reject) => {
-        const socket = net.connect({ host: '127.0.0.1', port: portOf(proxy, 'primary') }, () => socket.write(encodeStartupMessage(3, 9, params)));
+        const socket = net.connect({ host: '127.0.0.1', port: portOf(proxy, 'primary') }, () => socket.write(startupMessage(3, 9, params)));
         const chunks: Buffer[] = [];
         socket.on('data', (c: Buffer) => {
           chunks.push(c);
@@ -746,7 +669,7 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
       params['user'] = 'postgres';
       const reply = await new Promise<{ alpn: string | false; bytes: Buffer }>((resolve, reject) => {
         const socket = tls.connect({ host: '127.0.0.1', port, ALPNProtocols: ['postgresql'], rejectUnauthorized: false }, () => {
-          socket.write(encodeStartupMessage(3, 0, params));
+          socket.write(startupMessage(3, 0, params));
         });
         const chunks: Buffer[] = [];
         socket.on('data', (c: Buffer) => {

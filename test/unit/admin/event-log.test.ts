@@ -28,7 +28,7 @@ describe('EventLog', () => {
     const c = clock();
     const log = new EventLog({ now: c.now });
     for (let i = 0; i < 50; i++) {
-      log.refused({ listener: 'primary', sqlstate: '57P03', reason: 'primary: no primary in cluster batman: leader election in progress' });
+      log.refused({ listener: 'primary', kind: 'no_candidate', sqlstate: '57P03', reason: 'primary: no primary in cluster batman: leader election in progress' });
       c.advance(1);
     }
     log.fenced({ listener: 'primary', member: 'pg0', reason: 'pg0 is no longer the writable primary' });
@@ -42,7 +42,7 @@ describe('EventLog', () => {
     const log = new EventLog();
     log.holdEnded({ listener: 'primary', waitedMs: 100, outcome: 'proceeded' });
     log.holdEnded({ listener: 'primary', waitedMs: 30_000, outcome: 'timeout' });
-    log.refused({ listener: 'primary', sqlstate: '57P03', reason: 'primary: no primary in cluster batman (waited 30.0 s)' });
+    log.refused({ listener: 'primary', kind: 'hold_timeout', sqlstate: '57P03', reason: 'primary: no primary in cluster batman (waited 30.0 s)' });
     expect(log.recent().map((e) => e.kind)).toEqual(['hold-timeout']);
     expect(log.recent()[0]!.message).toBe('held connection gave up after 30 s without a usable member');
   });

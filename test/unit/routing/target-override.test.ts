@@ -64,6 +64,7 @@ describe('parseTargetOverride', () => {
 
   it('rejects unknown values, listing the valid ones', () => {
     expect(parse({ 'router.target': 'prefer-standby' })).toEqual({
+      errorKind: 'unknown',
       error: 'unknown router.target "prefer-standby" (expected one of: primary, replica, sync, async, read-only, standby-leader, any)',
     });
     expect(parse({ 'router.target': 'constructor' }).error).toMatch(/^unknown router.target "constructor"/);
@@ -72,6 +73,7 @@ describe('parseTargetOverride', () => {
 
   it('rejects a target the listener does not allow', () => {
     expect(parse({ options: '-c router.target=sync' }, ['primary'], 'primary')).toEqual({
+      errorKind: 'refused',
       error: 'target "sync" is not allowed on listener "primary" (allowed: primary)',
     });
     expect(parse({ 'router.target': 'sync' }, ['replica', 'async']).error).toBe(
@@ -80,11 +82,12 @@ describe('parseTargetOverride', () => {
   });
 
   it('rejects a setting without a value', () => {
-    expect(parse({ options: '-c router.target' })).toEqual({ error: 'router.target needs a value, e.g. -c router.target=replica' });
+    expect(parse({ options: '-c router.target' })).toEqual({ errorKind: 'refused', error: 'router.target needs a value, e.g. -c router.target=replica' });
   });
 
   it('rejects conflicting options and direct parameter; agreeing ones are fine', () => {
     expect(parse({ options: '-c router.target=sync', 'router.target': 'replica' })).toEqual({
+      errorKind: 'refused',
       error: 'conflicting router.target: "sync" in options but "replica" as a startup parameter',
     });
     expect(parse({ options: '-c router.target=sync', 'router.target': 'SYNC' })).toEqual({ target: 'sync' });

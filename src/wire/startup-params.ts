@@ -26,18 +26,3 @@ export function parseStartupParams(body: Buffer): { params: StartupParams } | { 
   }
   return { error: 'invalid startup packet layout: expected terminator as last byte' };
 }
-
-/** Builds a StartupMessage for the backend, keeping the client's protocol version. */
-export function encodeStartupMessage(major: number, minor: number, params: StartupParams): Buffer {
-  const parts: Buffer[] = [];
-  for (const [name, value] of Object.entries(params)) {
-    parts.push(Buffer.from(name, 'utf8'), Buffer.from([0]), Buffer.from(value, 'utf8'), Buffer.from([0]));
-  }
-  parts.push(Buffer.from([0]));
-  const body = Buffer.concat(parts);
-  const header = Buffer.alloc(8);
-  header.writeInt32BE(8 + body.length, 0);
-  header.writeUInt16BE(major, 4);
-  header.writeUInt16BE(minor, 6);
-  return Buffer.concat([header, body]);
-}

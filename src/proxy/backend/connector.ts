@@ -1,7 +1,8 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import type { BackendTlsMode } from '../config/types.js';
-import { sslRequest } from './wire/requests.js';
+import type { BackendTlsMode } from '../../config/types.js';
+import { NegotiationAnswer } from '../../wire/message-codes.js';
+import { sslRequest } from '../../wire/serializer.js';
 
 export interface BackendAddress {
   host: string;
@@ -14,7 +15,7 @@ export interface BackendTls {
   ca?: string;
 }
 
-/** Why a backend could not be reached; `retryable` = another read candidate may be tried. */
+/** Why a backend could not be reached; `retryable` = another candidate, or a later try, may work. */
 export class BackendConnectError extends Error {
   constructor(
     message: string,
@@ -24,10 +25,30 @@ export class BackendConnectError extends Error {
   }
 }
 
+/**
+ * Opens connections to members. Passed into the proxy, so a test can put a fake in its place.
+ * Sockets come back paused: the caller resumes them once its listeners are attached, so no
+ * byte is read before someone is there to take it.
+ */
+export interface BackendConnector {
+  /** TCP plus the configured TLS mode: for sessions whose startup the router reads. */
+  connect(address: BackendAddress, timeoutMs: number): Promise<net.Socket>;
+  /** Plain TCP: for TLS passed through untouched. */
+  connectRaw(address: BackendAddress, timeoutMs: number): Promise<net.Socket>;
+}
+
+export function memberConnector(settings: BackendTls): BackendConnector {
+  return {
+    connect: (address, timeoutMs) => connectBackend(address, settings, timeoutMs),
+    connectRaw: (address, timeoutMs) => connectTcp(address, timeoutMs),
+  };
+}
+
 /** Opens a TCP connection within `timeoutMs`; refused or timed out connections are retryable. */
 export function connectTcp(address: BackendAddress, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: address.host, port: address.port, allowHalfOpen: true });
+    socket.pause();
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new BackendConnectError(`connect to ${address.host}:${address.port} timed out after ${timeoutMs} ms`, true));
@@ -47,19 +68,20 @@ export function connectTcp(address: BackendAddress, timeoutMs: number): Promise<
 }
 
 /** Reads exactly one byte (the SSLRequest answer); extra bytes mean a buffer-stuffing attack. */
-function readSslAnswer(socket: net.Socket, timeoutMs: number): Promise<string> {
+function readSslAnswer(socket: net.Socket, timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const done = (): void => {
       clearTimeout(timer);
       socket.removeListener('data', onData);
       socket.removeListener('error', onFail);
       socket.removeListener('end', onFail);
+      // Paused again: nothing more may be read until the next owner is listening.
       socket.pause();
     };
     const onData = (chunk: Buffer): void => {
       done();
       if (chunk.length !== 1) reject(new BackendConnectError('backend sent unexpected data after its SSL answer', false));
-      else resolve(String.fromCharCode(chunk[0] as number));
+      else resolve(chunk[0] as number);
     };
     const onFail = (): void => {
       done();
@@ -72,6 +94,7 @@ function readSslAnswer(socket: net.Socket, timeoutMs: number): Promise<string> {
     socket.on('data', onData);
     socket.once('error', onFail);
     socket.once('end', onFail);
+    socket.resume();
   });
 }
 
@@ -93,6 +116,7 @@ function upgrade(socket: net.Socket, address: BackendAddress, settings: BackendT
     secure.once('secureConnect', () => {
       clearTimeout(timer);
       secure.removeListener('error', onError);
+      secure.pause();
       resolve(secure);
     });
     const onError = (err: Error): void => {
@@ -113,16 +137,16 @@ export async function connectBackend(address: BackendAddress, settings: BackendT
   const guard = (): void => {};
   socket.on('error', guard);
   socket.write(sslRequest());
-  let answer: string;
+  let answer: number;
   try {
     answer = await readSslAnswer(socket, timeoutMs);
   } catch (err) {
     socket.destroy();
     throw err;
   }
-  if (answer === 'S') return upgrade(socket, address, settings, timeoutMs);
+  if (answer === NegotiationAnswer.Accept) return upgrade(socket, address, settings, timeoutMs);
   socket.removeListener('error', guard);
-  if (answer === 'N' && settings.mode === 'prefer') return socket;
+  if (answer === NegotiationAnswer.Refuse && settings.mode === 'prefer') return socket;
   socket.destroy();
   throw new BackendConnectError(`backend ${address.host}:${address.port} does not accept TLS (backend tls mode ${settings.mode})`, false);
 }

@@ -1,27 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { StartupWatch } from '../../../src/proxy/startup-watch.js';
-import { BackendFramer, type BackendFrame } from '../../../src/proxy/wire/backend-frame.js';
-import { errorResponse } from '../../../src/proxy/wire/error-response.js';
+import { StartupWatch } from '../../../../src/proxy/backend/startup-watch.js';
+import type { Frame } from '../../../../src/wire/frame-reader.js';
+import { AuthCode, TransactionStatus } from '../../../../src/wire/message-codes.js';
+import { authentication, authenticationOk, authenticationSasl, backendKeyData, errorResponse, parameterStatus, readyForQuery } from '../../../../src/wire/serializer.js';
+import { frameOf } from '../../../support/test-buffers.js';
 
-function frame(type: string, body: Buffer | string): BackendFrame {
-  const b = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  const header = Buffer.alloc(5);
-  header.write(type, 0, 'latin1');
-  header.writeInt32BE(b.length + 4, 1);
-  const framer = new BackendFramer();
-  framer.push(Buffer.concat([header, b]));
-  return framer.next()!;
-}
-
-const authOk = frame('R', Buffer.from([0, 0, 0, 0]));
-const hotStandby = (v: string): BackendFrame => frame('S', `in_hot_standby\0${v}\0`);
-const keyData = frame('K', Buffer.from([0, 0, 0, 42, 1, 2, 3, 4]));
-const ready = frame('Z', 'I');
-function error(code: string): BackendFrame {
-  const framer = new BackendFramer();
-  framer.push(errorResponse({ severity: 'FATAL', code, message: 'x' }));
-  return framer.next()!;
-}
+const authOk = frameOf(authenticationOk());
+const hotStandby = (v: string): Frame => frameOf(parameterStatus('in_hot_standby', v));
+const keyData = frameOf(backendKeyData(42, Buffer.from([1, 2, 3, 4])));
+const ready = frameOf(readyForQuery(TransactionStatus.Idle));
+const error = (code: string): Frame => frameOf(errorResponse({ severity: 'FATAL', code, message: 'x' }));
 
 describe('StartupWatch', () => {
   it('relays auth and status messages, hands over the cancel key, and says ready at ReadyForQuery', () => {
@@ -48,7 +36,7 @@ describe('StartupWatch', () => {
     expect(new StartupWatch({ writeRoute: false, canRetry: false }).observe(error('57P03'))).toEqual({ kind: 'relay' });
     expect(new StartupWatch({ writeRoute: false, canRetry: true }).observe(error('28P01'))).toEqual({ kind: 'relay' });
     const late = new StartupWatch({ writeRoute: false, canRetry: true });
-    late.observe(frame('R', Buffer.from([0, 0, 0, 5, 1, 2, 3, 4])));
+    late.observe(frameOf(authentication(AuthCode.MD5Password, Buffer.from([1, 2, 3, 4]))));
     expect(late.observe(error('53300'))).toEqual({ kind: 'relay' });
   });
 
@@ -66,7 +54,7 @@ describe('StartupWatch', () => {
 
   it('relays at once when the client takes part in authentication, and then refuses a hot standby', () => {
     const watch = new StartupWatch({ writeRoute: true, canRetry: true });
-    expect(watch.observe(frame('R', Buffer.from([0, 0, 0, 10, 0x53, 0x43, 0x52, 0x41, 0x4d, 0, 0])))).toEqual({ kind: 'relay' });
+    expect(watch.observe(frameOf(authenticationSasl(['SCRAM'])))).toEqual({ kind: 'relay' });
     expect(watch.observe(authOk)).toEqual({ kind: 'relay' });
     watch.observe(hotStandby('on'));
     expect(watch.observe(ready)).toEqual({ kind: 'refuse-read-only' });

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { Logger } from 'pino';
-import { cancelRequest } from './wire/requests.js';
+import { cancelRequest } from '../../wire/serializer.js';
 
 /**
  * Sends one CancelRequest to a backend on a fresh connection and closes it. Fire and forget:

@@ -1,6 +1,6 @@
-import type { BackendFrame } from './wire/backend-frame.js';
-import { parseBackendKeyData, parseParameterStatus } from './wire/backend-frame.js';
-import { parseErrorFields } from './wire/error-response.js';
+import type { Frame } from '../../wire/frame-reader.js';
+import { BackendCode, ErrorField } from '../../wire/message-codes.js';
+import { isAuthenticationOk, parseBackendKeyData, parseErrorFields, parseParameterStatus } from '../../wire/parser.js';
 
 type CancelKey = { processId: number; secret: Buffer };
 
@@ -24,11 +24,6 @@ export type StartupVerdict =
  */
 const RETRYABLE_CODES = new Set(['57P03', '53300', '57P01', '57P02']);
 
-/** AuthenticationOk: 'R' with auth code 0. */
-function isAuthenticationOk(frame: BackendFrame): boolean {
-  return frame.type === 'R' && frame.body.length >= 4 && frame.body.readInt32BE(0) === 0;
-}
-
 /**
  * Reads the backend's startup messages for the few facts the router needs, without touching
  * authentication: the cancel key, `in_hot_standby` (PostgreSQL 14+), and early refusals.
@@ -45,31 +40,31 @@ export class StartupWatch {
 
   constructor(private readonly options: { writeRoute: boolean; canRetry: boolean }) {}
 
-  observe(frame: BackendFrame): StartupVerdict {
+  observe(frame: Frame): StartupVerdict {
     if (!this.relayedAny && !this.deferring && this.options.writeRoute && this.options.canRetry && isAuthenticationOk(frame)) {
       this.deferring = true;
     }
-    switch (frame.type) {
-      case 'K': {
+    switch (frame.code) {
+      case BackendCode.BackendKeyData: {
         const key = parseBackendKeyData(frame.body);
         return this.pass(key);
       }
-      case 'S': {
+      case BackendCode.ParameterStatus: {
         const status = parseParameterStatus(frame.body);
         if (status?.name === 'in_hot_standby') this.inHotStandby = status.value;
         break;
       }
-      case 'E': {
+      case BackendCode.ErrorResponse: {
         const fields = parseErrorFields(frame.body);
-        const code = fields.get('C');
+        const code = fields.get(ErrorField.Code);
         if (!this.relayedAny && this.options.canRetry && code !== undefined && RETRYABLE_CODES.has(code)) {
-          return { kind: 'retry', why: `answered ${code}: ${fields.get('M') ?? 'no message'}` };
+          return { kind: 'retry', why: `answered ${code}: ${fields.get(ErrorField.Message) ?? 'no message'}` };
         }
         // Anything kept back goes out first (the session flushes it before this frame).
         this.deferring = false;
         break;
       }
-      case 'Z':
+      case BackendCode.ReadyForQuery:
         if (this.options.writeRoute && this.inHotStandby === 'on') {
           return this.relayedAny ? { kind: 'refuse-read-only' } : { kind: 'retry', why: 'is in hot standby (read-only)' };
         }

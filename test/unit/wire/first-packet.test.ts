@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { readFirstPacket, type FirstPacketRead } from '../../../src/proxy/wire/first-packet.js';
-import { encodeStartupMessage, emptyParams } from '../../../src/proxy/wire/startup-params.js';
-import { cancelRequest, sslRequest } from '../../../src/proxy/wire/requests.js';
-import { GSSENC_REQUEST_CODE } from '../../../src/proxy/wire/protocol-codes.js';
-
-function packet(length: number, code: number, extra: Buffer = Buffer.alloc(0)): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeInt32BE(length, 0);
-  b.writeInt32BE(code, 4);
-  return Buffer.concat([b, extra]);
-}
+import { readFirstPacket, type FirstPacketRead } from '../../../src/wire/first-packet.js';
+import { emptyParams } from '../../../src/wire/startup-params.js';
+import { cancelRequest, sslRequest, startupMessage } from '../../../src/wire/serializer.js';
+import { RequestCode } from '../../../src/wire/message-codes.js';
+import { rawFirstPacket as packet } from '../../support/test-buffers.js';
 
 /** Feeds the bytes one at a time, as a trickling client would, and returns the first final answer. */
 function readTrickled(bytes: Buffer): { read: FirstPacketRead; at: number } {
@@ -23,7 +17,7 @@ function readTrickled(bytes: Buffer): { read: FirstPacketRead; at: number } {
 function startup(params: Record<string, string>, minor = 0): Buffer {
   const p = emptyParams();
   Object.assign(p, params);
-  return encodeStartupMessage(3, minor, p);
+  return startupMessage(3, minor, p);
 }
 
 describe('readFirstPacket', () => {
@@ -34,7 +28,7 @@ describe('readFirstPacket', () => {
   });
 
   it('reads a GSSENCRequest', () => {
-    const { read } = readTrickled(packet(8, GSSENC_REQUEST_CODE));
+    const { read } = readTrickled(packet(8, RequestCode.GSSENC));
     expect(read).toMatchObject({ status: 'complete', packet: { kind: 'gssenc-request' } });
   });
 

@@ -1,13 +1,11 @@
 import {
-  CANCEL_REQUEST_CODE,
-  GSSENC_REQUEST_CODE,
   MAX_CANCEL_SECRET_LENGTH,
   MAX_STARTUP_PACKET_LENGTH,
   MIN_CANCEL_SECRET_LENGTH,
   MIN_STARTUP_PACKET_LENGTH,
-  SSL_REQUEST_CODE,
+  RequestCode,
   TLS_HANDSHAKE_RECORD,
-} from './protocol-codes.js';
+} from './message-codes.js';
 import { parseStartupParams, type StartupParams } from './startup-params.js';
 
 /** The packets a client may open a connection with (before any TLS, or first inside TLS). */
@@ -42,11 +40,11 @@ export function readFirstPacket(bytes: Buffer, options: { allowDirectTls: boolea
   if (bytes.length < 8) return { status: 'incomplete' };
   const code = bytes.readInt32BE(4);
   // A request code tells us the exact length before the whole packet arrives: reject early.
-  if (code === SSL_REQUEST_CODE || code === GSSENC_REQUEST_CODE) {
+  if (code === RequestCode.SSL || code === RequestCode.GSSENC) {
     if (length !== 8) return { status: 'invalid', code: '08P01', message: 'invalid length of SSL/GSS negotiation packet' };
-    return { status: 'complete', packet: { kind: code === SSL_REQUEST_CODE ? 'ssl-request' : 'gssenc-request' }, consumed: 8 };
+    return { status: 'complete', packet: { kind: code === RequestCode.SSL ? 'ssl-request' : 'gssenc-request' }, consumed: 8 };
   }
-  if (code === CANCEL_REQUEST_CODE) {
+  if (code === RequestCode.Cancel) {
     const secretLength = length - 12;
     if (secretLength < MIN_CANCEL_SECRET_LENGTH || secretLength > MAX_CANCEL_SECRET_LENGTH) {
       return { status: 'invalid', code: '08P01', message: 'invalid length of cancel request packet' };

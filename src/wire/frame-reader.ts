@@ -1,0 +1,53 @@
+import { HEADER_LENGTH } from './message-codes.js';
+
+/** One message: its type byte, its body, and the exact bytes to relay. */
+export interface Frame {
+  code: number;
+  body: Buffer;
+  raw: Buffer;
+}
+
+/** A message length the router refuses to buffer: a protocol violation, never an allocation. */
+export class FrameTooLarge extends Error {
+  constructor(readonly length: number) {
+    super(`message length ${length} is out of bounds`);
+  }
+}
+
+/**
+ * Splits a byte stream of `type + int32 length + body` messages, however it is chunked, in
+ * either direction. Frames are views into the received chunks (no copy) unless a message
+ * straddles chunks. Bounded: a length beyond `maxMessageLength` throws before anything is
+ * buffered for it.
+ */
+export class FrameReader {
+  private pending: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly maxMessageLength = 1 << 20) {}
+
+  push(chunk: Buffer): void {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+  }
+
+  /** The next whole message, or undefined when more bytes are needed. Throws FrameTooLarge. */
+  next(): Frame | undefined {
+    if (this.pending.length < HEADER_LENGTH) return undefined;
+    const length = this.pending.readInt32BE(1);
+    if (length < 4 || length > this.maxMessageLength) throw new FrameTooLarge(length);
+    if (this.pending.length < length + 1) return undefined;
+    const raw = this.pending.subarray(0, length + 1);
+    this.pending = this.pending.subarray(length + 1);
+    return { code: raw[0] as number, body: raw.subarray(HEADER_LENGTH), raw };
+  }
+
+  /** Bytes received after the last whole message, handed over when framing stops. */
+  rest(): Buffer {
+    const rest = this.pending;
+    this.pending = Buffer.alloc(0);
+    return rest;
+  }
+
+  get buffered(): number {
+    return this.pending.length;
+  }
+}

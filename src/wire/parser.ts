@@ -1,0 +1,77 @@
+/** Readers for the few messages whose content the router needs, in both directions. */
+import { AuthCode, BackendCode, ErrorField, FrontendCode, HEADER_LENGTH, TransactionStatus } from './message-codes.js';
+import type { Frame } from './frame-reader.js';
+
+export function parseBackendKeyData(body: Buffer): { processId: number; secret: Buffer } | undefined {
+  if (body.length < 8) return undefined;
+  return { processId: body.readInt32BE(0), secret: Buffer.from(body.subarray(4)) };
+}
+
+export function parseParameterStatus(body: Buffer): { name: string; value: string } | undefined {
+  const nameEnd = body.indexOf(0);
+  if (nameEnd < 0) return undefined;
+  const valueEnd = body.indexOf(0, nameEnd + 1);
+  if (valueEnd < 0) return undefined;
+  return { name: body.toString('utf8', 0, nameEnd), value: body.toString('utf8', nameEnd + 1, valueEnd) };
+}
+
+/** The fields of an ErrorResponse/NoticeResponse body, keyed by their one-letter code. */
+export function parseErrorFields(body: Buffer): Map<string, string> {
+  const fields = new Map<string, string>();
+  let offset = 0;
+  while (offset < body.length && body[offset] !== 0) {
+    const end = body.indexOf(0, offset + 1);
+    if (end < 0) break;
+    fields.set(String.fromCharCode(body[offset] as number), body.toString('utf8', offset + 1, end));
+    offset = end + 1;
+  }
+  return fields;
+}
+
+/** SQLSTATE and message of an ErrorResponse body. */
+export function parseError(body: Buffer): { code?: string; message?: string; severity?: string } {
+  const fields = parseErrorFields(body);
+  const out: { code?: string; message?: string; severity?: string } = {};
+  const code = fields.get(ErrorField.Code);
+  const message = fields.get(ErrorField.Message);
+  const severity = fields.get(ErrorField.SeverityNonLocalized) ?? fields.get(ErrorField.Severity);
+  if (code !== undefined) out.code = code;
+  if (message !== undefined) out.message = message;
+  if (severity !== undefined) out.severity = severity;
+  return out;
+}
+
+/** The auth code of an Authentication message body, undefined when too short. */
+export function authCodeOf(body: Buffer): number | undefined {
+  return body.length >= 4 ? body.readInt32BE(0) : undefined;
+}
+
+export function isAuthenticationOk(frame: Frame): boolean {
+  return frame.code === BackendCode.Authentication && authCodeOf(frame.body) === AuthCode.Ok;
+}
+
+const READY_FOR_QUERY_LENGTH = HEADER_LENGTH + 1;
+
+/**
+ * Whether the last six bytes of a backend stream are a ReadyForQuery: the relay keeps only
+ * those bytes of each chunk to know, without framing, that it sits between messages.
+ */
+export function endsWithReadyForQuery(tail: Buffer): boolean {
+  if (tail.length < READY_FOR_QUERY_LENGTH) return false;
+  const at = tail.length - READY_FOR_QUERY_LENGTH;
+  if (tail[at] !== BackendCode.ReadyForQuery || tail.readInt32BE(at + 1) !== 5) return false;
+  const status = tail[at + 5];
+  return status === TransactionStatus.Idle || status === TransactionStatus.InTransaction || status === TransactionStatus.Failed;
+}
+
+/** Bytes of a ReadyForQuery message that the stream-tail check needs to keep. */
+export const READY_FOR_QUERY_TAIL = READY_FOR_QUERY_LENGTH;
+
+const TERMINATE_LENGTH = HEADER_LENGTH;
+
+/** Whether a client chunk ends with a Terminate message (the client's goodbye). */
+export function endsWithTerminate(chunk: Buffer): boolean {
+  const n = chunk.length;
+  if (n < TERMINATE_LENGTH) return false;
+  return chunk[n - TERMINATE_LENGTH] === FrontendCode.Terminate && chunk.readInt32BE(n - 4) === 4;
+}

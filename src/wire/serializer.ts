@@ -1,0 +1,113 @@
+/**
+ * Every message the router writes itself, to a client (it speaks as a server) or to a member
+ * (it speaks as a client). Relayed messages are never rebuilt: their bytes pass as they came.
+ */
+import { AuthCode, BackendCode, ErrorField, FrontendCode, NegotiationAnswer, RequestCode, type TransactionStatus } from './message-codes.js';
+import { MessageWriter } from './message-writer.js';
+import type { StartupParams } from './startup-params.js';
+
+/** The fields of an ErrorResponse / NoticeResponse the router writes. */
+export interface ErrorFields {
+  severity: 'FATAL' | 'ERROR' | 'WARNING' | 'NOTICE' | 'LOG';
+  /** SQLSTATE, five characters. */
+  code: string;
+  message: string;
+  detail?: string;
+  hint?: string;
+}
+
+function notice(code: number, fields: ErrorFields): Buffer {
+  const w = new MessageWriter(code, 64 + fields.message.length);
+  w.byte(ErrorField.Severity.charCodeAt(0)).cstring(fields.severity);
+  w.byte(ErrorField.SeverityNonLocalized.charCodeAt(0)).cstring(fields.severity);
+  w.byte(ErrorField.Code.charCodeAt(0)).cstring(fields.code);
+  w.byte(ErrorField.Message.charCodeAt(0)).cstring(fields.message);
+  if (fields.detail !== undefined) w.byte(ErrorField.Detail.charCodeAt(0)).cstring(fields.detail);
+  if (fields.hint !== undefined) w.byte(ErrorField.Hint.charCodeAt(0)).cstring(fields.hint);
+  return w.byte(0).finish();
+}
+
+// --- to a client (the router speaking as a server) ---
+
+export function errorResponse(fields: ErrorFields): Buffer {
+  return notice(BackendCode.ErrorResponse, fields);
+}
+
+export function noticeResponse(fields: ErrorFields): Buffer {
+  return notice(BackendCode.NoticeResponse, fields);
+}
+
+/** The one-byte answer to an SSLRequest or GSSENCRequest. */
+export function negotiationAnswer(accept: boolean): Buffer {
+  return Buffer.from([accept ? NegotiationAnswer.Accept : NegotiationAnswer.Refuse]);
+}
+
+/** An Authentication message: its code and whatever that code carries (salt, SASL data). */
+export function authentication(code: AuthCode, payload?: Uint8Array): Buffer {
+  const w = new MessageWriter(BackendCode.Authentication, 16 + (payload?.length ?? 0)).int32(code);
+  if (payload !== undefined) w.bytes(payload);
+  return w.finish();
+}
+
+export function authenticationOk(): Buffer {
+  return authentication(AuthCode.Ok);
+}
+
+/** AuthenticationSASL with its mechanism list (each NUL-terminated, then an empty one). */
+export function authenticationSasl(mechanisms: readonly string[]): Buffer {
+  const w = new MessageWriter(BackendCode.Authentication).int32(AuthCode.SASL);
+  for (const m of mechanisms) w.cstring(m);
+  return w.byte(0).finish();
+}
+
+export function parameterStatus(name: string, value: string): Buffer {
+  return new MessageWriter(BackendCode.ParameterStatus).cstring(name).cstring(value).finish();
+}
+
+export function backendKeyData(processId: number, secret: Uint8Array): Buffer {
+  return new MessageWriter(BackendCode.BackendKeyData).int32(processId).bytes(secret).finish();
+}
+
+export function readyForQuery(status: TransactionStatus): Buffer {
+  return new MessageWriter(BackendCode.ReadyForQuery, 8).byte(status).finish();
+}
+
+// --- to a member (the router speaking as a client) ---
+
+export function sslRequest(): Buffer {
+  return new MessageWriter(undefined, 8).int32(RequestCode.SSL).finish();
+}
+
+export function cancelRequest(processId: number, secret: Uint8Array): Buffer {
+  return new MessageWriter(undefined, 12 + secret.length).int32(RequestCode.Cancel).int32(processId).bytes(secret).finish();
+}
+
+/** A StartupMessage keeping the client's protocol version (3.x). */
+export function startupMessage(major: number, minor: number, params: StartupParams): Buffer {
+  const w = new MessageWriter(undefined, 128).int16(major).int16(minor);
+  for (const [name, value] of Object.entries(params)) w.cstring(name).cstring(value);
+  return w.byte(0).finish();
+}
+
+export function query(text: string): Buffer {
+  return new MessageWriter(FrontendCode.Query, 16 + text.length).cstring(text).finish();
+}
+
+export function terminate(): Buffer {
+  return new MessageWriter(FrontendCode.Terminate, 8).finish();
+}
+
+/** PasswordMessage: a cleartext password or an md5 response, NUL-terminated. */
+export function passwordMessage(text: string): Buffer {
+  return new MessageWriter(FrontendCode.Password).cstring(text).finish();
+}
+
+/** SASLInitialResponse: the mechanism, then the length-prefixed client-first message. */
+export function saslInitialResponse(mechanism: string, data: Uint8Array): Buffer {
+  return new MessageWriter(FrontendCode.Password, 32 + data.length).cstring(mechanism).int32(data.length).bytes(data).finish();
+}
+
+/** SASLResponse: the raw client-final message. */
+export function saslResponse(data: Uint8Array): Buffer {
+  return new MessageWriter(FrontendCode.Password, 16 + data.length).bytes(data).finish();
+}

@@ -1,0 +1,242 @@
+/**
+ * The session in-process: a real ProxyServer, hand-fed topology, and FakePostgres members
+ * that speak the real messages. What the proxy does with each answer a member can give,
+ * without a cluster (integration tests cover real servers).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ListenerConfig, TlsConfig } from '../../../src/config/types.js';
+import { ProxyServer } from '../../../src/proxy/proxy-server.js';
+import { cancelRequest } from '../../../src/wire/serializer.js';
+import { waitFor } from '../../cluster/index.js';
+import { createSelfSignedCert } from '../../cluster/tls-cert.js';
+import { FakePostgres, type FakePostgresOptions } from '../../support/fake-postgres.js';
+import { clusterStateOf, HandFedFeed } from '../../support/hand-fed-feed.js';
+import { listenerConfig } from '../../support/listener-config.js';
+import { captureLog } from '../../support/log-capture.js';
+import { RecordingEvents } from '../../support/recording-events.js';
+
+const SCOPE = 'fake';
+
+interface Rig {
+  proxy: ProxyServer;
+  feed: HandFedFeed;
+  events: RecordingEvents;
+  members: FakePostgres[];
+  port(listener: string): number;
+  /** Believe `primary` (a member index, or none) is writable, every member running. */
+  believe(primary: number | undefined): void;
+}
+
+const rigs: Rig[] = [];
+let tlsDir: string;
+let serverTls: { cert: string; key: string };
+
+beforeAll(async () => {
+  tlsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'session-test-tls-'));
+  const files = await createSelfSignedCert(tlsDir);
+  serverTls = { cert: files.certFile, key: files.keyFile };
+});
+
+afterAll(() => fs.rmSync(tlsDir, { recursive: true, force: true }));
+
+afterEach(async () => {
+  for (const rig of rigs.splice(0)) {
+    await rig.proxy.close();
+    for (const m of rig.members) await m.close();
+  }
+});
+
+async function rig(opts: { members: FakePostgresOptions[]; listeners: Array<Partial<ListenerConfig> & { name: string }>; tls?: TlsConfig; startupTimeoutMs?: number }): Promise<Rig> {
+  const members = await Promise.all(opts.members.map((o) => FakePostgres.start(o)));
+  const feed = new HandFedFeed(SCOPE);
+  const addresses = members.map((m, i) => ({ name: `m${i}`, host: '127.0.0.1', port: m.port }));
+  const believe = (primary: number | undefined): void => feed.push(clusterStateOf(SCOPE, addresses, primary === undefined ? undefined : `m${primary}`));
+  believe(0);
+  const events = new RecordingEvents();
+  const proxy = new ProxyServer({
+    listeners: opts.listeners.map((l) => listenerConfig(l.name, SCOPE, l)),
+    tls: opts.tls ?? { backend: { mode: 'disable' } },
+    startupTimeoutMs: opts.startupTimeoutMs ?? 2_000,
+    targetParameterPrefix: 'router',
+    feeds: new Map([[SCOPE, feed]]),
+    logger: captureLog('silent').logger,
+    events,
+  });
+  await proxy.start();
+  const port = (name: string): number => proxy.listeners().find((l) => l.name === name)!.port!;
+  const r = { proxy, feed, events, members, port, believe };
+  rigs.push(r);
+  return r;
+}
+
+async function connected(port: number, extra: Partial<pg.ClientConfig> = {}): Promise<pg.Client> {
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'app', database: 'app', connectionTimeoutMillis: 5_000, ...extra });
+  client.on('error', () => {});
+  await client.connect();
+  return client;
+}
+
+async function echo(client: pg.Client, text: string): Promise<string> {
+  const result = await client.query<{ echo: string }>(text);
+  return result.rows[0]!.echo;
+}
+
+/** What connecting says when it fails (pg rejects with the server's ErrorResponse). */
+async function refusal(port: number, extra: Partial<pg.ClientConfig> = {}): Promise<{ code?: string; message: string }> {
+  try {
+    const client = await connected(port, extra);
+    await client.end();
+  } catch (err) {
+    return err as { code?: string; message: string };
+  }
+  throw new Error('connection unexpectedly succeeded');
+}
+
+describe('a member with ssl off', () => {
+  it('takes sessions under tls.backend.mode prefer: the router falls back to plain after N', async () => {
+    const r = await rig({ members: [{}], listeners: [{ name: 'primary' }], tls: { backend: { mode: 'prefer' } } });
+    const client = await connected(r.port('primary'));
+    expect(await echo(client, 'SELECT 1')).toBe('SELECT 1');
+    await client.end();
+    expect(r.members[0]!.sslRequests).toBe(1);
+  });
+
+  it('takes sessions when the router terminates TLS, with the client on TLS and the member plain', async () => {
+    const r = await rig({ members: [{}], listeners: [{ name: 'primary' }], tls: { ...serverTls, backend: { mode: 'prefer' } } });
+    const client = await connected(r.port('primary'), { ssl: { rejectUnauthorized: false } });
+    expect(await echo(client, 'over tls')).toBe('over tls');
+    await client.end();
+  });
+
+  it('is refused clearly under tls.backend.mode require', async () => {
+    const r = await rig({ members: [{}], listeners: [{ name: 'primary', holdTimeoutMs: 300 }], tls: { backend: { mode: 'require' } } });
+    const err = await refusal(r.port('primary'));
+    expect(err.code).toBe('08006');
+    expect(err.message).toMatch(/does not accept TLS \(backend tls mode require\)/);
+  });
+});
+
+describe('placement', () => {
+  it('holds a new session while there is no primary and goes on the moment one is known', async () => {
+    const r = await rig({ members: [{}, {}], listeners: [{ name: 'primary', holdTimeoutMs: 5_000 }] });
+    r.believe(undefined);
+    const pending = connected(r.port('primary'));
+    await waitFor('the session to be held', () => r.proxy.sessions()[0]!.held === 1, { intervalMs: 5 });
+    r.believe(1);
+    const client = await pending;
+    await echo(client, 'SELECT 1');
+    expect(r.members[1]!.startups).toHaveLength(1);
+    expect(r.members[0]!.startups).toHaveLength(0);
+    expect(r.events.of('holdEnded')).toMatchObject([{ listener: 'primary', outcome: 'proceeded' }]);
+    await client.end();
+  });
+
+  it('refuses with 57P03 and the reason after hold_timeout', async () => {
+    const r = await rig({ members: [{}], listeners: [{ name: 'primary', holdTimeoutMs: 200 }] });
+    r.believe(undefined);
+    const err = await refusal(r.port('primary'));
+    expect(err.code).toBe('57P03');
+    expect(err.message).toMatch(/^patroni-router listener "primary": no primary in cluster fake: .* \(waited 0\.[2-9] s\)$/);
+    expect(r.events.of('refused')).toMatchObject([{ listener: 'primary', kind: 'hold_timeout', sqlstate: '57P03' }]);
+  });
+
+  it('gives way unseen when a member answers "not now" (57P03), then tries again within hold_timeout', async () => {
+    const r = await rig({ members: [{ refuseStartup: { code: '57P03', message: 'the database system is starting up' } }], listeners: [{ name: 'primary', holdTimeoutMs: 5_000 }] });
+    const pending = connected(r.port('primary'));
+    await waitFor('a first refused attempt', () => r.members[0]!.startups.length >= 1, { intervalMs: 5 });
+    r.members[0]!.configure({});
+    const client = await pending;
+    expect(await echo(client, 'up now')).toBe('up now');
+    expect(r.members[0]!.startups.length).toBeGreaterThanOrEqual(2);
+    await client.end();
+  });
+
+  it('tries the next replica when one refuses the startup (read routes only)', async () => {
+    const r = await rig({ members: [{}, { refuseStartup: { code: '53300', message: 'sorry, too many clients already' } }, {}], listeners: [{ name: 'replicas', route: 'replica' }] });
+    for (let i = 0; i < 4; i++) {
+      const client = await connected(r.port('replicas'));
+      await echo(client, 'SELECT 1');
+      await client.end();
+    }
+    expect(r.members[2]!.startups).toHaveLength(4);
+  });
+
+  it('skips, unseen, a write session landing on a server still in hot standby when the client has not spoken yet', async () => {
+    const r = await rig({ members: [{ inHotStandby: true }], listeners: [{ name: 'primary', holdTimeoutMs: 5_000 }] });
+    const pending = connected(r.port('primary'));
+    await waitFor('an attempt on the standby', () => r.members[0]!.startups.length >= 1, { intervalMs: 5 });
+    r.members[0]!.configure({});
+    const client = await pending;
+    await echo(client, 'promoted');
+    await client.end();
+  });
+
+  it('refuses a write session with 25006 on a hot standby once the client took part in authentication', async () => {
+    const r = await rig({ members: [{ inHotStandby: true, password: 'secret' }], listeners: [{ name: 'primary' }] });
+    const err = await refusal(r.port('primary'), { password: 'secret' });
+    expect(err.code).toBe('25006');
+    expect(err.message).toMatch(/member m0 of cluster fake is in hot standby \(read-only\); refusing a write session/);
+  });
+});
+
+describe('the client side', () => {
+  it('answers a client that never sends its startup with 08P01 startup packet timeout', async () => {
+    const r = await rig({ members: [{}], listeners: [{ name: 'primary' }], startupTimeoutMs: 150 });
+    const bytes = await new Promise<Buffer>((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port: r.port('primary') });
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('close', () => resolve(Buffer.concat(chunks)));
+    });
+    expect(bytes.toString('latin1')).toContain('startup packet timeout');
+    expect(r.events.of('refused')).toMatchObject([{ kind: 'startup_timeout', sqlstate: '08P01' }]);
+  });
+});
+
+describe('fencing and cancel', () => {
+  it('closes an idle session on a demoted primary with 57P01 naming the new one', async () => {
+    const r = await rig({ members: [{}, {}], listeners: [{ name: 'primary' }] });
+    const client = await connected(r.port('primary'));
+    await echo(client, 'SELECT 1');
+    const ended = new Promise<Error>((resolve) => client.once('error', resolve));
+    r.believe(1);
+    const err = (await ended) as Error & { code?: string };
+    expect(err.code).toBe('57P01');
+    expect(err.message).toBe('terminating connection: m0 is no longer the primary of cluster fake (new primary: m1)');
+    expect(r.events.of('fenced')).toMatchObject([{ listener: 'primary', member: 'm0' }]);
+  });
+
+  it('cancels the query a fenced session is running, then tells it why', async () => {
+    const r = await rig({ members: [{}, {}], listeners: [{ name: 'primary' }] });
+    const client = await connected(r.port('primary'));
+    const running = client.query('SELECT pg_sleep(60)').catch((e: unknown) => e as Error & { code?: string });
+    await waitFor('the query to reach the member', () => r.members[0]!.queries.includes('SELECT pg_sleep(60)'), { intervalMs: 5 });
+    r.believe(1);
+    await waitFor('the member to receive the cancel', () => r.members[0]!.cancels.length === 1, { intervalMs: 5 });
+    const outcome = await running;
+    expect(outcome).toMatchObject({ code: expect.stringMatching(/^(57014|57P01)$/) });
+  });
+
+  it("forwards a client's CancelRequest to the member that issued the key", async () => {
+    const r = await rig({ members: [{}, {}], listeners: [{ name: 'primary' }] });
+    const client = await connected(r.port('primary'));
+    const running = client.query('SELECT pg_sleep(60)').catch((e: unknown) => e as Error & { code?: string });
+    await waitFor('the query to reach the member', () => r.members[0]!.queries.length === 1, { intervalMs: 5 });
+    const key = client as unknown as { processID: number; secretKey: number };
+    const secret = Buffer.alloc(4);
+    secret.writeInt32BE(key.secretKey);
+    const cancel = cancelRequest(key.processID, secret);
+    net.connect({ host: '127.0.0.1', port: r.port('primary') }, function (this: net.Socket) {
+      this.end(cancel);
+    });
+    expect(await running).toMatchObject({ code: '57014' });
+    expect(r.events.of('cancel')).toMatchObject([{ outcome: 'forwarded' }]);
+    expect(r.members[1]!.cancels).toHaveLength(0);
+    await client.end();
+  });
+});
