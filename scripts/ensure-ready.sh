@@ -13,6 +13,16 @@ done
 if ! compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || ! id postgres >/dev/null 2>&1; then
   bash scripts/install-deps.sh
 fi
+# Drivers for the driver matrix, Pgpool-II for the bench, and the unpacked patroni 4.0.7
+# (the same files install-deps.sh looks for).
+for file in /usr/lib/python3/dist-packages/psycopg2/__init__.py /usr/lib/python3/dist-packages/psycopg/__init__.py \
+  /usr/share/java/postgresql.jar /usr/sbin/pgpool \
+  /opt/patroni-router/patroni-4.0.7/usr/lib/python3/dist-packages/patroni/__init__.py; do
+  if [ ! -e "$file" ]; then
+    bash scripts/install-deps.sh
+    break
+  fi
+done
 
 if [ ! -d node_modules ]; then
   echo "ensure-ready: node_modules missing, running npm ci"

@@ -1,13 +1,15 @@
 /**
  * Roles every test cluster has. Test-only secrets: the clusters live on loopback for the
- * length of a test run. pg_hba makes md5user use md5, scramuser scram-sha-256 and every other
- * role `trust` over TCP.
+ * length of a test run. Under the default `hba: 'mixed'` md5user logs in with md5, scramuser
+ * with scram-sha-256 and every other role (trustuser by name) with `trust` over TCP; under a
+ * single method every role uses it (see pg-hba.ts for how each password is stored).
  */
 export const credentials = {
   superuser: { user: 'postgres', password: 'postgres-test-secret' },
   replication: { user: 'replicator', password: 'replicator-test-secret' },
   md5: { user: 'md5user', password: 'md5pass' },
   scram: { user: 'scramuser', password: 'scrampass' },
+  trust: { user: 'trustuser', password: 'trustpass' },
 } as const;
 
 /** Table every test cluster has, for writes through the router. */

@@ -1,48 +1,67 @@
-import http from 'node:http';
+import { Agent, request } from 'undici';
 
 export interface HttpAnswer {
   status: number;
   body: string;
 }
 
+export interface HttpOptions {
+  body?: string;
+  timeoutMs?: number;
+  /**
+   * PEM certificate(s) to trust for https URLs, e.g. a test cluster's self-signed REST API
+   * certificate (`readFileSync(cluster.restCaFile)`). Verification is never switched off.
+   */
+  ca?: string | Buffer;
+}
+
 /**
- * One plain HTTP request without keep-alive (no sockets left holding the event loop or
- * pointing at a member that is about to be killed).
+ * One HTTP or HTTPS request on a connection of its own that is closed afterwards: no sockets
+ * left holding the event loop or pointing at a member that is about to be killed.
  */
-export function httpRequest(
-  method: string,
-  url: string,
-  opts: { body?: string; timeoutMs?: number } = {},
-): Promise<HttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      url,
-      {
-        method,
-        agent: false,
-        timeout: opts.timeoutMs ?? 3000,
-        headers: opts.body === undefined ? {} : { 'content-type': 'application/json' },
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-        );
-        response.on('error', reject);
-      },
-    );
-    request.on('timeout', () => request.destroy(new Error(`${method} ${url} timed out`)));
-    request.on('error', reject);
-    request.end(opts.body);
+export async function httpRequest(method: string, url: string, opts: HttpOptions = {}): Promise<HttpAnswer> {
+  const timeoutMs = opts.timeoutMs ?? 3000;
+  // pipelining 0 = no keep-alive; a dispatcher per request so closing it closes the socket.
+  const dispatcher = new Agent({
+    pipelining: 0,
+    connect: { timeout: timeoutMs, ...(opts.ca === undefined ? {} : { ca: opts.ca }) },
   });
+  try {
+    const answer = await request(url, {
+      method,
+      dispatcher,
+      signal: AbortSignal.timeout(timeoutMs),
+      ...(opts.body === undefined ? {} : { body: opts.body, headers: { 'content-type': 'application/json' } }),
+    });
+    return { status: answer.statusCode, body: await answer.body.text() };
+  } catch (error) {
+    const reason = (error as Error).name === 'TimeoutError' ? 'timed out' : `failed: ${describe(error)}`;
+    throw new Error(`${method} ${url} ${reason}`, { cause: error });
+  } finally {
+    await dispatcher.destroy();
+  }
+}
+
+/** The message of an error and of its causes: undici wraps the socket's error (ECONNREFUSED, TLS) in `cause`. */
+function describe(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error; e instanceof Error && parts.length < 4; e = e.cause) {
+    const code = (e as NodeJS.ErrnoException).code;
+    parts.push(code && !e.message.includes(code) ? `${e.message} (${code})` : e.message);
+  }
+  return parts.join(': ') || String(error);
 }
 
 /** GET/POST returning parsed JSON whatever the status (Patroni answers 503 with a JSON body). */
-export async function httpJson(method: string, url: string, body?: unknown, timeoutMs?: number): Promise<unknown> {
+export async function httpJson(
+  method: string,
+  url: string,
+  body?: unknown,
+  opts: { timeoutMs?: number; ca?: string | Buffer } = {},
+): Promise<unknown> {
   const answer = await httpRequest(method, url, {
+    ...opts,
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    ...(timeoutMs === undefined ? {} : { timeoutMs }),
   });
   try {
     return JSON.parse(answer.body) as unknown;

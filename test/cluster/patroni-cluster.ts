@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { resolveShape, type ClusterShape, type HbaMethod, type SynchronousMode } from './cluster-shape.js';
 import { credentials, probeTable } from './credentials.js';
 import { dcsKeyPath, readDcsKey } from './dcs-keys.js';
 import { startEtcd, type EtcdHandle } from './etcd.js';
@@ -8,8 +9,10 @@ import { freePort } from './free-port.js';
 import { logTails } from './log-tail.js';
 import { childEnvironment, giveToPostgres, postgresOsUser } from './os-user.js';
 import { checkTiming, type DcsTiming } from './patroni-config.js';
+import { patroniInstall, type PatroniInstall, type PatroniMajor } from './patroni-install.js';
 import { PatroniMemberProcess, type ClusterMember } from './patroni-member.js';
-import { getClusterView, getMemberStatus, type ClusterView } from './patroni-rest.js';
+import { getClusterView, getMemberStatus, type ClusterView, type RestTrust } from './patroni-rest.js';
+import { passwordEncryption } from './pg-hba.js';
 import { newestPostgresBinDir } from './postgres-install.js';
 import { forgetDir, registerDir } from './process-registry.js';
 import { runCommand } from './run-command.js';
@@ -31,7 +34,19 @@ export interface ClusterOptions {
   ttl?: number;
   loopWait?: number;
   retryTimeout?: number;
-  synchronousMode?: boolean;
+  /** Default '3': Debian 12's patroni 3.0.2 on PATH; '4': Debian 13's 4.0.7 (install-deps.sh unpacks it). */
+  patroni?: PatroniMajor;
+  /** Default true: members serve TLS (ssl = on, self-signed cert); false: ssl off, Patroni's own default. */
+  ssl?: boolean;
+  /**
+   * Default 'mixed' (md5user md5, scramuser scram-sha-256, everyone else trust). A single
+   * method applies to every `host` line, replication too; unix-socket lines stay trust.
+   */
+  hba?: HbaMethod;
+  /** Default false; true: the REST API over HTTPS with the self-signed cert (restCaFile). */
+  restTls?: boolean;
+  /** Default false; 'quorum' (Patroni 4's quorum commit) only with patroni '4'. */
+  synchronousMode?: SynchronousMode;
   failsafeMode?: boolean;
   /** Initial tags per member name, e.g. { pg2: { nofailover: true } }. */
   tags?: Record<string, Record<string, unknown>>;
@@ -52,6 +67,16 @@ export interface PatroniCluster {
   /** Self-signed certificate (CN and SAN 127.0.0.1) the members serve TLS with. */
   tlsCertFile: string;
   tlsKeyFile: string;
+  /** What Patroni says it is (GET /patroni), e.g. '3.0.2' or '4.0.7'. */
+  patroniVersion: string;
+  ssl: boolean;
+  hba: HbaMethod;
+  restTls: boolean;
+  synchronousMode: SynchronousMode;
+  /** The CA to trust for the REST API when restTls: the self-signed certificate itself. */
+  restCaFile: string;
+  /** `{ ca }` for getClusterView/getMemberStatus/httpRequest on this cluster's restUrls. */
+  restTrust: RestTrust;
   member(name: string): ClusterMember;
   /** The leader per GET /cluster on any reachable member, else the DCS leader key. */
   leader(): Promise<string | undefined>;
@@ -81,6 +106,9 @@ export interface PatroniCluster {
 
 let clusterCount = 0;
 
+/** GET /cluster roles of a member that replicates from the leader (quorum_standby: 4.x quorum mode). */
+const replicaRoles = new Set(['replica', 'sync_standby', 'quorum_standby']);
+
 function isPrimaryRole(role: string | undefined): boolean {
   return role === 'master' || role === 'primary';
 }
@@ -99,6 +127,10 @@ class RunningCluster implements PatroniCluster {
   readonly members: ClusterMember[];
   readonly tlsCertFile: string;
   readonly tlsKeyFile: string;
+  readonly restCaFile: string;
+  readonly restTrust: RestTrust;
+  /** Read once the leader answers (see startCluster). */
+  patroniVersion = '';
   private stopped = false;
 
   constructor(
@@ -112,10 +144,27 @@ class RunningCluster implements PatroniCluster {
     tls: { certFile: string; keyFile: string },
     private readonly processes: PatroniMemberProcess[],
     private readonly binDir: string,
+    private readonly shape: ClusterShape,
+    private readonly install: PatroniInstall,
   ) {
     this.members = processes.map((p) => p.member);
     this.tlsCertFile = tls.certFile;
     this.tlsKeyFile = tls.keyFile;
+    this.restCaFile = tls.certFile;
+    this.restTrust = shape.restTls ? { ca: fs.readFileSync(tls.certFile) } : {};
+  }
+
+  get ssl(): boolean {
+    return this.shape.ssl;
+  }
+  get hba(): HbaMethod {
+    return this.shape.hba;
+  }
+  get restTls(): boolean {
+    return this.shape.restTls;
+  }
+  get synchronousMode(): SynchronousMode {
+    return this.shape.synchronousMode;
   }
 
   get ttl(): number {
@@ -150,7 +199,7 @@ class RunningCluster implements PatroniCluster {
     const errors: string[] = [];
     for (const m of this.members) {
       try {
-        return await getClusterView(m.restUrl);
+        return await getClusterView(m.restUrl, this.restTrust);
       } catch (error) {
         errors.push(`${m.name}: ${(error as Error).message}`);
       }
@@ -174,7 +223,7 @@ class RunningCluster implements PatroniCluster {
     const summary = view.members.map((m) => `${m.name}:${m.role}/${m.state}`).join(' ');
     const leader = view.members.find((m) => m.role === 'leader' && m.state === 'running');
     if (!leader) throw new Error(`no running leader (${summary})`);
-    const status = await getMemberStatus(this.member(leader.name).restUrl);
+    const status = await getMemberStatus(this.member(leader.name).restUrl, this.restTrust);
     if (!isPrimaryRole(status.role)) throw new Error(`leader ${leader.name} has role ${status.role} (${summary})`);
     const streaming = new Set(
       (status.replication ?? []).filter((r) => r.state === 'streaming').map((r) => r.application_name),
@@ -182,8 +231,9 @@ class RunningCluster implements PatroniCluster {
     const ready = view.members.filter(
       (m) =>
         m.name !== leader.name &&
-        (m.role === 'replica' || m.role === 'sync_standby') &&
-        m.state === 'running' &&
+        replicaRoles.has(m.role) &&
+        // GET /cluster shows a replica's replication state in 3.0.4+ (4.0.7: streaming).
+        (m.state === 'running' || m.state === 'streaming') &&
         streaming.has(m.name),
     );
     if (ready.length < replicas) {
@@ -208,7 +258,7 @@ class RunningCluster implements PatroniCluster {
     await waitFor(
       `${name} to be the running primary of ${this.scope}`,
       async () => {
-        const status = await getMemberStatus(member.restUrl);
+        const status = await getMemberStatus(member.restUrl, this.restTrust);
         if (!isPrimaryRole(status.role) || status.state !== 'running') {
           throw new Error(`${name} is ${status.role}/${status.state}`);
         }
@@ -252,7 +302,7 @@ class RunningCluster implements PatroniCluster {
     await waitFor(
       `${name}'s REST API to show tags ${JSON.stringify(tags)}`,
       async () => {
-        const status = await getMemberStatus(proc.member.restUrl);
+        const status = await getMemberStatus(proc.member.restUrl, this.restTrust);
         if (!tagsShown(status.tags, tags)) throw new Error(`tags are ${JSON.stringify(status.tags ?? {})}`);
         return true;
       },
@@ -277,11 +327,11 @@ class RunningCluster implements PatroniCluster {
     await this.patronictl('resume', '--wait');
   }
 
-  private runAsPostgres(command: string, args: string[], timeoutMs = 60_000): Promise<string> {
+  private runAsPostgres(command: string, args: string[], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<string> {
     const user = postgresOsUser();
     return runCommand(command, args, {
       cwd: this.dir,
-      env: childEnvironment(this.dir),
+      env: childEnvironment(this.dir, env),
       timeoutMs,
       ...(user ? { user } : {}),
     });
@@ -302,7 +352,18 @@ class RunningCluster implements PatroniCluster {
   patronictl(...args: string[]): Promise<string> {
     const configFile = this.members[0]?.configFile;
     if (!configFile) throw new Error('cluster has no members');
-    return this.runAsPostgres('patronictl', ['-c', configFile, ...args], 120_000);
+    const { command, args: prefix } = this.install.patronictl;
+    return this.runAsPostgres(command, [...prefix, '-c', configFile, ...args], 120_000, this.install.env);
+  }
+
+  /** The version the leader's REST API reports; for a '4' cluster it must be 4.x, or the private install was not used. */
+  async readPatroniVersion(leader: string): Promise<void> {
+    const version = (await getMemberStatus(this.member(leader).restUrl, this.restTrust)).patroni?.version;
+    if (!version) throw new Error(`GET ${this.member(leader).restUrl}/patroni has no patroni.version`);
+    if (!version.startsWith(`${this.install.major}.`)) {
+      throw new Error(`asked for patroni ${this.install.major}, but ${leader} runs patroni ${version}`);
+    }
+    this.patroniVersion = version;
   }
 
   dcsRead(key: string): Promise<string | undefined> {
@@ -321,20 +382,22 @@ class RunningCluster implements PatroniCluster {
 
 /** Creates the roles and table the router tests use; waits until every replica has them. */
 async function prepareDatabase(cluster: PatroniCluster, leader: string): Promise<void> {
-  const { md5, scram } = credentials;
+  const { md5, scram, trust } = credentials;
+  const stored = (role: 'default' | 'md5user' | 'scramuser'): string => `SET password_encryption = '${passwordEncryption(cluster.hba, role)}';`;
   await cluster.sql(
     leader,
-    `SET password_encryption = 'md5'; CREATE ROLE ${md5.user} LOGIN PASSWORD '${md5.password}';
-     SET password_encryption = 'scram-sha-256'; CREATE ROLE ${scram.user} LOGIN PASSWORD '${scram.password}';
+    `${stored('md5user')} CREATE ROLE ${md5.user} LOGIN PASSWORD '${md5.password}';
+     ${stored('scramuser')} CREATE ROLE ${scram.user} LOGIN PASSWORD '${scram.password}';
+     ${stored('default')} CREATE ROLE ${trust.user} LOGIN PASSWORD '${trust.password}';
      CREATE TABLE ${probeTable} (id bigserial PRIMARY KEY, at timestamptz DEFAULT now(), note text);
-     GRANT ALL ON ${probeTable} TO ${md5.user}, ${scram.user};
-     GRANT ALL ON SEQUENCE ${probeTable}_id_seq TO ${md5.user}, ${scram.user};`,
+     GRANT ALL ON ${probeTable} TO ${md5.user}, ${scram.user}, ${trust.user};
+     GRANT ALL ON SEQUENCE ${probeTable}_id_seq TO ${md5.user}, ${scram.user}, ${trust.user};`,
   );
   for (const m of cluster.members.filter((x) => x.name !== leader)) {
     await waitFor(
       `${m.name} to replay the test roles and table`,
       async () =>
-        (await cluster.sql(m.name, `SELECT count(*) FROM pg_roles WHERE rolname = '${scram.user}' AND to_regclass('${probeTable}') IS NOT NULL`)) === '1',
+        (await cluster.sql(m.name, `SELECT count(*) FROM pg_roles WHERE rolname = '${trust.user}' AND to_regclass('${probeTable}') IS NOT NULL`)) === '1',
       { timeoutMs: 30_000 },
     );
   }
@@ -343,7 +406,8 @@ async function prepareDatabase(cluster: PatroniCluster, leader: string): Promise
 /**
  * Starts etcd (unless given) and a Patroni cluster on free loopback ports under a fresh temp
  * dir: pg0 bootstraps, the others clone from it. Resolves once it is healthy and prepared
- * (roles md5user/scramuser, table public.router_probe). Tears everything down if start-up fails.
+ * (roles md5user/scramuser/trustuser, table public.router_probe). Tears everything down if
+ * start-up fails.
  */
 export async function startCluster(opts: ClusterOptions = {}): Promise<PatroniCluster> {
   const memberCount = opts.members ?? 3;
@@ -353,6 +417,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<PatroniCl
   const dcs = opts.dcs ?? 'etcd3';
   const scope = opts.scope ?? `batman-${process.pid}-${++clusterCount}`;
   const namespace = opts.namespace ?? '/service/';
+  const shape = resolveShape(opts);
+  // Before anything starts: a missing patroni 4 install is an error naming install-deps.sh.
+  const install = patroniInstall(shape.patroni);
   const binDir = newestPostgresBinDir();
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'patroni-router-'));
@@ -380,7 +447,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<PatroniCl
         host: '127.0.0.1',
         port,
         restPort,
-        restUrl: `http://127.0.0.1:${restPort}`,
+        restUrl: `${shape.restTls ? 'https' : 'http'}://127.0.0.1:${restPort}`,
         dataDir: path.join(dir, name, 'data'),
         configFile: path.join(dir, `${name}.yml`),
         logFile: path.join(dir, `${name}.log`),
@@ -405,15 +472,16 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<PatroniCl
             pgpassFile: path.join(dir, name, 'pgpass'),
             tls,
             timing,
-            synchronousMode: opts.synchronousMode ?? false,
+            shape,
             failsafeMode: opts.failsafeMode ?? false,
             tags: opts.tags?.[name] ?? {},
           },
           dir,
+          install,
         ),
       );
     }
-    cluster = new RunningCluster(scope, namespace, dcs, etcd, !opts.etcd, dir, timing, tls, processes, binDir);
+    cluster = new RunningCluster(scope, namespace, dcs, etcd, !opts.etcd, dir, timing, tls, processes, binDir, shape, install);
 
     const [first, ...rest] = processes;
     if (!first) throw new Error('no members');
@@ -421,6 +489,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<PatroniCl
     await cluster.waitForLeader(first.member.name, 90_000);
     for (const p of rest) p.start();
     const leader = await cluster.waitForHealthy({ timeoutMs: 120_000 });
+    await cluster.readPatroniVersion(leader);
     await prepareDatabase(cluster, leader);
     return cluster;
   } catch (error) {

@@ -1,5 +1,7 @@
 import { stringify } from 'yaml';
+import type { ClusterShape } from './cluster-shape.js';
 import { credentials } from './credentials.js';
+import { pgHbaLines } from './pg-hba.js';
 
 export interface DcsTiming {
   ttl: number;
@@ -19,9 +21,10 @@ export interface PatroniMemberSpec {
   binDir: string;
   socketDir: string;
   pgpassFile: string;
+  /** The self-signed certificate: PostgreSQL's when shape.ssl, the REST API's when shape.restTls. */
   tls: { certFile: string; keyFile: string };
   timing: DcsTiming;
-  synchronousMode: boolean;
+  shape: ClusterShape;
   failsafeMode: boolean;
   tags: Record<string, unknown>;
 }
@@ -35,24 +38,24 @@ export function checkTiming(t: DcsTiming): void {
   }
 }
 
-export const pgHba = [
-  'local all all trust',
-  'local replication all trust',
-  'host replication replicator 127.0.0.1/32 scram-sha-256',
-  'host all md5user 127.0.0.1/32 md5',
-  'host all scramuser 127.0.0.1/32 scram-sha-256',
-  'host all all 127.0.0.1/32 trust',
-];
-
 /** The patroni.yml of one member, as an object (pure; see patroniYaml). */
 export function patroniConfig(m: PatroniMemberSpec): Record<string, unknown> {
   const address = (port: number): string => `127.0.0.1:${port}`;
+  const { shape, tls } = m;
   return {
     scope: m.scope,
     namespace: m.namespace,
     name: m.name,
     log: { level: 'INFO' },
-    restapi: { listen: address(m.restPort), connect_address: address(m.restPort) },
+    restapi: {
+      listen: address(m.restPort),
+      connect_address: address(m.restPort),
+      // With a certificate Patroni serves HTTPS and publishes https:// api_urls.
+      ...(shape.restTls ? { certfile: tls.certFile, keyfile: tls.keyFile } : {}),
+    },
+    // patronictl, and Patroni when it asks other members (3.0.2 verifies them once restapi has
+    // a certfile), must trust the self-signed certificate rather than skip verification.
+    ...(shape.restTls ? { ctl: { cacert: tls.certFile } } : {}),
     ...(m.dcs === 'etcd3' ? { etcd3: { hosts: m.etcdHostPort } } : { etcd: { host: m.etcdHostPort } }),
     bootstrap: {
       dcs: {
@@ -60,7 +63,7 @@ export function patroniConfig(m: PatroniMemberSpec): Record<string, unknown> {
         loop_wait: m.timing.loopWait,
         retry_timeout: m.timing.retryTimeout,
         maximum_lag_on_failover: 1048576,
-        synchronous_mode: m.synchronousMode,
+        synchronous_mode: shape.synchronousMode,
         failsafe_mode: m.failsafeMode,
         postgresql: {
           use_pg_rewind: true,
@@ -94,13 +97,14 @@ export function patroniConfig(m: PatroniMemberSpec): Record<string, unknown> {
       },
       parameters: {
         unix_socket_directories: m.socketDir,
-        ssl: 'on',
-        ssl_cert_file: m.tls.certFile,
-        ssl_key_file: m.tls.keyFile,
+        // Without ssl Patroni sets nothing, and PostgreSQL's default is off.
+        ...(shape.ssl ? { ssl: 'on', ssl_cert_file: tls.certFile, ssl_key_file: tls.keyFile } : {}),
+        // A legacy md5 cluster: the roles Patroni creates get md5 hashes (see pg-hba.ts).
+        ...(shape.hba === 'md5' ? { password_encryption: 'md5' } : {}),
         // Many small clusters share a small machine.
         shared_buffers: '32MB',
       },
-      pg_hba: pgHba,
+      pg_hba: pgHbaLines(shape.hba),
     },
     tags: m.tags,
   };

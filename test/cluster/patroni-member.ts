@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { childEnvironment, giveToPostgres, postgresOsUser } from './os-user.js';
 import { patroniYaml, type PatroniMemberSpec } from './patroni-config.js';
+import type { PatroniInstall } from './patroni-install.js';
 import { killPostgresHard, stopPostgres } from './postmaster.js';
 import { forgetDataDir, registerDataDir } from './process-registry.js';
 import { SpawnedProcess } from './spawned-process.js';
@@ -12,7 +13,7 @@ export interface ClusterMember {
   /** PostgreSQL port. */
   port: number;
   restPort: number;
-  /** http://127.0.0.1:<restPort> */
+  /** http://127.0.0.1:<restPort>, or https:// when the cluster has restTls. */
   restUrl: string;
   dataDir: string;
   configFile: string;
@@ -30,6 +31,7 @@ export class PatroniMemberProcess {
     readonly member: ClusterMember,
     private spec: PatroniMemberSpec,
     private readonly home: string,
+    private readonly install: PatroniInstall,
   ) {
     registerDataDir(member.dataDir);
     this.writeConfig();
@@ -53,11 +55,11 @@ export class PatroniMemberProcess {
     const user = postgresOsUser();
     this.process = SpawnedProcess.start({
       what: `patroni ${this.member.name}`,
-      command: 'patroni',
-      args: [this.member.configFile],
+      command: this.install.patroni.command,
+      args: [...this.install.patroni.args, this.member.configFile],
       logFile: this.member.logFile,
       cwd: this.home,
-      env: childEnvironment(this.home),
+      env: childEnvironment(this.home, this.install.env),
       ...(user ? { user } : {}),
       matches: this.member.configFile,
     });

@@ -3,7 +3,9 @@ import { httpJson } from './http-json.js';
 /** The parts of Patroni's REST answers the harness looks at. */
 export interface ClusterViewMember {
   name: string;
+  /** leader, replica, sync_standby, quorum_standby (4.x quorum mode), standby_leader, ... */
   role: string;
+  /** running; replicas in 3.0.4+ report their replication state: streaming, in archive recovery. */
   state: string;
   host?: string;
   port?: number;
@@ -30,6 +32,12 @@ export interface MemberStatus {
   tags?: Record<string, unknown>;
   replication?: ReplicationRow[];
   pause?: boolean;
+  patroni?: { version?: string; scope?: string; name?: string };
+}
+
+/** How to reach a member's REST API: the CA to trust when it serves HTTPS. */
+export interface RestTrust {
+  ca?: string | Buffer;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -37,8 +45,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** GET /cluster from one member. */
-export async function getClusterView(restUrl: string): Promise<ClusterView> {
-  const body = await httpJson('GET', `${restUrl}/cluster`, undefined, 2000);
+export async function getClusterView(restUrl: string, trust: RestTrust = {}): Promise<ClusterView> {
+  const body = await httpJson('GET', `${restUrl}/cluster`, undefined, { timeoutMs: 2000, ...trust });
   if (!isObject(body) || !Array.isArray(body.members)) {
     throw new Error(`GET ${restUrl}/cluster: unexpected answer ${JSON.stringify(body).slice(0, 200)}`);
   }
@@ -46,8 +54,8 @@ export async function getClusterView(restUrl: string): Promise<ClusterView> {
 }
 
 /** GET /patroni from one member. */
-export async function getMemberStatus(restUrl: string): Promise<MemberStatus> {
-  const body = await httpJson('GET', `${restUrl}/patroni`, undefined, 2000);
+export async function getMemberStatus(restUrl: string, trust: RestTrust = {}): Promise<MemberStatus> {
+  const body = await httpJson('GET', `${restUrl}/patroni`, undefined, { timeoutMs: 2000, ...trust });
   if (!isObject(body)) throw new Error(`GET ${restUrl}/patroni: unexpected answer`);
   return body as MemberStatus;
 }

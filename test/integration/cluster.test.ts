@@ -7,6 +7,7 @@ import {
   waitFor,
   type PatroniCluster,
 } from '../cluster/index.js';
+import { authAsked } from '../support/auth-request.js';
 
 // Proves the harness everything else is built on: real etcd, Patroni and PostgreSQL.
 
@@ -48,6 +49,17 @@ describe('a Patroni cluster on etcd v3', () => {
          FROM pg_authid WHERE rolname IN ('${credentials.md5.user}', '${credentials.scram.user}') ORDER BY 1`,
     );
     expect(hashes.split('\n')).toEqual([`${credentials.md5.user}:md5`, `${credentials.scram.user}:scram`]);
+  });
+
+  it("is today's default shape, and under mixed pg_hba asks md5user for md5, scramuser for SCRAM and trustuser nothing", async () => {
+    expect([cluster.patroniVersion, cluster.ssl, cluster.hba, cluster.restTls, cluster.synchronousMode]).toEqual(['3.0.2', true, 'mixed', false, false]);
+    for (const m of cluster.members) {
+      expect(m.restUrl).toMatch(/^http:\/\//);
+      expect(await authAsked(m.host, m.port, credentials.md5.user)).toBe('md5');
+      expect(await authAsked(m.host, m.port, credentials.scram.user)).toBe('scram-sha-256');
+      expect(await authAsked(m.host, m.port, credentials.trust.user)).toBe('trust');
+      expect(await authAsked(m.host, m.port, credentials.superuser.user)).toBe('trust');
+    }
   });
 
   it('replicates a write on the leader to both replicas', async () => {
