@@ -159,9 +159,12 @@ export const STATUS_PAGE_HTML = String.raw`<!doctype html>
     if (m.name === state.writablePrimary) return { text: 'Leader', cls: 'role-leader' };
     if (m.name === state.leader) return { text: 'Leader (' + m.role + ')', cls: 'role-other' };
     if (m.role === 'standby_leader') return { text: 'Standby Leader', cls: 'role-leader' };
-    if ((state.sync.standbys || []).indexOf(m.name) >= 0) return { text: 'Sync Standby', cls: 'role-sync' };
+    if ((state.sync.standbys || []).indexOf(m.name) >= 0) return { text: state.config.synchronousMode === 'quorum' ? 'Quorum Standby' : 'Sync Standby', cls: 'role-sync' };
     if (m.role === 'replica') return { text: 'Replica', cls: '' };
     return { text: m.role, cls: 'role-other' };
+  }
+  function stateText(m) {
+    return m.state === 'running' && m.role === 'replica' && m.replicationState ? m.replicationState : m.state;
   }
   function stateClass(s) {
     if (s === 'running' || s === 'streaming') return 'ok';
@@ -233,7 +236,7 @@ export const STATUS_PAGE_HTML = String.raw`<!doctype html>
         '<td><b class="mono">' + esc(m.name) + '</b>' + (m.invalid ? '<br>' + pill('bad', 'invalid: ' + m.invalid) : '') + (m.pendingRestart ? '<br>' + pill('warn', 'pending restart') : '') + '</td>' +
         '<td class="mono">' + esc(m.host !== undefined ? m.host + ':' + m.port : '-') + '</td>' +
         '<td class="' + r.cls + '">' + esc(r.text) + '</td>' +
-        '<td>' + pill(stateClass(m.state), m.state) + '</td>' +
+        '<td>' + pill(stateClass(m.state), stateText(m)) + '</td>' +
         '<td class="num">' + esc(m.timeline !== undefined ? m.timeline : '') + '</td>' +
         '<td class="num">' + lag + '</td>' +
         '<td>' + tagsHtml(m.tags) + '</td>' +

@@ -1,14 +1,19 @@
 import type { ClusterState, Member } from '../topology/cluster-state.js';
 import type { ClusterReport, ListenerReport, TopologyReport } from './topology-report.js';
 
-/** patronictl's role words: Leader, Sync Standby, Replica, Standby Leader. */
+/** patronictl's role words: Leader, Sync Standby, Quorum Standby, Replica, Standby Leader. */
 export function memberRoleLabel(state: ClusterState, member: Member): string {
   if (member.name === state.writablePrimary) return 'Leader';
   if (member.name === state.leader) return `Leader (${member.role})`;
   if (member.role === 'standby_leader') return 'Standby Leader';
-  if (state.sync.standbys.includes(member.name)) return 'Sync Standby';
+  if (state.sync.standbys.includes(member.name)) return state.config.synchronousMode === 'quorum' ? 'Quorum Standby' : 'Sync Standby';
   if (member.role === 'replica') return 'Replica';
   return member.role;
+}
+
+/** patronictl's state column: a running replica's replication state (`streaming`) where Patroni has one. */
+export function memberStateLabel(member: Member): string {
+  return member.state === 'running' && member.role === 'replica' && member.replicationState !== undefined ? member.replicationState : member.state;
 }
 
 type Cell = string | string[];
@@ -59,7 +64,7 @@ function clusterLines(c: ClusterReport): string[] {
     m.name,
     m.host === undefined ? '-' : `${m.host}:${m.port}`,
     memberRoleLabel(s, m),
-    m.state,
+    memberStateLabel(m),
     m.timeline === undefined ? '' : String(m.timeline),
     lagInMb(s, m),
     tagsText(m),

@@ -19,12 +19,16 @@ export const DEFAULT_LISTENERS: ListenerSection[] = [
  */
 const DEFAULT_TARGETS: Record<RouteKind, RouteKind[]> = {
   primary: ['primary'],
-  replica: ['replica', 'sync', 'async'],
+  replica: ['replica', 'sync', 'async', 'quorum'],
   sync: ['sync'],
   async: ['async'],
-  'read-only': ['read-only', 'primary', 'replica', 'sync', 'async'],
+  quorum: ['quorum'],
+  'read-only': ['read-only', 'primary', 'replica', 'sync', 'async', 'quorum', 'read-only-sync', 'read-only-quorum'],
+  'read-only-sync': ['read-only-sync', 'primary', 'sync'],
+  'read-only-quorum': ['read-only-quorum', 'primary', 'quorum'],
+  leader: ['leader'],
   'standby-leader': ['standby-leader'],
-  any: ['any', 'primary', 'replica', 'sync', 'async', 'read-only', 'standby-leader'],
+  any: ['any', 'primary', 'replica', 'sync', 'async', 'quorum', 'read-only', 'read-only-sync', 'read-only-quorum', 'leader', 'standby-leader'],
 };
 
 export function normaliseNamespace(namespace: string): string {

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { parseDurationMs, parseSizeBytes } from './units.js';
 
-const ROUTES = ['primary', 'replica', 'sync', 'async', 'read-only', 'standby-leader', 'any'] as const;
+const ROUTES = ['primary', 'replica', 'sync', 'async', 'quorum', 'read-only', 'read-only-sync', 'read-only-quorum', 'leader', 'standby-leader', 'any'] as const;
 
 const duration = z
   .union([z.number(), z.string()])

@@ -45,7 +45,11 @@ export type RouteKind =
   | 'replica'
   | 'sync'
   | 'async'
+  | 'quorum'
   | 'read-only'
+  | 'read-only-sync'
+  | 'read-only-quorum'
+  | 'leader'
   | 'standby-leader'
   | 'any';
 

@@ -4,6 +4,36 @@ import type { Exclusion, RouteRequest } from './route-request.js';
 import { formatBytes } from './byte-size.js';
 
 /**
+ * Which members a route takes, as Patroni's own REST checks decide (the `GET /<path>` that
+ * answers 200 on exactly those members in steady state):
+ * - `replicas`: running replicas; `membership` narrows them to the `sync` key's standbys
+ *   (`sync`: synchronous mode, `quorum`: quorum mode) or to the others (`async`);
+ * - `leader` / `standbyLeader`: the writable primary / the standby leader holding the leader key;
+ * - `balanced`: `noloadbalance` keeps a replica out (Patroni's `/replica` check fails on it),
+ *   never the leader: `/read-only` answers 200 on the primary whatever its tags.
+ */
+interface RouteShape {
+  replicas: boolean;
+  leader: boolean;
+  standbyLeader: boolean;
+  membership?: 'sync' | 'quorum' | 'async';
+  balanced: boolean;
+}
+
+const SHAPES: Readonly<Record<Exclude<RouteKind, 'primary'>, RouteShape>> = {
+  replica: { replicas: true, leader: false, standbyLeader: false, balanced: true },
+  sync: { replicas: true, leader: false, standbyLeader: false, membership: 'sync', balanced: true },
+  async: { replicas: true, leader: false, standbyLeader: false, membership: 'async', balanced: true },
+  quorum: { replicas: true, leader: false, standbyLeader: false, membership: 'quorum', balanced: true },
+  'read-only': { replicas: true, leader: true, standbyLeader: true, balanced: true },
+  'read-only-sync': { replicas: true, leader: true, standbyLeader: true, membership: 'sync', balanced: true },
+  'read-only-quorum': { replicas: true, leader: true, standbyLeader: true, membership: 'quorum', balanced: true },
+  leader: { replicas: false, leader: true, standbyLeader: true, balanced: false },
+  'standby-leader': { replicas: false, leader: false, standbyLeader: true, balanced: false },
+  any: { replicas: true, leader: true, standbyLeader: true, balanced: true },
+};
+
+/**
  * One member against one route: eligible (undefined) or the first rule it fails.
  *
  * Checks run from "cannot possibly serve" to "policy says no", so the reason shown is the most
@@ -13,12 +43,13 @@ import { formatBytes } from './byte-size.js';
  * Decisions where Patroni's docs are silent:
  * - `primary` uses only `state.writablePrimary` (the topology layer sets it only when the leader
  *   key, the member key and the REST API all agree). Tag filters apply to it too, so a listener
- *   can say "writes only while the primary is in dc1".
- * - `noloadbalance` keeps a member out of every read route (replica, sync, async, read-only, any),
- *   the primary included; `primary` and `standby-leader` name one specific member and ignore it.
+ *   can say "writes only while the primary is in dc1". The leader of the read routes is the
+ *   writable primary as well: a leader the router does not trust for writes serves no reads
+ *   in its name either.
  * - Lag limits apply to replicas only. Unknown lag passes when no `maxLagBytes` is set and fails
  *   (reason `lag`) when one is: a limit the router cannot check is not a limit it may assume met.
- * - `any` is read-only plus a running standby leader (in a standby cluster).
+ * - `any` takes the members `read-only` takes; it stays for configurations written before the
+ *   Patroni 4 routes.
  * - `standby-leader` requires the leader key to name the member, as `primary` does: a member key
  *   outlives a lost leader lease.
  */
@@ -40,8 +71,9 @@ export function judgeMember(
     if (!isWritablePrimary) return notWritablePrimary(state, member, request.now);
     return tagMismatch(member, request.tags);
   }
+  const shape = SHAPES[route];
 
-  const role = roleProblem(state, member, route);
+  const role = roleProblem(state, member, shape);
   if (role !== undefined) return role;
 
   // The writable primary was already cross-checked against REST by the topology layer.
@@ -51,20 +83,18 @@ export function judgeMember(
     if (seen !== undefined) return seen;
   }
 
-  const reads = route !== 'standby-leader';
-  if (reads && member.tags.noloadbalance) return problem('noloadbalance', 'is tagged noloadbalance');
+  const isReplica = member.role === 'replica';
+  if (shape.balanced && isReplica && member.tags.noloadbalance) return problem('noloadbalance', 'is tagged noloadbalance');
 
   const tag = tagMismatch(member, request.tags);
   if (tag !== undefined) return tag;
 
-  if (route === 'sync' || route === 'async') {
-    const sync = synchronousStandbys(state);
-    const listed = sync.names.has(member.name);
-    if (route === 'sync' && !listed) return problem('not-sync', 'is not a synchronous standby');
-    if (route === 'async' && listed) return problem('sync', 'is a synchronous standby');
+  if (isReplica && shape.membership !== undefined) {
+    const membership = membershipProblem(state, member, shape.membership);
+    if (membership !== undefined) return membership;
   }
 
-  if (member.role === 'replica') {
+  if (isReplica) {
     const upstream = upstreamProblem(state, member, new Set([member.name]), request.now);
     if (upstream !== undefined) return problem('upstream', upstream);
     const lag = lagProblem(member, request.maxLagBytes);
@@ -73,16 +103,35 @@ export function judgeMember(
   return undefined;
 }
 
-/** Which members the `sync` key says are synchronous now, and why none are when it is empty. */
-export function synchronousStandbys(state: ClusterState): { names: ReadonlySet<string>; whyNone?: string } {
+function membershipProblem(state: ClusterState, member: Member, membership: 'sync' | 'quorum' | 'async'): Exclusion | undefined {
+  const problem = (reason: Exclusion['reason'], detail: string): Exclusion => ({ member: member.name, reason, detail });
+  if (membership === 'async') {
+    const listed = synchronousStandbys(state, 'sync').names.has(member.name) || synchronousStandbys(state, 'quorum').names.has(member.name);
+    return listed ? problem('sync', state.config.synchronousMode === 'quorum' ? 'is a quorum standby' : 'is a synchronous standby') : undefined;
+  }
+  if (synchronousStandbys(state, membership).names.has(member.name)) return undefined;
+  return problem('not-sync', membership === 'quorum' ? 'is not a quorum standby' : 'is not a synchronous standby');
+}
+
+/**
+ * Which members the `sync` key says are synchronous now (`sync`: synchronous mode) or quorum
+ * voters (`quorum`: Patroni 4's quorum mode), and why none are when it is empty. Under
+ * `ANY n (m2, m3)` no single voter is sure to hold the last commit, so in quorum mode the
+ * sync set is empty, as Patroni's own `/sync` check answers 503 everywhere.
+ */
+export function synchronousStandbys(state: ClusterState, kind: 'sync' | 'quorum' = 'sync'): { names: ReadonlySet<string>; whyNone?: string } {
+  const none = (whyNone: string): { names: ReadonlySet<string>; whyNone: string } => ({ names: new Set(), whyNone });
+  const quorumMode = state.config.synchronousMode === 'quorum';
+  if (kind === 'sync' && quorumMode) return none('synchronous_mode is quorum: no single standby is sure to hold the last commit (the quorum route takes the voters)');
+  if (kind === 'quorum' && !quorumMode) return none(state.config.synchronousMode ? 'synchronous_mode is on, not quorum (the sync route takes the sync standbys)' : 'synchronous_mode is off');
   // Only the current leader's sync key counts: one left by a previous leader describes standbys
   // of a server that no longer takes writes.
   if (state.sync.leader !== undefined && state.leader !== undefined && state.sync.leader !== state.leader) {
-    return { names: new Set(), whyNone: `sync key was written by previous leader ${state.sync.leader}` };
+    return none(`sync key was written by previous leader ${state.sync.leader}`);
   }
   if (state.sync.standbys.length === 0) {
-    if (!state.config.synchronousMode) return { names: new Set(), whyNone: 'synchronous_mode is off' };
-    return { names: new Set(), whyNone: 'sync key lists none' };
+    if (!state.config.synchronousMode) return none('synchronous_mode is off');
+    return none('sync key lists none');
   }
   return { names: new Set(state.sync.standbys) };
 }
@@ -97,24 +146,21 @@ export function observationIsFresh(state: ClusterState, seen: MemberObservation,
   return now - seen.at <= windowMs;
 }
 
-function roleProblem(state: ClusterState, member: Member, route: RouteKind): Exclusion | undefined {
+function roleProblem(state: ClusterState, member: Member, shape: RouteShape): Exclusion | undefined {
   const isWritablePrimary = state.writablePrimary === member.name;
   const problem = (reason: Exclusion['reason'], detail: string): Exclusion => ({ member: member.name, reason, detail });
-  const primaryOk = route === 'read-only' || route === 'any';
-  const standbyLeaderOk = route === 'standby-leader' || route === 'any';
-  const replicaOk = route !== 'standby-leader';
 
-  if (member.role === 'replica' && replicaOk) {
+  if (member.role === 'replica' && shape.replicas) {
     // Mid-promotion the DCS may still say replica while the leader key already names it.
     if (state.leader === member.name) return problem('role', roleDetail(state, member));
     return undefined;
   }
   if (member.role === 'primary') {
-    if (isWritablePrimary && primaryOk) return undefined;
+    if (isWritablePrimary && shape.leader) return undefined;
     if (!isWritablePrimary) return problem('not-leader', primaryClaim(state, member));
     return problem('role', roleDetail(state, member));
   }
-  if (member.role === 'standby_leader' && standbyLeaderOk) {
+  if (member.role === 'standby_leader' && shape.standbyLeader) {
     if (state.leader === member.name) return undefined;
     const holder = state.leader === undefined ? 'the leader key is absent' : `the leader key names ${state.leader}`;
     return problem('not-leader', `claims role standby_leader but ${holder}`);

@@ -50,16 +50,17 @@ function emptyCause(state: ClusterState, route: RouteKind, excluded: readonly Ex
     return withStale(state, `${own.member} ${own.detail}`, now);
   }
   if (state.members.length === 0) return withStale(state, 'no members registered', now);
-  if (route === 'sync') {
-    const whyNone = synchronousStandbys(state).whyNone;
+  if (route === 'sync' || route === 'quorum') {
+    const whyNone = synchronousStandbys(state, route).whyNone;
     if (whyNone !== undefined) return withStale(state, whyNone, now);
   }
   // Leave out what the reader already knows ("pg0 is the primary" on a replica route,
   // "pg2 is not a synchronous standby" on a sync route) unless nothing else is left.
+  const membershipRoute = route === 'sync' || route === 'quorum' || route === 'read-only-sync' || route === 'read-only-quorum';
   const telling = excluded.filter(
     (e) =>
       !(e.member === state.writablePrimary && e.reason === 'role') &&
-      !(route === 'sync' && e.reason === 'not-sync'),
+      !(membershipRoute && e.reason === 'not-sync'),
   );
   const listed = telling.length > 0 ? telling : [...excluded];
   const shown = listed.slice(0, MAX_LISTED).map((e) => `${e.member} ${e.detail}`);

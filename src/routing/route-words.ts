@@ -11,8 +11,16 @@ export function routeNoun(route: RouteKind): string {
       return 'sync standby';
     case 'async':
       return 'async replica';
+    case 'quorum':
+      return 'quorum standby';
     case 'read-only':
       return 'readable member';
+    case 'read-only-sync':
+      return 'primary or sync standby';
+    case 'read-only-quorum':
+      return 'primary or quorum standby';
+    case 'leader':
+      return 'leader';
     case 'standby-leader':
       return 'standby leader';
     case 'any':
@@ -26,7 +34,11 @@ export const ROUTE_KINDS: readonly RouteKind[] = [
   'replica',
   'sync',
   'async',
+  'quorum',
   'read-only',
+  'read-only-sync',
+  'read-only-quorum',
+  'leader',
   'standby-leader',
   'any',
 ];

@@ -59,6 +59,11 @@ export interface Member {
   apiUrl?: string;
   role: MemberRole;
   state: string;
+  /**
+   * A replica's `replication_state` (Patroni 3.0.4+): `streaming`, or `in archive recovery`
+   * (from the archive only, e.g. tagged `nostream`). What `patronictl list` shows as its state.
+   */
+  replicationState?: string;
   timeline?: number;
   /** xlog_location from the member key (bytes). */
   walPosition?: number;

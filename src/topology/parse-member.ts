@@ -95,6 +95,7 @@ export function parseMember(name: string, value: string): ParsedMember {
 
   if (typeof d.state === 'string') member.state = d.state;
   else problems.push(`${key}: state is not a string: ${describe(d.state)}`);
+  if (typeof d.replication_state === 'string') member.replicationState = d.replication_state;
 
   if (d.timeline !== undefined && d.timeline !== null) {
     if (typeof d.timeline === 'number' && Number.isInteger(d.timeline) && d.timeline > 0) member.timeline = d.timeline;

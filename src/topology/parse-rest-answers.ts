@@ -39,6 +39,9 @@ const CLUSTER_ROLES: Readonly<Record<string, string>> = {
   replica: 'replica',
 };
 
+/** What `GET /cluster` reports as a replica's state once it runs (Patroni's replication_state). */
+const REPLICATION_STATES: ReadonlySet<string> = new Set(['streaming', 'in archive recovery']);
+
 function connUrl(host: unknown, port: unknown): string {
   const h = typeof host === 'string' && host.includes(':') ? `[${host}]` : String(host);
   return `postgres://${h}:${String(port)}/postgres`;
@@ -64,10 +67,13 @@ export function parseClusterView(body: unknown): ParsedKeys {
       continue;
     }
     const restRole = typeof entry.role === 'string' ? entry.role : '';
+    // Since 3.0.4 a replica's state here is its replication state; the member itself runs.
+    const replicationState = restRole !== 'leader' && typeof entry.state === 'string' && REPLICATION_STATES.has(entry.state) ? entry.state : undefined;
     const value = JSON.stringify({
       conn_url: connUrl(entry.host, entry.port),
       api_url: entry.api_url,
-      state: entry.state,
+      state: replicationState === undefined ? entry.state : 'running',
+      replication_state: replicationState,
       role: CLUSTER_ROLES[restRole] ?? restRole,
       timeline: entry.timeline,
       tags: entry.tags,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boxTable, renderStatus } from '../../../src/admin/status-table.js';
+import { boxTable, memberRoleLabel, memberStateLabel, renderStatus } from '../../../src/admin/status-table.js';
 import { topologyReport } from '../../../src/admin/topology-report.js';
 import type { ListenerConfig } from '../../../src/config/types.js';
 import { batman, MB } from '../routing/cluster-factory.js';
@@ -61,5 +61,18 @@ describe('renderStatus', () => {
       '|          |                       |         |          |                                                                                         | pg2 (lag): lags 3 MB (max 1 MB)                         |',
       '+----------+-----------------------+---------+----------+-----------------------------------------------------------------------------------------+---------------------------------------------------------+',
     ]);
+  });
+});
+
+describe('patronictl words for Patroni 4 shapes', () => {
+  it("says Quorum Standby in quorum mode and shows a replica's replication state (streaming) as its state", () => {
+    const quorum = batman({ config: { ...batman().config, synchronousMode: 'quorum' }, sync: { leader: 'pg0', standbys: ['pg1', 'pg2'], quorum: 1 } });
+    const pg1 = quorum.members.find((m) => m.name === 'pg1')!;
+    expect(memberRoleLabel(quorum, pg1)).toBe('Quorum Standby');
+    expect(memberRoleLabel(batman(), pg1)).toBe('Sync Standby');
+    expect(memberStateLabel({ ...pg1, replicationState: 'streaming' })).toBe('streaming');
+    expect(memberStateLabel({ ...pg1, replicationState: 'in archive recovery' })).toBe('in archive recovery');
+    expect(memberStateLabel(pg1)).toBe('running');
+    expect(memberStateLabel({ ...pg1, state: 'starting', replicationState: 'streaming' })).toBe('starting');
   });
 });

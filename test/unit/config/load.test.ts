@@ -53,7 +53,7 @@ describe('configuration', () => {
     expect(listener?.holdTimeoutMs).toBe(500);
     expect(listener?.connectTimeoutMs).toBe(2000);
     expect(listener?.tags).toEqual({ datacenter: 'dc1', nostream: 'false' });
-    expect(listener?.allowedTargets).toEqual(['replica', 'sync', 'async']);
+    expect(listener?.allowedTargets).toEqual(['replica', 'sync', 'async', 'quorum']);
   });
 
   it('names the field of every problem', () => {

@@ -105,10 +105,15 @@ describe('route read-only', () => {
     expect(eligible(batman({ leader: undefined, writablePrimary: undefined }), 'read-only')).toEqual(['pg1', 'pg2']);
   });
 
-  it('keeps noloadbalance members out, the primary included', () => {
-    const state = withMember(batman(), 'pg0', { tags: tags({ noloadbalance: true }) });
-    expect(eligible(state, 'read-only')).toEqual(['pg1', 'pg2']);
-    expect(exclusion(state, 'read-only', 'pg0')?.reason).toBe('noloadbalance');
+  it("keeps noloadbalance replicas out but not the primary: Patroni's /read-only answers 200 on the leader whatever its tags", () => {
+    const state = withMember(withMember(batman(), 'pg0', { tags: tags({ noloadbalance: true }) }), 'pg1', { tags: tags({ noloadbalance: true }) });
+    expect(eligible(state, 'read-only')).toEqual(['pg0', 'pg2']);
+    expect(exclusion(state, 'read-only', 'pg1')?.reason).toBe('noloadbalance');
+  });
+
+  it('includes the standby leader of a standby cluster, as /read-only does', () => {
+    const state = cluster([member('s0', { role: 'standby_leader', lagBytes: undefined }), member('s1')], { leader: 's0' });
+    expect(eligible(state, 'read-only')).toEqual(['s0', 's1']);
   });
 
   it('does not apply the lag limit to the primary', () => {
@@ -121,7 +126,7 @@ describe('route any', () => {
     expect(eligible(batman(), 'any')).toEqual(['pg0', 'pg1', 'pg2']);
   });
 
-  it('keeps noloadbalance out and stopped members out', () => {
+  it('keeps noloadbalance replicas and stopped members out', () => {
     let state = withMember(batman(), 'pg1', { tags: tags({ noloadbalance: true }) });
     state = withMember(state, 'pg2', { state: 'stopped' });
     expect(eligible(state, 'any')).toEqual(['pg0']);
@@ -256,5 +261,49 @@ describe('lag limit', () => {
       reason: 'lag',
       detail: 'has unknown lag (max 16 MB)',
     });
+  });
+});
+
+describe('Patroni 4 quorum mode (synchronous_mode: quorum, sync key {leader, quorum, sync_standby: "pg1,pg2"})', () => {
+  const quorumState = () =>
+    batman({ config: { ...batman().config, synchronousMode: 'quorum' }, sync: { leader: 'pg0', standbys: ['pg1', 'pg2'], quorum: 1 } });
+
+  it("sync takes no one: under ANY 1 (pg1,pg2) no single voter is sure to hold the last commit (Patroni's /sync is 503 everywhere)", () => {
+    const decision = chooseBackends(quorumState(), request('sync'), memory());
+    expect(decision.candidates).toEqual([]);
+    expect(decision.reason).toMatch(/synchronous_mode is quorum: no single standby is sure to hold the last commit/);
+  });
+
+  it('quorum takes the voters, read-only-quorum the primary and the voters, async the others', () => {
+    const state = quorumState();
+    expect(eligible(state, 'quorum')).toEqual(['pg1', 'pg2']);
+    expect(eligible(state, 'read-only-quorum')).toEqual(['pg0', 'pg1', 'pg2']);
+    expect(eligible(state, 'async')).toEqual([]);
+    expect(exclusion(state, 'async', 'pg2')?.detail).toBe('is a quorum standby');
+    const oneVoter = batman({ config: { ...batman().config, synchronousMode: 'quorum' }, sync: { leader: 'pg0', standbys: ['pg1'], quorum: 0 } });
+    expect(eligible(oneVoter, 'async')).toEqual(['pg2']);
+  });
+
+  it("read-only-sync is the primary alone in quorum mode, as Patroni's /read-only-sync", () => {
+    expect(eligible(quorumState(), 'read-only-sync')).toEqual(['pg0']);
+  });
+
+  it('quorum takes no one in plain synchronous mode, and says why', () => {
+    const decision = chooseBackends(batman(), request('quorum'), memory());
+    expect(decision.candidates).toEqual([]);
+    expect(decision.reason).toMatch(/synchronous_mode is on, not quorum/);
+  });
+});
+
+describe('routes leader and read-only-sync (Patroni /leader, /read-only-sync)', () => {
+  it('read-only-sync takes the primary and the sync standby', () => {
+    expect(eligible(batman(), 'read-only-sync')).toEqual(['pg0', 'pg1']);
+  });
+
+  it('leader takes the writable primary, or the standby leader in a standby cluster, and never a replica', () => {
+    expect(eligible(batman(), 'leader')).toEqual(['pg0']);
+    const standby = cluster([member('s0', { role: 'standby_leader', lagBytes: undefined }), member('s1')], { leader: 's0' });
+    expect(eligible(standby, 'leader')).toEqual(['s0']);
+    expect(eligible(batman({ writablePrimary: undefined }), 'leader')).toEqual([]);
   });
 });

@@ -65,7 +65,7 @@ describe('parseTargetOverride', () => {
   it('rejects unknown values, listing the valid ones', () => {
     expect(parse({ 'router.target': 'prefer-standby' })).toEqual({
       errorKind: 'unknown',
-      error: 'unknown router.target "prefer-standby" (expected one of: primary, replica, sync, async, read-only, standby-leader, any)',
+      error: 'unknown router.target "prefer-standby" (expected one of: primary, replica, sync, async, quorum, read-only, read-only-sync, read-only-quorum, leader, standby-leader, any)',
     });
     expect(parse({ 'router.target': 'constructor' }).error).toMatch(/^unknown router.target "constructor"/);
     expect(parse({ 'router.target': '' }).error).toMatch(/^unknown router.target ""/);

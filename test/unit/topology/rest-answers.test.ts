@@ -31,6 +31,24 @@ describe('REST answers', () => {
     expect(parsed.members[2]!.tags.nofailover).toBe(true);
     expect(parsed.problems).toHaveLength(1);
   });
+
+  it("reads a replica's state on GET /cluster (Patroni 3.0.4+: its replication state) as running, keeping the replication state", () => {
+    const parsed = parseClusterView({
+      members: [
+        { name: 'pg0', role: 'leader', state: 'running', host: '127.0.0.1', port: 5433 },
+        { name: 'pg1', role: 'replica', state: 'streaming', host: '127.0.0.1', port: 5434, lag: 0 },
+        { name: 'pg2', role: 'quorum_standby', state: 'in archive recovery', host: '127.0.0.1', port: 5435, lag: 0 },
+        { name: 'pg3', role: 'replica', state: 'starting', host: '127.0.0.1', port: 5436 },
+      ],
+    });
+    expect(parsed.members.map((m) => [m.name, m.state, m.replicationState])).toEqual([
+      ['pg0', 'running', undefined],
+      ['pg1', 'running', 'streaming'],
+      ['pg2', 'running', 'in archive recovery'],
+      ['pg3', 'starting', undefined],
+    ]);
+    expect(parsed.problems).toEqual([]);
+  });
 });
 
 describe('etcd v2 answers', () => {
