@@ -2,8 +2,9 @@
  * Turns a validated file into the RouterConfig the rest of the router uses: units resolved,
  * secrets read, endpoints built as Patroni builds them, defaults filled in.
  */
+import { accessSync, constants } from 'node:fs';
 import type { ClusterSection, ConfigFile, EtcdSection, ListenerSection } from './schema.js';
-import type { ClusterSource, EtcdAccess, ListenerConfig, RouteKind, RouterConfig } from './types.js';
+import type { ClusterSource, EtcdAccess, ListenerConfig, RestTls, RouteKind, RouterConfig } from './types.js';
 import { parseDurationMs, parseSizeBytes } from './units.js';
 import { resolveSecret } from './secrets.js';
 
@@ -72,6 +73,26 @@ function clusterSource(section: ClusterSection, fieldPath: string, env: NodeJS.P
       dcsLossWrites: topology.dcs_loss_writes,
     },
   };
+  if (topology.rest_tls !== undefined) {
+    const { ca, cert, key, verify } = topology.rest_tls;
+    const restTls: RestTls = { verify };
+    const readable = (file: string | undefined, field: string): string | undefined => {
+      if (file === undefined) return undefined;
+      try {
+        accessSync(file, constants.R_OK);
+      } catch (err) {
+        problems.push(`${fieldPath}topology.rest_tls.${field}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      }
+      return file;
+    };
+    const caFile = readable(ca, 'ca');
+    const certFile = readable(cert, 'cert');
+    const keyFile = readable(key, 'key');
+    if (caFile !== undefined) restTls.ca = caFile;
+    if (certFile !== undefined) restTls.cert = certFile;
+    if (keyFile !== undefined) restTls.key = keyFile;
+    source.topology.restTls = restTls;
+  }
   if (section.etcd3) source.etcd = etcdAccess('etcd3', section.etcd3, `${fieldPath}etcd3`, env, problems);
   else if (section.etcd) source.etcd = etcdAccess('etcd', section.etcd, `${fieldPath}etcd`, env, problems);
   else if (section.rest) source.restUrls = section.rest.urls.map((u) => u.replace(/\/+$/, ''));

@@ -55,6 +55,11 @@ export const topologySchema = z
     probe_interval: duration.default('1s'),
     probe_timeout: duration.default('800ms'),
     dcs_loss_writes: z.enum(['ttl', 'rest', 'refuse']).default('ttl'),
+    rest_tls: z
+      .object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional(), verify: z.boolean().default(true) })
+      .strict()
+      .refine((v) => (v.cert === undefined) === (v.key === undefined), { message: '`cert` and `key` go together' })
+      .optional(),
   })
   .strict();
 

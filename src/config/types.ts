@@ -28,6 +28,19 @@ export interface TopologySettings {
    *  - 'refuse': refuse writes as soon as the DCS is unreachable.
    */
   dcsLossWrites: 'ttl' | 'rest' | 'refuse';
+  /** TLS to Patroni's REST APIs when they serve HTTPS (`restapi.certfile`). */
+  restTls?: RestTls;
+}
+
+/** How the router's REST client trusts (and authenticates to) Patroni's HTTPS REST API. */
+export interface RestTls {
+  /** PEM file of the CA that signed the members' REST certificates; default the system's. */
+  ca?: string;
+  /** Client certificate and key, for `restapi.verify_client: required`. */
+  cert?: string;
+  key?: string;
+  /** false: accept any certificate (HAProxy's `check-ssl verify none`). Default true. */
+  verify: boolean;
 }
 
 export interface ClusterSource {

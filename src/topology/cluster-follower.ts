@@ -45,7 +45,7 @@ function sourceFor(config: ClusterSource, logger: Logger): { source: TopologySou
   }
   if (config.restUrls !== undefined && config.restUrls.length > 0) {
     const intervalMs = topology.probeIntervalMs > 0 ? topology.probeIntervalMs : 1000;
-    return { source: new RestClusterSource({ urls: config.restUrls, intervalMs, timeoutMs: topology.probeTimeoutMs, logger }), kind: 'rest' };
+    return { source: new RestClusterSource({ urls: config.restUrls, intervalMs, timeoutMs: topology.probeTimeoutMs, ...(topology.restTls !== undefined ? { tls: topology.restTls } : {}), logger }), kind: 'rest' };
   }
   throw new Error(`cluster ${config.scope}: neither etcd nor REST URLs configured`);
 }
@@ -88,6 +88,7 @@ export class ClusterFollower implements ClusterFeed {
         intervalMs: config.topology.probeIntervalMs,
         timeoutMs: config.topology.probeTimeoutMs,
         focusIntervalMs: deps.focusProbeIntervalMs ?? 50,
+        ...(config.topology.restTls !== undefined ? { tls: config.topology.restTls } : {}),
         logger: this.logger,
         now: this.now,
         onObservation: (name, obs) => this.onObservation(name, obs),

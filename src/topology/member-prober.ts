@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { RestTls } from '../config/types.js';
 import type { MemberObservation } from './cluster-state.js';
 import { parsePatroniStatus } from './parse-rest-answers.js';
 import { getPatroniJson, restAgent } from './rest-client.js';
@@ -13,6 +14,8 @@ export interface MemberProberOptions {
   timeoutMs: number;
   /** Interval while focused on members that matter right now (see focus()); default 50 ms. */
   focusIntervalMs?: number;
+  /** When the members' REST APIs serve HTTPS. */
+  tls?: RestTls;
   logger: Logger;
   onObservation: (name: string, observation: MemberObservation) => void;
   now?: () => number;
@@ -59,7 +62,7 @@ export class MemberProber {
   private focusUntil = 0;
 
   constructor(private readonly opts: MemberProberOptions) {
-    this.agent = restAgent(opts.timeoutMs);
+    this.agent = restAgent(opts.timeoutMs, opts.tls);
     this.now = opts.now ?? Date.now;
   }
 

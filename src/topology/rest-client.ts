@@ -1,8 +1,20 @@
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
+import type { RestTls } from '../config/types.js';
 
-/** A keep-alive HTTP client for Patroni REST APIs with short, bounded timeouts. */
-export function restAgent(timeoutMs: number): Agent {
-  return new Agent({ connect: { timeout: timeoutMs }, keepAliveTimeout: 10_000, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+/**
+ * A keep-alive HTTP(S) client for Patroni REST APIs with short, bounded timeouts. Over HTTPS it
+ * verifies the member's certificate against `tls.ca` (or the system's CAs) unless told not to.
+ */
+export function restAgent(timeoutMs: number, tls?: RestTls): Agent {
+  const connect = {
+    timeout: timeoutMs,
+    ...(tls?.ca !== undefined ? { ca: readFileSync(tls.ca) } : {}),
+    ...(tls?.cert !== undefined ? { cert: readFileSync(tls.cert) } : {}),
+    ...(tls?.key !== undefined ? { key: readFileSync(tls.key) } : {}),
+    ...(tls !== undefined && !tls.verify ? { rejectUnauthorized: false } : {}),
+  };
+  return new Agent({ connect, keepAliveTimeout: 10_000, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
 }
 
 /** GET a Patroni REST path (`/patroni`, `/cluster`) relative to a member's API URL; JSON body. */

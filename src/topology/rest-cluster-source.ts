@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { RestTls } from '../config/types.js';
 import { parseClusterView } from './parse-rest-answers.js';
 import { getPatroniJson, restAgent } from './rest-client.js';
 import type { TopologySink, TopologySource } from './topology-source.js';
@@ -8,6 +9,8 @@ export interface RestClusterSourceOptions {
   urls: string[];
   intervalMs: number;
   timeoutMs: number;
+  /** When the APIs serve HTTPS. */
+  tls?: RestTls;
   logger: Logger;
 }
 
@@ -27,7 +30,7 @@ export class RestClusterSource implements TopologySource {
 
   constructor(private readonly opts: RestClusterSourceOptions) {
     if (opts.urls.length === 0) throw new Error('REST-only cluster source needs at least one Patroni API URL');
-    this.agent = restAgent(opts.timeoutMs);
+    this.agent = restAgent(opts.timeoutMs, opts.tls);
   }
 
   start(sink: TopologySink): void {

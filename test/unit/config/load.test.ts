@@ -105,6 +105,21 @@ describe('configuration', () => {
     expect(problemsOf('scope: a\netcd3: {hosts: x}\ntls: {backend: {mode: verify-full}}\n')[0]).toContain('tls.backend.ca');
   });
 
+  it("takes TLS settings for Patroni's HTTPS REST API and names an unreadable file", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rest-tls-'));
+    try {
+      writeFileSync(join(dir, 'ca.pem'), 'not checked here');
+      const base = 'scope: b\netcd3: {hosts: 127.0.0.1:2379}\n';
+      const config = parseConfig(`${base}topology: {rest_tls: {ca: ${join(dir, 'ca.pem')}}}\n`, 'r.yml', {});
+      expect(config.clusters[0]?.topology.restTls).toEqual({ ca: join(dir, 'ca.pem'), verify: true });
+      expect(parseConfig(`${base}topology: {rest_tls: {verify: false}}\n`, 'r.yml', {}).clusters[0]?.topology.restTls).toEqual({ verify: false });
+      expect(problemsOf(`${base}topology: {rest_tls: {ca: ${join(dir, 'missing.pem')}}}\n`)).toEqual([`topology.rest_tls.ca: cannot read ${join(dir, 'missing.pem')} (ENOENT)`]);
+      expect(problemsOf(`${base}topology: {rest_tls: {cert: ${join(dir, 'ca.pem')}}}\n`)[0]).toMatch(/topology.rest_tls.*`cert` and `key` go together/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses duplicate listener names and addresses', () => {
     const problems = problemsOf('scope: a\netcd3: {hosts: x}\nlisteners:\n  - {name: p, port: 5000, route: primary}\n  - {name: p, port: 5000, route: replica}\n');
     expect(problems).toEqual([expect.stringContaining('"p" is used twice'), expect.stringContaining('127.0.0.1:5000 is used twice')]);
