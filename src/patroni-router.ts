@@ -61,6 +61,7 @@ export class PatroniRouter implements AdminContext {
       listeners: options.config.listeners,
       tls: options.config.tls,
       startupTimeoutMs: options.config.startupTimeoutMs,
+      authenticationTimeoutMs: options.config.authenticationTimeoutMs,
       targetParameterPrefix: options.config.targetParameterPrefix,
       feeds: this.slots,
       logger: this.log,
@@ -131,7 +132,7 @@ export class PatroniRouter implements AdminContext {
     const admin = { ...running.admin };
     if (next.admin.token === undefined) delete admin.token;
     else admin.token = next.admin.token;
-    this.currentConfig = { ...next, tls: running.tls, startupTimeoutMs: running.startupTimeoutMs, targetParameterPrefix: running.targetParameterPrefix, admin };
+    this.currentConfig = { ...next, tls: running.tls, startupTimeoutMs: running.startupTimeoutMs, authenticationTimeoutMs: running.authenticationTimeoutMs, targetParameterPrefix: running.targetParameterPrefix, admin };
     const changed = (label: string, names: string[]): string => `${label}: ${names.join(', ') || 'none'}`;
     this.eventLog.reloaded(
       [changed('listeners added', listeners.added), changed('removed', listeners.removed), changed('restarted', listeners.restarted), changed('clusters replaced', replaced)].join('; '),

@@ -194,6 +194,7 @@ export function normalise(file: ConfigFile, env: NodeJS.ProcessEnv, problems: st
     admin,
     log: { level: file.log?.level ?? 'info' },
     startupTimeoutMs: parseDurationMs(file.startup_timeout) ?? 10_000,
+    authenticationTimeoutMs: parseDurationMs(file.authentication_timeout) ?? 60_000,
     drainTimeoutMs: parseDurationMs(file.drain_timeout) ?? 30_000,
     targetParameterPrefix: file.target_parameter_prefix,
   };

@@ -7,6 +7,7 @@ export function settingsNeedingRestart(running: RouterConfig, next: RouterConfig
   if (differs(running.tls, next.tls)) out.push('tls');
   if (running.admin.host !== next.admin.host || running.admin.port !== next.admin.port || running.admin.enabled !== next.admin.enabled) out.push('admin address');
   if (running.startupTimeoutMs !== next.startupTimeoutMs) out.push('startup_timeout');
+  if (running.authenticationTimeoutMs !== next.authenticationTimeoutMs) out.push('authentication_timeout');
   if (running.targetParameterPrefix !== next.targetParameterPrefix) out.push('target_parameter_prefix');
   return out;
 }

@@ -139,6 +139,7 @@ export const fileSchema = z
     admin: adminSchema.optional(),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().optional(),
     startup_timeout: duration.default('10s'),
+    authentication_timeout: duration.default('60s'),
     drain_timeout: duration.default('30s'),
     target_parameter_prefix: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a lower-case identifier').default('patroni_router'),
   })

@@ -115,6 +115,8 @@ export interface RouterConfig {
   admin: AdminConfig;
   log: { level: string };
   startupTimeoutMs: number;
+  /** From the startup sent to a member until it says ReadyForQuery (PostgreSQL's authentication_timeout). */
+  authenticationTimeoutMs: number;
   drainTimeoutMs: number;
   /** Prefix of the startup option a client uses to pick a route: `-c <prefix>.target=sync`. */
   targetParameterPrefix: string;

@@ -19,6 +19,8 @@ export interface ProxyServerOptions {
   listeners: readonly ListenerConfig[];
   tls: TlsConfig;
   startupTimeoutMs: number;
+  /** Bound on a member's startup, from the StartupMessage to ReadyForQuery; default 60 s. */
+  authenticationTimeoutMs?: number;
   /** Prefix of the per-connection route option (`-c <prefix>.target=replica`). */
   targetParameterPrefix: string;
   /** Followed clusters by scope; listeners name theirs in `cluster`. */
@@ -88,6 +90,7 @@ export class ProxyServer {
       serverTls: serverTlsContext(options.tls),
       connector: options.connector ?? memberConnector(backendTls),
       startupTimeoutMs: options.startupTimeoutMs,
+      authenticationTimeoutMs: options.authenticationTimeoutMs ?? 60_000,
       targetPrefix: options.targetParameterPrefix,
       cancelRegistry: new CancelRegistry(),
       holdQueue: new HoldQueue(clock),

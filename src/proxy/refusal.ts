@@ -14,6 +14,7 @@ export type RefusalKind =
   | 'member_read_only'
   | 'member_protocol_violation'
   | 'member_lost'
+  | 'authentication_timeout'
   | 'shutdown'
   | 'fenced';
 
@@ -77,6 +78,12 @@ export const refusals = {
     kind: 'member_lost',
     sqlstate: '08006',
     message: `${listenerLabel(listener)}: connection to member ${member} lost during startup: ${why}`,
+  }),
+  /** As PostgreSQL says it when its own authentication_timeout expires. */
+  authenticationTimeout: (listener: string, member: string, timeoutMs: number): Refusal => ({
+    kind: 'authentication_timeout',
+    sqlstate: '57014',
+    message: `${listenerLabel(listener)}: canceling authentication due to timeout (member ${member}, ${formatSeconds(timeoutMs)})`,
   }),
   shutdown: (): Refusal => ({ kind: 'shutdown', sqlstate: '57P01', message: 'patroni-router is shutting down' }),
   fenced: (reason: string): Refusal => ({ kind: 'fenced', sqlstate: '57P01', message: `terminating connection: ${reason}` }),

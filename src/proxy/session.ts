@@ -6,7 +6,7 @@ import { routeNoun } from '../routing/route-words.js';
 import { parseTargetOverride, stripTargetOverride } from '../routing/target-override.js';
 import type { ClusterFeed } from '../topology/cluster-feed.js';
 import type { Member } from '../topology/cluster-state.js';
-import { errorResponse, startupMessage } from '../wire/serializer.js';
+import { errorResponse, negotiationAnswer, startupMessage } from '../wire/serializer.js';
 import { sendCancel } from './backend/cancel-sender.js';
 import { BackendConnectError, type BackendConnector } from './backend/connector.js';
 import { StartupRelay } from './backend/startup-relay.js';
@@ -15,6 +15,7 @@ import { forwardCancel } from './cancel-forwarding.js';
 import type { CancelRegistry } from './cancel-registry.js';
 import { TimerSet, type Clock } from './clock.js';
 import { ClientConnection } from './frontend/client-connection.js';
+import { receiveFirstPacket } from './frontend/first-packet-reader.js';
 import { negotiate, type ClientOpening } from './frontend/negotiation.js';
 import type { HoldQueue } from './hold-queue.js';
 import type { ListenerRuntime } from './listener-runtime.js';
@@ -30,6 +31,7 @@ export interface SessionServices {
   serverTls: tls.SecureContext | undefined;
   connector: BackendConnector;
   startupTimeoutMs: number;
+  authenticationTimeoutMs: number;
   targetPrefix: string;
   cancelRegistry: CancelRegistry;
   holdQueue: HoldQueue;
@@ -39,6 +41,8 @@ export interface SessionServices {
 }
 
 const KEEPALIVE_DELAY_MS = 30_000;
+/** How long a refused SSLRequest client has to send its plain startup, to hear why (at least). */
+const SSL_REFUSAL_GRACE_MS = 2_000;
 
 type Attempt = (member: Member, decision: RouteDecision) => Promise<AttemptResult>;
 
@@ -115,8 +119,9 @@ export class Session implements SessionHandle {
     else this.finish(ending);
   }
 
-  private async run(): Promise<void> {
-    const opening = await negotiate(this.client, { serverTls: this.services.serverTls, timeoutMs: this.services.startupTimeoutMs, timers: this.timers });
+  /** `sslRefused`: a member answered the client's SSLRequest N, and the router said so; a plain startup follows. */
+  private async run(sslRefused = false): Promise<void> {
+    const opening = await negotiate(this.client, { serverTls: this.services.serverTls, timeoutMs: this.startupTimeLeft(), timers: this.timers, sslRefused });
     if (this.isOver()) return;
     switch (opening.kind) {
       case 'gone':
@@ -126,7 +131,7 @@ export class Session implements SessionHandle {
       case 'cancel':
         return this.relayCancel(opening);
       case 'tls-passthrough':
-        return this.passThrough(opening.initialBytes);
+        return opening.via === 'ssl-request' ? this.passSslRequestThrough() : this.passDirectTlsThrough(opening.clientHello);
       case 'startup':
         return this.startup(opening);
     }
@@ -140,29 +145,101 @@ export class Session implements SessionHandle {
     const params = stripTargetOverride(opening.params, this.services.targetPrefix);
     this.request = this.listener.routeRequest(override.target ?? config.route);
     const message = startupMessage(opening.major, opening.minor, params);
-    await this.place(this.request, (member, decision) => this.startOn(member, decision, message, opening.rest));
+    const refusal = await this.place(this.request, (member, decision) => this.startOn(member, decision, message, opening.rest));
+    if (refusal !== undefined) this.refuse(refusal);
   }
 
-  /** TLS the router cannot open: pick the backend now and relay bytes, as HAProxy's TCP mode does. */
-  private async passThrough(initialBytes: Buffer): Promise<void> {
+  /** What is left of startup_timeout, which runs from the accept to the client's startup packet or first TLS bytes. */
+  private startupTimeLeft(): number {
+    return Math.max(0, this.startedAt + this.services.startupTimeoutMs - this.services.clock.now());
+  }
+
+  /**
+   * TLS the router cannot open (no certificate): the member chosen now answers the client's
+   * SSLRequest, and with S the bytes pass through untouched, as HAProxy's TCP mode does. A
+   * member that does no TLS answers N: the router tells the client so and reads its plain
+   * startup itself, as if there had been nothing to pass through.
+   */
+  private async passSslRequestThrough(): Promise<void> {
     this.request = this.listener.routeRequest();
-    await this.place(this.request, async (member, decision) => {
-      const connected = await this.connectTo(member, decision, true);
+    let memberRefusedTls = false;
+    const refusal = await this.place(this.request, async (member, decision) => {
+      const connected = await this.connectTo(member, decision, 'tls');
       if (connected.kind !== 'connected') return connected;
-      const backend = connected.socket;
-      this.phase = 'passthrough';
-      const relay = (this.relay = new ByteRelay(this.client.stream, backend));
-      backend.write(initialBytes);
-      relay.startClientToBackend(Buffer.alloc(0));
-      relay.startBackendToClient(Buffer.alloc(0));
+      if (!connected.tlsAccepted) {
+        memberRefusedTls = true;
+        this.log.debug({ member: member.name }, 'member answered N to the SSLRequest: reading the plain startup instead');
+        this.releaseBackend();
+        return { kind: 'placed' };
+      }
+      this.client.write(negotiationAnswer(true));
+      this.relayTlsUntouched(connected.socket, Buffer.alloc(0));
       return { kind: 'placed' };
     });
+    if (refusal !== undefined) return this.refuseSslRequest(refusal);
+    if (!memberRefusedTls || this.isOver()) return;
+    this.phase = 'startup';
+    this.client.write(negotiationAnswer(false));
+    return this.run(true);
   }
 
-  private async place(request: RouteRequest, attempt: Attempt): Promise<void> {
+  /** A direct-TLS ClientHello (PostgreSQL 17 sslnegotiation=direct): its bytes go to the member chosen now. */
+  private async passDirectTlsThrough(clientHello: Buffer): Promise<void> {
+    this.request = this.listener.routeRequest();
+    const refusal = await this.place(this.request, async (member, decision) => {
+      const connected = await this.connectTo(member, decision, 'raw');
+      if (connected.kind !== 'connected') return connected;
+      this.relayTlsUntouched(connected.socket, clientHello);
+      return { kind: 'placed' };
+    });
+    // The client is mid-handshake: a plaintext FATAL would be garbage to it.
+    if (refusal !== undefined) this.finishRefused(refusal);
+  }
+
+  private relayTlsUntouched(backend: net.Socket, initialBytes: Buffer): void {
+    this.phase = 'passthrough';
+    const relay = (this.relay = new ByteRelay(this.client.stream, backend));
+    // The client's first TLS bytes must come within startup_timeout: until then the member holds a
+    // backend for nothing (PostgreSQL's own authentication_timeout is a minute).
+    if (initialBytes.length === 0) {
+      const silence = this.timers.after(this.startupTimeLeft(), () => this.finishRefused(refusals.startupTimeout()));
+      this.client.stream.once('data', () => this.timers.cancel(silence));
+    } else backend.write(initialBytes);
+    relay.startClientToBackend(Buffer.alloc(0));
+    relay.startBackendToClient(Buffer.alloc(0));
+  }
+
+  /**
+   * A client waiting for the answer to its SSLRequest reads anything else as "server sent an
+   * error response during SSL exchange", without the message (libpq). So the router answers N,
+   * reads the plain startup libpq then sends (sslmode=prefer), and only then says why; a client
+   * that insists on TLS closes after the N.
+   */
+  private async refuseSslRequest(refusal: Refusal): Promise<void> {
+    if (this.isOver()) return;
+    this.client.write(negotiationAnswer(false));
+    const grace = new AbortController();
+    const timer = this.timers.after(Math.max(this.startupTimeLeft(), SSL_REFUSAL_GRACE_MS), () => grace.abort());
+    const next = await receiveFirstPacket(this.client.stream, false, AbortSignal.any([grace.signal, this.over.signal]));
+    this.timers.cancel(timer);
+    if (next.kind === 'gone') this.ending = this.ending ?? 'refused';
+    this.refuse(refusal);
+  }
+
+  /** A refusal the client cannot be told in words (TLS passed through): counted and logged, then closed. */
+  private finishRefused(refusal: Refusal): void {
+    if (this.isOver()) return;
+    this.services.events.refused({ listener: this.listener.config.name, kind: refusal.kind, sqlstate: refusal.sqlstate, reason: refusal.message });
+    this.log.info({ sqlstate: refusal.sqlstate, reason: refusal.message }, 'connection refused (TLS passed through: closed without a message)');
+    this.finish('refused');
+  }
+
+  /** Places the session; returns what to tell the client when no member took it. */
+  private async place(request: RouteRequest, attempt: Attempt): Promise<Refusal | undefined> {
     const result = await placeSession(this.placementHost(attempt), request);
-    if (result.kind === 'refused') this.refuse(result.refusal);
-    else if (result.kind === 'over' && !this.isOver()) this.finish('client-closed');
+    if (result.kind === 'refused') return result.refusal;
+    if (result.kind === 'over' && !this.isOver()) this.finish('client-closed');
+    return undefined;
   }
 
   private placementHost(attempt: Attempt): PlacementHost {
@@ -182,15 +259,22 @@ export class Session implements SessionHandle {
     };
   }
 
-  /** Connects to a candidate; a socket, or what placement should do instead. */
-  private async connectTo(member: Member, decision: RouteDecision, raw: boolean): Promise<{ kind: 'connected'; socket: net.Socket } | AttemptResult> {
+  /**
+   * Connects to a candidate: `startup` with the backend TLS mode (the router reads the
+   * startup), `raw` plain TCP, `tls` plain TCP plus the client's SSLRequest on its behalf.
+   * A socket, or what placement should do instead.
+   */
+  private async connectTo(member: Member, decision: RouteDecision, how: 'startup' | 'raw' | 'tls'): Promise<{ kind: 'connected'; socket: net.Socket; tlsAccepted: boolean } | AttemptResult> {
     const config = this.listener.config;
     this.member = member;
     this.phase = 'connecting';
     const address = { host: member.host as string, port: member.port as number };
     let backend: net.Socket;
+    let tlsAccepted = false;
     try {
-      backend = raw ? await this.services.connector.connectRaw(address, config.connectTimeoutMs) : await this.services.connector.connect(address, config.connectTimeoutMs);
+      const { connector } = this.services;
+      if (how === 'tls') ({ socket: backend, accepted: tlsAccepted } = await connector.connectForTls(address, config.connectTimeoutMs));
+      else backend = how === 'raw' ? await connector.connectRaw(address, config.connectTimeoutMs) : await connector.connect(address, config.connectTimeoutMs);
     } catch (err) {
       if (this.isOver()) return { kind: 'over' };
       const message = errorText(err);
@@ -210,12 +294,12 @@ export class Session implements SessionHandle {
     }
     this.attachBackend(backend);
     this.countMember();
-    return { kind: 'connected', socket: backend };
+    return { kind: 'connected', socket: backend, tlsAccepted };
   }
 
   /** Runs the client's startup on `member`, relaying authentication untouched. */
   private async startOn(member: Member, decision: RouteDecision, message: Buffer, clientRest: Buffer): Promise<AttemptResult> {
-    const connected = await this.connectTo(member, decision, false);
+    const connected = await this.connectTo(member, decision, 'startup');
     if (connected.kind !== 'connected') return connected;
     const backend = connected.socket;
     const config = this.listener.config;
@@ -229,6 +313,9 @@ export class Session implements SessionHandle {
       toClient: (bytes) => relay.writeClient(bytes),
       startClientFlow: () => relay.startClientToBackend(clientRest),
       onCancelKey: (key) => this.registerCancelKey(key, member),
+      firstAnswerTimeoutMs: config.connectTimeoutMs,
+      timeoutMs: this.services.authenticationTimeoutMs,
+      timers: this.timers,
     }));
     const outcome = await startup.run();
     this.startupRelay = undefined;
@@ -251,6 +338,9 @@ export class Session implements SessionHandle {
       case 'protocol-violation':
         this.refuse(refusals.memberProtocolViolation(config.name, member.name, outcome.what));
         return { kind: 'over' };
+      case 'timed-out':
+        this.refuse(refusals.authenticationTimeout(config.name, member.name, this.services.authenticationTimeoutMs));
+        return { kind: 'over' };
       case 'abandoned':
         return { kind: 'over' };
     }
@@ -259,6 +349,12 @@ export class Session implements SessionHandle {
   /** Drops a backend that refused the startup before anything reached the client. */
   private giveWay(why: string): AttemptResult {
     this.log.info({ member: this.member?.name, reason: why }, 'member could not take the session; trying the next candidate');
+    this.releaseBackend();
+    return { kind: 'gave-way', why };
+  }
+
+  /** Lets go of the backend of an attempt: the session belongs to no member until the next. */
+  private releaseBackend(): void {
     const backend = this.backend;
     this.backend = undefined;
     this.relay = undefined;
@@ -267,7 +363,6 @@ export class Session implements SessionHandle {
     this.releaseMember();
     // Between attempts the session belongs to no member, so fencing that member leaves it be.
     this.member = undefined;
-    return { kind: 'gave-way', why };
   }
 
   private attachBackend(backend: net.Socket): void {

@@ -12,8 +12,11 @@ import type { StartupParams } from '../../src/wire/startup-params.js';
 import { commandComplete, dataRow, rowDescription } from './test-buffers.js';
 
 export interface FakePostgresOptions {
-  /** Answer to an SSLRequest: this stand-in never does TLS, like a member with `ssl = off`. */
   inHotStandby?: boolean;
+  /** Answer an SSLRequest with S (then only record what arrives), as a member with `ssl = on`; default N. */
+  acceptSsl?: boolean;
+  /** Accept connections and never say a word (a member that hangs). */
+  silent?: boolean;
   /** Ask for a cleartext password (and check it) instead of trusting everyone. */
   password?: string;
   /** Answer every startup with this error (e.g. 57P03 "the database system is starting up"). */
@@ -34,8 +37,10 @@ export class FakePostgres {
   readonly startups: StartupParams[] = [];
   readonly queries: string[] = [];
   readonly cancels: Array<{ processId: number; secret: Buffer }> = [];
-  /** Every SSLRequest answered `N`. */
+  /** SSLRequests received (answered N, or S with acceptSsl). */
   sslRequests = 0;
+  /** Bytes received after answering S (the client's TLS handshake, passed through). */
+  readonly afterSsl: Buffer[] = [];
   private readonly backends = new Set<Backend>();
   private readonly sockets = new Set<net.Socket>();
 
@@ -76,6 +81,7 @@ export class FakePostgres {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => {});
+    if (this.options.silent === true) return;
     let pending: Buffer = Buffer.alloc(0);
     const onFirst = (chunk: Buffer): void => {
       pending = Buffer.concat([pending, chunk]);
@@ -86,6 +92,12 @@ export class FakePostgres {
       const packet = read.packet;
       if (packet.kind === 'ssl-request' || packet.kind === 'gssenc-request') {
         this.sslRequests++;
+        if (packet.kind === 'ssl-request' && this.options.acceptSsl === true) {
+          socket.removeListener('data', onFirst);
+          socket.on('data', (c: Buffer) => this.afterSsl.push(c));
+          socket.write(negotiationAnswer(true));
+          return;
+        }
         socket.write(negotiationAnswer(false));
         return;
       }

@@ -33,15 +33,38 @@ export class BackendConnectError extends Error {
 export interface BackendConnector {
   /** TCP plus the configured TLS mode: for sessions whose startup the router reads. */
   connect(address: BackendAddress, timeoutMs: number): Promise<net.Socket>;
-  /** Plain TCP: for TLS passed through untouched. */
+  /** Plain TCP: for TLS passed through untouched (a direct-TLS ClientHello). */
   connectRaw(address: BackendAddress, timeoutMs: number): Promise<net.Socket>;
+  /**
+   * TCP, then the client's SSLRequest on its behalf: `accepted` says whether the member
+   * answered S (the client's TLS then passes through) or N (it does not do TLS).
+   */
+  connectForTls(address: BackendAddress, timeoutMs: number): Promise<{ socket: net.Socket; accepted: boolean }>;
 }
 
 export function memberConnector(settings: BackendTls): BackendConnector {
   return {
     connect: (address, timeoutMs) => connectBackend(address, settings, timeoutMs),
     connectRaw: (address, timeoutMs) => connectTcp(address, timeoutMs),
+    connectForTls: (address, timeoutMs) => connectForTls(address, timeoutMs),
   };
+}
+
+export async function connectForTls(address: BackendAddress, timeoutMs: number): Promise<{ socket: net.Socket; accepted: boolean }> {
+  const socket = await connectTcp(address, timeoutMs);
+  const guard = (): void => {};
+  socket.on('error', guard);
+  socket.write(sslRequest());
+  try {
+    const answer = await readSslAnswer(socket, timeoutMs);
+    if (answer !== NegotiationAnswer.Accept && answer !== NegotiationAnswer.Refuse) throw new BackendConnectError(`backend answered the SSLRequest with byte ${answer}`, true);
+    return { socket, accepted: answer === NegotiationAnswer.Accept };
+  } catch (err) {
+    socket.destroy();
+    throw err;
+  } finally {
+    socket.removeListener('error', guard);
+  }
 }
 
 /** Opens a TCP connection within `timeoutMs`; refused or timed out connections are retryable. */

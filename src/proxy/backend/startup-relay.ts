@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import { FrameReader, FrameTooLarge } from '../../wire/frame-reader.js';
+import type { TimerSet } from '../clock.js';
 import { StartupWatch } from './startup-watch.js';
 
 type CancelKey = { processId: number; secret: Buffer };
@@ -16,6 +17,8 @@ export type StartupOutcome =
   | { kind: 'protocol-violation'; what: string }
   /** The member went away; the session may try elsewhere unseen unless something reached the client. */
   | { kind: 'lost'; why: string; reachedClient: boolean }
+  /** The member took longer than the authentication time-out, after the client had started talking to it. */
+  | { kind: 'timed-out' }
   /** The session ended meanwhile. */
   | { kind: 'abandoned' };
 
@@ -30,6 +33,11 @@ export interface StartupRelayOptions {
   /** The client speaks only after the member's first answer: from then on its bytes flow. */
   startClientFlow(): void;
   onCancelKey(key: CancelKey): void;
+  /** The member must answer the StartupMessage within this (a member that accepts but never speaks). */
+  firstAnswerTimeoutMs: number;
+  /** From the StartupMessage to ReadyForQuery, passwords typed included (PostgreSQL's authentication_timeout). */
+  timeoutMs: number;
+  timers: TimerSet;
 }
 
 /**
@@ -50,11 +58,26 @@ export class StartupRelay {
   }
 
   run(): Promise<StartupOutcome> {
-    const { backend } = this.options;
+    const { backend, timers } = this.options;
     return new Promise<StartupOutcome>((resolve) => {
-      const onData = (chunk: Buffer): void => this.onData(chunk);
+      let answered = false;
+      const onData = (chunk: Buffer): void => {
+        if (!answered) {
+          answered = true;
+          timers.cancel(silence);
+        }
+        this.onData(chunk);
+      };
+      const silence = timers.after(this.options.firstAnswerTimeoutMs, () =>
+        this.settle?.({ kind: 'give-way', why: `did not answer the startup within ${this.options.firstAnswerTimeoutMs} ms` }),
+      );
+      const overall = timers.after(this.options.timeoutMs, () =>
+        this.settle?.(this.reachedClient ? { kind: 'timed-out' } : { kind: 'give-way', why: `did not finish the startup within ${this.options.timeoutMs} ms` }),
+      );
       this.settle = (outcome) => {
         backend.removeListener('data', onData);
+        timers.cancel(silence);
+        timers.cancel(overall);
         this.settle = undefined;
         resolve(outcome);
       };

@@ -25,6 +25,7 @@ function config(token?: string): RouterConfig {
     admin: { enabled: true, host: '127.0.0.1', port: 0, ...(token !== undefined ? { token } : {}) },
     log: { level: 'silent' },
     startupTimeoutMs: 10_000,
+    authenticationTimeoutMs: 60_000,
     drainTimeoutMs: 30_000,
     targetParameterPrefix: 'patroni_router',
   };

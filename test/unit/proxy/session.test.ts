@@ -11,7 +11,10 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ListenerConfig, TlsConfig } from '../../../src/config/types.js';
 import { ProxyServer } from '../../../src/proxy/proxy-server.js';
-import { cancelRequest } from '../../../src/wire/serializer.js';
+import { BackendCode } from '../../../src/wire/message-codes.js';
+import { parseError } from '../../../src/wire/parser.js';
+import { cancelRequest, negotiationAnswer, sslRequest, startupMessage } from '../../../src/wire/serializer.js';
+import { emptyParams } from '../../../src/wire/startup-params.js';
 import { waitFor } from '../../cluster/index.js';
 import { createSelfSignedCert } from '../../cluster/tls-cert.js';
 import { FakePostgres, type FakePostgresOptions } from '../../support/fake-postgres.js';
@@ -19,6 +22,7 @@ import { clusterStateOf, HandFedFeed } from '../../support/hand-fed-feed.js';
 import { listenerConfig } from '../../support/listener-config.js';
 import { captureLog } from '../../support/log-capture.js';
 import { RecordingEvents } from '../../support/recording-events.js';
+import { framesOf } from '../../support/test-buffers.js';
 
 const SCOPE = 'fake';
 
@@ -51,7 +55,7 @@ afterEach(async () => {
   }
 });
 
-async function rig(opts: { members: FakePostgresOptions[]; listeners: Array<Partial<ListenerConfig> & { name: string }>; tls?: TlsConfig; startupTimeoutMs?: number }): Promise<Rig> {
+async function rig(opts: { members: FakePostgresOptions[]; listeners: Array<Partial<ListenerConfig> & { name: string }>; tls?: TlsConfig; startupTimeoutMs?: number; authenticationTimeoutMs?: number }): Promise<Rig> {
   const members = await Promise.all(opts.members.map((o) => FakePostgres.start(o)));
   const feed = new HandFedFeed(SCOPE);
   const addresses = members.map((m, i) => ({ name: `m${i}`, host: '127.0.0.1', port: m.port }));
@@ -62,6 +66,7 @@ async function rig(opts: { members: FakePostgresOptions[]; listeners: Array<Part
     listeners: opts.listeners.map((l) => listenerConfig(l.name, SCOPE, l)),
     tls: opts.tls ?? { backend: { mode: 'disable' } },
     startupTimeoutMs: opts.startupTimeoutMs ?? 2_000,
+    ...(opts.authenticationTimeoutMs !== undefined ? { authenticationTimeoutMs: opts.authenticationTimeoutMs } : {}),
     targetParameterPrefix: 'router',
     feeds: new Map([[SCOPE, feed]]),
     logger: captureLog('silent').logger,
@@ -238,5 +243,87 @@ describe('fencing and cancel', () => {
     expect(r.events.of('cancel')).toMatchObject([{ outcome: 'forwarded' }]);
     expect(r.members[1]!.cancels).toHaveLength(0);
     await client.end();
+  });
+});
+
+/** A raw client: what it sends, and every byte it receives until the router closes. */
+function rawClient(port: number): { socket: net.Socket; received: () => Buffer; closed: Promise<void> } {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  socket.on('error', () => {});
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  return { socket, received: () => Buffer.concat(chunks), closed };
+}
+
+const plainStartup = (): Buffer => startupMessage(3, 0, Object.assign(emptyParams(), { user: 'app', database: 'app' }));
+
+describe('TLS passed through (no router certificate)', () => {
+  it("relays the member's S, and closes a client that then stays silent past startup_timeout, freeing the member's backend", async () => {
+    const r = await rig({ members: [{ acceptSsl: true }], listeners: [{ name: 'primary' }], startupTimeoutMs: 300 });
+    const client = rawClient(r.port('primary'));
+    client.socket.write(sslRequest());
+    await waitFor('the S', () => client.received().length === 1, { intervalMs: 5 });
+    expect(client.received()).toEqual(negotiationAnswer(true));
+    await waitFor('the member to see the connection', () => r.members[0]!.openConnections === 1, { intervalMs: 5 });
+    await client.closed;
+    await waitFor("the member's connection to close", () => r.members[0]!.openConnections === 0, { intervalMs: 5 });
+    expect(r.events.of('refused')).toMatchObject([{ kind: 'startup_timeout' }]);
+  });
+
+  it('passes the TLS bytes untouched once the client sends them', async () => {
+    const r = await rig({ members: [{ acceptSsl: true }], listeners: [{ name: 'primary' }], startupTimeoutMs: 300 });
+    const client = rawClient(r.port('primary'));
+    client.socket.write(sslRequest());
+    await waitFor('the S', () => client.received().length === 1, { intervalMs: 5 });
+    const hello = Buffer.from([0x16, 3, 1, 0, 5, 1, 2, 3, 4, 5]);
+    client.socket.write(hello);
+    await waitFor('the member to get the handshake bytes', () => Buffer.concat(r.members[0]!.afterSsl).equals(hello), { intervalMs: 5 });
+    client.socket.destroy();
+  });
+
+  it('against a member that answers N, tells the client N and reads its plain startup itself', async () => {
+    const r = await rig({ members: [{}], listeners: [{ name: 'primary' }] });
+    const client = rawClient(r.port('primary'));
+    client.socket.write(sslRequest());
+    await waitFor('the N', () => client.received().length === 1, { intervalMs: 5 });
+    expect(client.received()).toEqual(negotiationAnswer(false));
+    client.socket.write(plainStartup());
+    await waitFor('ReadyForQuery', () => framesOf(client.received().subarray(1)).some((f) => f.code === BackendCode.ReadyForQuery), { intervalMs: 5 });
+    expect(r.members[0]!.startups).toHaveLength(1);
+    client.socket.destroy();
+  });
+
+  it('refuses an SSLRequest client readably: N first, then the FATAL after its plain startup (libpq sslmode=prefer)', async () => {
+    const r = await rig({ members: [{}], listeners: [{ name: 'primary', holdTimeoutMs: 200 }] });
+    r.believe(undefined);
+    const client = rawClient(r.port('primary'));
+    client.socket.write(sslRequest());
+    await waitFor('the N', () => client.received().length === 1, { intervalMs: 5 });
+    client.socket.write(plainStartup());
+    await client.closed;
+    const [error] = framesOf(client.received().subarray(1));
+    expect(error?.code).toBe(BackendCode.ErrorResponse);
+    expect(parseError(error!.body)).toMatchObject({ code: '57P03', severity: 'FATAL' });
+  });
+});
+
+describe('bounded waits on the member side', () => {
+  it('gives way when a member accepts the connection and never answers the startup (connect_timeout), then says why', async () => {
+    const r = await rig({ members: [{ silent: true }], listeners: [{ name: 'primary', connectTimeoutMs: 150, holdTimeoutMs: 400 }] });
+    const err = await refusal(r.port('primary'));
+    expect(err.code).toBe('08006');
+    expect(err.message).toMatch(/m0 did not answer the startup within 150 ms \(waited 0\.[4-9] s\)$/);
+  });
+
+  it('ends an authentication that outlasts authentication_timeout with 57014, as PostgreSQL does', async () => {
+    const r = await rig({ members: [{ password: 'secret' }], listeners: [{ name: 'primary' }], authenticationTimeoutMs: 200 });
+    const client = rawClient(r.port('primary'));
+    client.socket.write(plainStartup());
+    await client.closed;
+    const frames = framesOf(client.received());
+    expect(frames[0]?.code).toBe(BackendCode.Authentication);
+    const error = frames.find((f) => f.code === BackendCode.ErrorResponse);
+    expect(parseError(error!.body)).toMatchObject({ code: '57014', message: expect.stringMatching(/canceling authentication due to timeout \(member m0, 0\.2 s\)$/) });
   });
 });
