@@ -44,7 +44,7 @@ type Phase = 'sasl-offer' | 'initial-response' | 'server-first' | 'client-final'
 export class ScramObserver {
   private phase: Phase = 'sasl-offer';
   private result: ScramObservation = { status: 'observing' };
-  private offered: string[] = [];
+  private offered: readonly string[] = [];
   private clientFirst: ClientFirstMessage | undefined;
   private serverFirst: ServerFirstMessage | undefined;
   private clientFinalWithoutProof: string | undefined;

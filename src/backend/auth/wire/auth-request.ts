@@ -19,7 +19,7 @@ export type AuthRequest =
   | { kind: 'ok' }
   | { kind: 'cleartext-password' }
   | { kind: 'md5-password'; salt: Buffer }
-  | { kind: 'sasl'; mechanisms: string[] }
+  | { kind: 'sasl'; mechanisms: readonly string[] }
   | { kind: 'sasl-continue'; data: Buffer }
   | { kind: 'sasl-final'; data: Buffer }
   /** GSSAPI, SSPI, Kerberos V5: methods the router cannot answer for someone else. */
