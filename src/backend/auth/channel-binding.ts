@@ -49,10 +49,13 @@ export function channelBindingUnavailable(): AuthRefusal {
 
 /**
  * Whether a relayed client-first-message can succeed at the member. `y` means "I support channel
- * binding but the server did not offer it" (libpq and node-postgres send it whenever their own
- * connection is TLS): a member that itself supports channel binding, i.e. one reached over TLS,
- * must refuse it as a downgrade ("SCRAM channel binding negotiation error", 08P01). The router
- * cannot rewrite the flag, because the client's proof covers it.
+ * binding but the server did not offer it": libpq sends it by default (channel_binding=prefer)
+ * whenever its own connection is TLS, node-postgres with enableChannelBinding. A member that
+ * itself supports channel binding, i.e. one reached over TLS, must refuse it as a possible
+ * downgrade: PostgreSQL 15 answers 28000 "SCRAM channel binding negotiation error" (checked by
+ * test/integration/auth-tls.test.ts). The router cannot rewrite the flag: the client's proof
+ * covers it (c= is part of the AuthMessage). So when the router terminates a client's TLS and
+ * uses TLS to the member, relaying SCRAM fails for libpq's defaults.
  */
 export function channelBindingVerdict(
   flag: ChannelBindingFlag,
