@@ -157,6 +157,19 @@ describe('AuthQueryClient', () => {
     expect(((await client.lookup('x').catch((e: unknown) => e)) as AuthQueryError).reason).toBe('timeout');
   });
 
+  it('settles a lookup in flight when the client is closed', async () => {
+    const server = await serve(async (connection) => {
+      await md5Login(connection, {});
+      await readLookup(connection);
+    });
+    const client = await AuthQueryClient.connect(await connectTo(server.port), options({ timeoutMs: 5000 }));
+    const pending = client.lookup('x').catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    client.close();
+    expect(((await pending) as AuthQueryError).reason).toBe('closed');
+    expect(client.usable).toBe(false);
+  });
+
   it('reports a server that goes away mid-lookup', async () => {
     const server = await serve(async (connection) => {
       await md5Login(connection, {});

@@ -55,8 +55,9 @@ export class ServerMessages {
     this.reader.wipeHandedOut();
   }
 
-  /** Stops listening; returns bytes received beyond the last message read. */
+  /** Stops listening (a pending next() rejects); returns bytes received beyond the last message read. */
   release(): Buffer {
+    this.fail(new ConnectionClosed());
     this.stream.off('data', this.onData);
     this.stream.off('end', this.onEnd);
     this.stream.off('close', this.onEnd);
