@@ -169,6 +169,15 @@ describe('auth_query against PostgreSQL 15', () => {
   });
 
   it('is not steered by a look-alike function on the auth role’s search_path', async () => {
+    // The trap is live: an unqualified call, as the auth role, reaches the look-alike.
+    const naive = new pg.Client({ host: '127.0.0.1', port: postgres.port, user: AUTH_ROLE, password: AUTH_PASSWORD, database: 'postgres' });
+    await naive.connect();
+    try {
+      const { rows } = await naive.query<{ secret: string }>(`SELECT secret FROM user_secret('md5user')`);
+      expect(rows[0]?.secret).toBe(`md5${'0'.repeat(32)}`);
+    } finally {
+      await naive.end();
+    }
     const client = await authQuery();
     try {
       const md5 = await client.lookup('md5user');
