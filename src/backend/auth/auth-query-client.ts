@@ -1,0 +1,186 @@
+import type { Duplex } from 'node:stream';
+import { serialize } from 'pg-protocol';
+import { AuthQueryAnswerError, authQueryText, NAME_TYPE_OID, readAuthQueryRows, type AuthQueryResult, type TextRow } from './auth-query.js';
+import { DEFAULT_AUTH_SCHEMA } from './auth-setup.js';
+import { HandshakeError, performBackendHandshake } from './backend-handshake.js';
+import type { PasswordSessionSecret, TrustSessionSecret } from './session-secret.js';
+import { checkedName } from './sql-identifier.js';
+import { parseServerError } from './wire/server-error.js';
+import { ConnectionClosed, type ServerMessages } from './wire/server-messages.js';
+
+export interface AuthQueryClientOptions {
+  /** The role the router logs in as (authSetupSql's auth role). */
+  authRole: string;
+  /** Its password (answers md5 or SCRAM, whichever the server asks), or trust. */
+  secret: PasswordSessionSecret | TrustSessionSecret;
+  /** The database where authSetupSql ran. */
+  database: string;
+  schema?: string;
+  /** Bounds the login and every lookup. */
+  timeoutMs: number;
+  applicationName?: string;
+}
+
+export type AuthQueryFailure = 'login' | 'query' | 'timeout' | 'closed' | 'protocol';
+
+/** Names the auth role and what failed; never its password, nor a user's secret. */
+export class AuthQueryError extends Error {
+  constructor(
+    readonly reason: AuthQueryFailure,
+    message: string,
+    readonly sqlstate?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The router's own connection to the primary for the auth query: logs in as the auth role, then
+ * answers lookups one at a time with Parse/Bind/Execute/Sync, the user name as a `name`
+ * parameter. The query text and the startup parameters are fixed; no client value reaches
+ * either except as that one parameter.
+ *
+ * pg-protocol's `serialize` writes the startup and the extended-query messages (they hold no
+ * secret). Its Parser is not used: it turns every column into a JavaScript string, and a
+ * rolpassword (an md5 hash is password-equivalent) must stay in buffers that can be wiped.
+ */
+export class AuthQueryClient {
+  private queue: Promise<unknown> = Promise.resolve();
+  private broken: AuthQueryError | undefined;
+  private readonly who: string;
+  private readonly queryText: string;
+
+  private constructor(
+    private readonly stream: Duplex,
+    private readonly messages: ServerMessages,
+    private readonly options: AuthQueryClientOptions,
+  ) {
+    this.who = `auth_query as role "${options.authRole}"`;
+    this.queryText = authQueryText(options.schema ?? DEFAULT_AUTH_SCHEMA);
+  }
+
+  /** Logs in on a connected stream to the primary. On failure the stream is destroyed. */
+  static async connect(stream: Duplex, options: AuthQueryClientOptions): Promise<AuthQueryClient> {
+    checkedName(options.schema ?? DEFAULT_AUTH_SCHEMA, 'schema');
+    const who = `auth_query as role "${options.authRole}"`;
+    try {
+      const handshake = await performBackendHandshake(stream, {
+        parameters: {
+          user: options.authRole,
+          database: options.database,
+          application_name: options.applicationName ?? 'patroni-router auth_query',
+        },
+        secret: options.secret,
+        timeoutMs: options.timeoutMs,
+        who,
+      });
+      return new AuthQueryClient(stream, handshake.messages, options);
+    } catch (error) {
+      if (!(error instanceof HandshakeError)) throw error;
+      const reason: AuthQueryFailure = error.reason === 'timeout' ? 'timeout' : error.reason === 'closed' ? 'closed' : 'login';
+      throw new AuthQueryError(reason, error.message, error.sqlstate);
+    }
+  }
+
+  /** False once the connection failed or timed out: open a new one. */
+  get usable(): boolean {
+    return this.broken === undefined;
+  }
+
+  /** What the auth query says about `user`. The caller owns the secret and wipes it. */
+  lookup(user: string): Promise<AuthQueryResult> {
+    const run = this.queue.then(() => this.runLookup(user));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Terminate, then end the stream. */
+  close(): void {
+    this.broken ??= new AuthQueryError('closed', `${this.who}: the connection was closed`);
+    this.messages.release();
+    if (!this.stream.destroyed) this.stream.end(serialize.end());
+  }
+
+  private async runLookup(user: string): Promise<AuthQueryResult> {
+    if (this.broken) throw this.broken;
+    if (user.includes('\0')) return { usable: false, user, reason: 'not-found', detail: 'a role name cannot contain a NUL byte' };
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.stream.destroy();
+    }, this.options.timeoutMs);
+    const rows: TextRow[] = [];
+    try {
+      this.stream.write(
+        Buffer.concat([
+          serialize.parse({ text: this.queryText, types: [NAME_TYPE_OID] }),
+          serialize.bind({ values: [user] }),
+          serialize.execute({}),
+          serialize.sync(),
+        ]),
+      );
+      let serverError: ReturnType<typeof parseServerError> | undefined;
+      for (;;) {
+        const frame = await this.messages.next();
+        if (frame.type === 'D') rows.push(readDataRow(frame.body));
+        else if (frame.type === 'E') serverError = parseServerError(frame.body);
+        else if (frame.type === 'Z') break;
+        else if (!'123CNSAn'.includes(frame.type)) throw new AuthQueryError('protocol', `${this.who}: unexpected message '${frame.type}'`);
+        this.messages.wipeRead();
+      }
+      this.messages.wipeRead();
+      clearTimeout(timer);
+      if (serverError) {
+        // The connection is still in sync (the server answered Sync): only this lookup failed.
+        throw new AuthQueryError('query', `${this.who}: the auth query failed: ${serverError.code} ${serverError.message}`, serverError.code);
+      }
+      try {
+        return readAuthQueryRows(user, rows);
+      } catch (error) {
+        if (!(error instanceof AuthQueryAnswerError)) throw error;
+        throw new AuthQueryError('query', `${this.who}: ${error.message}`);
+      }
+    } catch (error) {
+      clearTimeout(timer);
+      throw this.failure(error, timedOut);
+    } finally {
+      for (const row of rows) for (const field of row) field?.fill(0);
+    }
+  }
+
+  private failure(error: unknown, timedOut: boolean): Error {
+    if (error instanceof AuthQueryError && error.reason === 'query') return error;
+    let failure: AuthQueryError;
+    if (timedOut) failure = new AuthQueryError('timeout', `${this.who}: no answer within ${this.options.timeoutMs} ms`);
+    else if (error instanceof AuthQueryError) failure = error;
+    else if (error instanceof ConnectionClosed) failure = new AuthQueryError('closed', `${this.who}: ${error.message}`);
+    else if (error instanceof AuthQueryAnswerError) failure = new AuthQueryError('protocol', `${this.who}: ${error.message}`);
+    else failure = new AuthQueryError('protocol', `${this.who}: ${(error as Error).message}`);
+    // Out of step with the server (or gone): nothing more can be asked on this connection.
+    this.broken = failure;
+    this.stream.destroy();
+    return failure;
+  }
+}
+
+/** A DataRow in text format: each column copied into its own buffer (the frame is wiped after). */
+function readDataRow(body: Buffer): TextRow {
+  if (body.length < 2) throw new AuthQueryAnswerError('DataRow too short');
+  const count = body.readInt16BE(0);
+  const row: TextRow = [];
+  let offset = 2;
+  for (let i = 0; i < count; i++) {
+    if (offset + 4 > body.length) throw new AuthQueryAnswerError('DataRow truncated');
+    const length = body.readInt32BE(offset);
+    offset += 4;
+    if (length === -1) {
+      row.push(null);
+      continue;
+    }
+    if (length < 0 || offset + length > body.length) throw new AuthQueryAnswerError('DataRow truncated');
+    row.push(Buffer.from(body.subarray(offset, offset + length)));
+    offset += length;
+  }
+  if (offset !== body.length) throw new AuthQueryAnswerError('DataRow has trailing bytes');
+  return row;
+}

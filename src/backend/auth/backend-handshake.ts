@@ -1,0 +1,119 @@
+import type { Duplex } from 'node:stream';
+import { serialize } from 'pg-protocol';
+import { LoginError, MemberLogin, type LoginFailure } from './member-login.js';
+import type { ScramClientOptions } from './scram-client.js';
+import type { SessionSecret } from './session-secret.js';
+import { MalformedAuthRequest, parseAuthRequest } from './wire/auth-request.js';
+import { MessageTooLarge } from './wire/message-reader.js';
+import { parseServerError } from './wire/server-error.js';
+import { ConnectionClosed, ServerMessages } from './wire/server-messages.js';
+
+export type HandshakeFailure = 'refused' | 'timeout' | 'closed' | 'protocol' | LoginFailure;
+
+/** Why a login to a member did not end in ReadyForQuery. Names who logged in, never the secret. */
+export class HandshakeError extends Error {
+  constructor(
+    readonly reason: HandshakeFailure,
+    message: string,
+    /** The server's SQLSTATE when it refused (28P01 wrong password, 28000 no pg_hba entry, ...). */
+    readonly sqlstate?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface HandshakeOptions {
+  /** The startup parameters, user and database at least: decided by the router, never a client. */
+  parameters: Record<string, string>;
+  secret: SessionSecret;
+  timeoutMs: number;
+  /** Who logs in, for error messages: e.g. `auth role "patroni_router_auth"`. */
+  who: string;
+  scram?: ScramClientOptions;
+}
+
+export interface BackendHandshake {
+  /** The stream's messages after ReadyForQuery: keep reading them, or release() them. */
+  messages: ServerMessages;
+  parameters: Map<string, string>;
+  backendKey: { processId: number; secret: Buffer } | undefined;
+}
+
+/**
+ * StartupMessage, authentication with the session's secret, then ParameterStatus and
+ * BackendKeyData up to ReadyForQuery, over a connected stream (TCP or TLS: the caller's choice).
+ * Bounded by `timeoutMs`; on any failure the stream is destroyed, since it is mid-protocol.
+ * Every authentication message written is zero-filled once the stream has taken it.
+ */
+export async function performBackendHandshake(stream: Duplex, options: HandshakeOptions): Promise<BackendHandshake> {
+  const user = options.parameters.user;
+  if (user === undefined) throw new HandshakeError('protocol', `${options.who}: no user in the startup parameters`);
+  const messages = new ServerMessages(stream);
+  const login = new MemberLogin(options.secret, user, options.scram);
+  const parameters = new Map<string, string>();
+  let backendKey: BackendHandshake['backendKey'];
+  let authenticated = false;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    stream.destroy();
+  }, options.timeoutMs);
+  try {
+    stream.write(serialize.startup(options.parameters));
+    for (;;) {
+      const frame = await messages.next();
+      switch (frame.type) {
+        case 'R': {
+          const step = login.respond(parseAuthRequest(frame.body));
+          if (step.kind === 'send') {
+            const message = step.message;
+            stream.write(message, () => message.fill(0));
+          } else if (step.kind === 'authenticated') {
+            authenticated = true;
+          }
+          break;
+        }
+        case 'E': {
+          const error = parseServerError(frame.body);
+          throw new HandshakeError('refused', `${options.who}: the server refused the login: ${error.code} ${error.message}`, error.code);
+        }
+        case 'S': {
+          const nameEnd = frame.body.indexOf(0);
+          const valueEnd = frame.body.indexOf(0, nameEnd + 1);
+          if (nameEnd > 0 && valueEnd > nameEnd) parameters.set(frame.body.toString('utf8', 0, nameEnd), frame.body.toString('utf8', nameEnd + 1, valueEnd));
+          break;
+        }
+        case 'K':
+          if (frame.body.length >= 8) backendKey = { processId: frame.body.readInt32BE(0), secret: Buffer.from(frame.body.subarray(4)) };
+          break;
+        case 'N':
+        case 'v':
+          break;
+        case 'Z':
+          if (!authenticated) throw new HandshakeError('protocol', `${options.who}: ReadyForQuery before AuthenticationOk`);
+          messages.wipeRead();
+          clearTimeout(timer);
+          return { messages, parameters, backendKey };
+        default:
+          throw new HandshakeError('protocol', `${options.who}: unexpected message '${frame.type}' during the login`);
+      }
+      messages.wipeRead();
+    }
+  } catch (error) {
+    clearTimeout(timer);
+    messages.release();
+    stream.destroy();
+    throw describeFailure(error, options, timedOut);
+  }
+}
+
+function describeFailure(error: unknown, options: HandshakeOptions, timedOut: boolean): Error {
+  if (timedOut) return new HandshakeError('timeout', `${options.who}: the login did not finish within ${options.timeoutMs} ms`);
+  if (error instanceof HandshakeError) return error;
+  if (error instanceof LoginError) return new HandshakeError(error.reason, `${options.who}: ${error.message}`);
+  if (error instanceof ConnectionClosed) return new HandshakeError('closed', `${options.who}: ${error.message} during the login`);
+  if (error instanceof MalformedAuthRequest || error instanceof MessageTooLarge) {
+    return new HandshakeError('protocol', `${options.who}: ${error.message}`);
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
