@@ -199,6 +199,8 @@ public final class PgjdbcScenario {
                 long ms = sentAt[0] == 0 ? -1 : (System.nanoTime() - sentAt[0]) / 1_000_000;
                 if (!"57014".equals(e.getSQLState()) || !String.valueOf(e.getMessage()).contains("user request")) throw e;
                 if (ms > number(cancel, "deadlineMs")) throw new StepFailure("cancelled, but only " + ms + " ms after Statement.cancel()", "57014");
+                // See scenario-plan.ts: a late second SIGINT must find the session idle.
+                Thread.sleep(number(cancel, "settleMs"));
                 latencyMs = ms;
                 return "Statement.cancel(); 57014 after " + ms + " ms";
             }

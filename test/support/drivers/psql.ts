@@ -76,7 +76,8 @@ export async function psqlScenario(plan: ScenarioPlan): Promise<ScenarioResult> 
     },
     cancel: async () => {
       // psql's SIGINT handler sends a CancelRequest on a new connection, as Ctrl-C does. The
-      // \warn line (stderr is unbuffered) says the session is up and the query is next.
+      // \warn line (stderr is unbuffered) says the session is up and the query is next. No
+      // settle time needed (scenario-plan.ts): the session ends with this psql.
       const running = commands.start('psql', [...base, '-c', '\\warn drivers-ready', '-c', sql.sleep], { env });
       const ready = new Promise<void>((resolve) => running.onStderr((text) => text.includes('drivers-ready') && resolve()));
       const first = await Promise.race([ready.then(() => 'ready' as const), running.done]);

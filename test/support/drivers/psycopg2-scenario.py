@@ -107,6 +107,7 @@ def cancel():
             raise StepFailure("57014 but not from the cancel: %s" % str(e).strip(), "57014")
         if ms > plan["cancel"]["deadlineMs"]:
             raise StepFailure("cancelled, but only %d ms after conn.cancel()" % ms, "57014")
+        time.sleep(plan["cancel"]["settleMs"] / 1000.0)  # see scenario-plan.ts
         return "conn.cancel(); 57014 after %d ms" % ms, ms
 
 

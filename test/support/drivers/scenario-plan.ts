@@ -24,8 +24,15 @@ export interface ScenarioPlan {
    * cancel: the query is started, the cancel sent `afterMs` later (long enough for the backend
    * to be inside pg_sleep even on a loaded machine: one cancel, never retried, so a cancel the
    * router sends to the wrong member shows) and its error must arrive within `deadlineMs`.
+   *
+   * Then the session stays idle for `settleMs` before the next step. PostgreSQL signals a
+   * cancelled backend twice (SIGINT to its pid, then to its process group); when the process
+   * sending them is descheduled in between, as happens on a loaded 2-core machine, the second
+   * SIGINT can land after the first one's error and cancel the next statement if the client
+   * has already sent it (seen once in 72 cells straight to a member). An idle backend absorbs
+   * it. The price: a router forwarding one cancel twice within `settleMs` would go unseen.
    */
-  cancel: { sleepSeconds: number; afterMs: number; deadlineMs: number };
+  cancel: { sleepSeconds: number; afterMs: number; deadlineMs: number; settleMs: number };
   /** prepared: executions of one statement, past every driver's default threshold of 5. */
   preparedExecutions: number;
   /** application_name, so a session can be found in pg_stat_activity. */
@@ -57,7 +64,7 @@ export function scenarioPlan(driver: DriverName, endpoint: Endpoint, opts: Scena
   const stepTimeoutMs = opts.timeoutMs ?? defaultStepTimeoutMs;
   const bigResult = { rows: 20_480, width: 1_024 };
   const copyRows = 1_000;
-  const cancel = { sleepSeconds: 30, afterMs: 1_000, deadlineMs: 5_000 };
+  const cancel = { sleepSeconds: 30, afterMs: 1_000, deadlineMs: 5_000, settleMs: 250 };
   return {
     driver,
     endpoint,
