@@ -171,9 +171,14 @@ public final class PgjdbcScenario {
             if (!"on".equals(readOnly) || relations <= 0) throw new StepFailure("read-only transaction: transaction_read_only " + readOnly + ", " + relations + " relations");
             return "setReadOnly(true), setAutoCommit(false): BEGIN READ ONLY; SHOW; SELECT; commit()";
         } finally {
-            conn.rollback();
-            conn.setReadOnly(false);
-            conn.setAutoCommit(true);
+            // Back to autocommit for the next steps; on a broken connection, keep the first error.
+            try {
+                conn.rollback();
+                conn.setReadOnly(false);
+                conn.setAutoCommit(true);
+            } catch (SQLException e) {
+                System.err.println("could not restore autocommit: " + e.getMessage());
+            }
         }
     }
 

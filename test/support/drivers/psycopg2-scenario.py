@@ -88,9 +88,11 @@ def transaction():
             raise StepFailure("read-only transaction: transaction_read_only %s, %d relations" % (read_only, relations))
         return "readonly = True; implicit BEGIN; SHOW; SELECT; commit()"
     finally:
-        conn.rollback()
-        conn.readonly = None
-        conn.autocommit = True
+        # Back to autocommit for the next steps; on a broken connection, keep the first error.
+        if not conn.closed:
+            conn.rollback()
+            conn.readonly = None
+            conn.autocommit = True
 
 
 def cancel():

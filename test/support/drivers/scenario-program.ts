@@ -86,16 +86,17 @@ function lostResult(plan: ScenarioPlan, why: string, stderr: string, ms = 0): Sc
     }
   }
   const done = new Set(finished.map((s) => s.step));
-  const pending = plan.steps.filter((s) => !done.has(s) && s !== current);
   const said = stderr.split('\n').filter((l) => l.trim() !== '' && !startedLine.test(l) && !resultLine.test(l)).join('\n').trim();
-  return {
-    driver: plan.driver,
-    steps: [
-      ...finished,
-      { step: current, ok: false, ms, error: `${why}; stderr: ${said.slice(-2_000) || '(nothing but progress)'}` },
-      ...notRun(pending, `${current} failed`),
-    ],
-  };
+  const error = `${why}; stderr: ${said.slice(-2_000) || '(nothing but progress)'}`;
+  // The step it was on, or (had it reported that one) the next; a program that reported every
+  // step and then died still fails, on its last step.
+  const failed = done.has(current) ? plan.steps.find((s) => !done.has(s)) : current;
+  if (failed === undefined) {
+    const last = finished.at(-1);
+    return { driver: plan.driver, steps: [...finished.slice(0, -1), ...(last ? [{ ...last, ok: false, error }] : [])] };
+  }
+  const pending = plan.steps.filter((s) => !done.has(s) && s !== failed);
+  return { driver: plan.driver, steps: [...finished, { step: failed, ok: false, ms, error }, ...notRun(pending, `${failed} failed`)] };
 }
 
 export function runScenarioProgram(plan: ScenarioPlan, command: string, args: string[], opts: { cwd: string }): Promise<ScenarioResult> {

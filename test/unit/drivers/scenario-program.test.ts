@@ -69,6 +69,20 @@ time.sleep(60)`,
     expect(result.steps[1]).toMatchObject({ step: 'copy', ok: false, error: 'not run: connect failed' });
   });
 
+  it('fails the last step of a program that reported every step and then died', async () => {
+    const result = await program(`
+import sys
+for step in ("connect", "copy"):
+    print("step %s started" % step, file=sys.stderr)
+    print('step %s result {"step": "%s", "ok": true, "ms": 1}' % (step, step), file=sys.stderr)
+sys.exit(9)`);
+    expect(result.steps.map((s) => [s.step, s.ok])).toEqual([
+      ['connect', true],
+      ['copy', false],
+    ]);
+    expect(result.steps[1]?.error).toMatch(/exited 9 without a result line/);
+  });
+
   it('reports a result line for another driver as unreadable', async () => {
     const result = await program('print(\'{"driver": "pgjdbc", "steps": []}\')');
     expect(result.steps[0]?.error).toMatch(/unreadable result: not a psycopg3 result/);
