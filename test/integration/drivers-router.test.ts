@@ -20,9 +20,8 @@ import { startRouter, type RouterUnderTest } from '../support/router-under-test.
 const LISTENERS = ['  - {name: primary, port: 0, route: primary}', '  - {name: replicas, port: 0, route: replica}'].join('\n');
 const TLS = 'tls:\n  backend:\n    mode: disable\n';
 
-const trustRole = 'trustuser';
 const authMethods = ['trust', 'md5', 'scram-sha-256'] as const;
-const roles = { trust: { user: trustRole }, md5: credentials.md5, 'scram-sha-256': credentials.scram } as const;
+const roles = { trust: { user: credentials.trust.user }, md5: credentials.md5, 'scram-sha-256': credentials.scram } as const;
 
 // Every driver through both listeners in both modes; the auth method rotates so that each
 // driver meets all three (the full product with auth is drivers.test.ts's job, without router).
@@ -45,10 +44,6 @@ describe('real drivers through the router (TLS pass-through, backend mode disabl
     leaderPort = cluster.member(leader).port;
     const replicas = cluster.members.filter((m) => m.name !== leader);
     replicaPorts = replicas.map((m) => m.port);
-    await cluster.sql(leader, `CREATE ROLE ${trustRole} LOGIN`);
-    for (const r of replicas) {
-      await waitFor(`${r.name} to replay role ${trustRole}`, async () => (await cluster.sql(r.name, `SELECT count(*) FROM pg_roles WHERE rolname = '${trustRole}'`)) === '1');
-    }
     router = await startRouter(cluster, LISTENERS, { extraYaml: TLS });
     await waitFor('the router to see the leader writable and both replicas running', () => {
       const state = router.router.feeds().get(cluster.scope)?.current();

@@ -14,9 +14,8 @@ import { timingTable, type TimedScenario } from '../support/drivers/timing-table
 import { fullProduct } from '../support/matrix/pairwise.js';
 
 /** pg_hba gives every role but md5user and scramuser trust; this one exists to say so. */
-const trustRole = 'trustuser';
 const roles = {
-  trust: { user: trustRole },
+  trust: { user: credentials.trust.user },
   md5: credentials.md5,
   'scram-sha-256': credentials.scram,
 } as const;
@@ -39,8 +38,6 @@ describe('real drivers straight to the members (no router)', () => {
     const replica = cluster.members.find((m) => m.name !== leader);
     if (replica === undefined) throw new Error('no replica');
     ports = { primary: cluster.member(leader).port, replica: replica.port };
-    await cluster.sql(leader, `CREATE ROLE ${trustRole} LOGIN`);
-    await waitFor(`${replica.name} to replay role ${trustRole}`, async () => (await cluster.sql(replica.name, `SELECT count(*) FROM pg_roles WHERE rolname = '${trustRole}'`)) === '1');
     // Compile the Java scenario once, before any cell is timed.
     await pgjdbcClasses();
   });
