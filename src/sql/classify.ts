@@ -18,14 +18,18 @@ import type { StatementVerdict } from './statement-verdict.js';
 export const DEFAULT_MAX_PARSED_LENGTH = 1024 * 1024;
 
 export type TextAnalysis =
-  /** Decided without the catalog: unparsed, or sent to the primary by its first keyword. */
-  | { readonly kind: 'decided'; readonly verdict: StatementVerdict }
+  /**
+   * Decided without the catalog: unparsed, or sent to the primary by its first keyword.
+   * `lasting` is false when asking again later may answer otherwise (parser not loaded yet).
+   */
+  | { readonly kind: 'decided'; readonly verdict: StatementVerdict; readonly lasting: boolean }
   | { readonly kind: 'statements'; readonly statements: readonly StatementAnalysis[] };
 
-function unparsed(detail: string, effectsKnown: boolean): TextAnalysis {
+function unparsed(detail: string, effectsKnown: boolean, lasting = true): TextAnalysis {
   return {
     kind: 'decided',
     verdict: freezeVerdict({ destination: 'primary', reason: 'unparsed', detail, anyLink: false, effects: [], effectsKnown, statementCount: 0 }),
+    lasting,
   };
 }
 
@@ -44,12 +48,12 @@ export function analyseText(text: string, limits: AnalysisLimits = {}): TextAnal
   // NUL inside the text means someone framed it wrongly; do not guess what follows it.
   if (text.includes('\0')) return unparsed('nul-byte', false);
   const shortcut = firstKeyword ? primaryByFirstKeyword(text) : undefined;
-  if (shortcut !== undefined) return { kind: 'decided', verdict: shortcut };
+  if (shortcut !== undefined) return { kind: 'decided', verdict: shortcut, lasting: true };
   if (text.length > maxParsedLength) return unparsed('too-long', false);
   if (text.trim() === '') return EMPTY; // libpg-query refuses ''.
 
   const outcome = parseSql(text);
-  if (outcome.kind === 'not-loaded') return unparsed('parser-not-loaded', false);
+  if (outcome.kind === 'not-loaded') return unparsed('parser-not-loaded', false, false);
   // PostgreSQL parses a whole simple query before running any of it, so a text that does not
   // parse runs nothing: no effects are missed.
   if (outcome.kind === 'syntax-error') return unparsed('syntax-error', true);
