@@ -6,6 +6,7 @@
  * defaults to false; `count` (statements in the text) defaults to 1.
  */
 import type { Destination, StatementVerdict } from '../../../src/sql/statement-verdict.js';
+import { ORM_STATEMENT } from '../../../bench/sql-statements.js';
 
 export interface CorpusEntry {
   readonly sql: string;
@@ -422,8 +423,6 @@ export const corpus: readonly CorpusEntry[] = [
   { sql: 'INSERT INTO "user"("firstName", "lastName") VALUES ($1, $2) RETURNING "id"', to: 'primary', reason: 'write', detail: 'insert', why: 'TypeORM save' },
   { sql: 'SELECT * FROM current_schema()', to: 'replica', why: 'TypeORM on connect' },
   { sql: 'SELECT * FROM "information_schema"."tables" WHERE "table_schema" = \'public\' AND "table_name" = \'migrations\'', to: 'replica', why: 'TypeORM migrations check' },
-  { sql: ormLong, to: 'replica', why: 'a 1.5 KB ORM join, the benchmark\'s long statement' },
+  { sql: ormLong, to: 'replica', why: 'a 0.9 KB ORM join with parameters everywhere' },
+  { sql: ORM_STATEMENT, to: 'replica', why: 'the benchmark\'s 1.5 KB ORM query' },
 ];
-
-/** The long ORM statement, for the benchmark. */
-export const ormLongStatement = ormLong;
