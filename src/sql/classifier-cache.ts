@@ -22,7 +22,7 @@ export interface StatementClassifierOptions {
   readonly maxCachedLength?: number;
   /** Bound on the summed length of cached texts. Default 16 MiB. */
   readonly maxCachedTotalLength?: number;
-  /** Longer texts go to the primary unparsed. Default 1 MiB. */
+  /** Longer texts go to the primary unparsed. Default 256 KiB (DEFAULT_MAX_PARSED_LENGTH says why). */
   readonly maxParsedLength?: number;
   /** Clock for parse time, in milliseconds. Default performance.now. */
   readonly now?: () => number;
