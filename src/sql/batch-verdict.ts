@@ -70,17 +70,20 @@ export function batchVerdict(
   }
 
   const common = { effects, effectsKnown: true, statementCount: analyses.length };
-  if (primary !== undefined) return freezeVerdict({ ...destination('primary', primary), anyLink: false, ...common });
+  if (primary !== undefined) return freezeVerdict({ ...onPrimaryBecause(primary), anyLink: false, ...common });
   if (open === 'maybe-read-write' && openedBy !== undefined) {
-    return freezeVerdict({ ...destination('primary', openedBy), anyLink: false, ...common });
+    return freezeVerdict({ ...onPrimaryBecause(openedBy), anyLink: false, ...common });
   }
   if (sawReplica) return freezeVerdict({ destination: 'replica', reason: 'read-only', anyLink: false, ...common });
-  const only = firstAnyLink ?? { reason: 'session-state' as const };
-  return freezeVerdict({ ...destination('primary', only), anyLink: true, ...common });
+  // Only statements that run on any link: the primary by default, the router may do better.
+  return freezeVerdict({ ...onPrimaryBecause(firstAnyLink ?? { reason: 'session-state' }), anyLink: true, ...common });
 }
 
-function destination(to: 'primary', judged: Pick<JudgedStatement, 'reason' | 'detail'>): Pick<StatementVerdict, 'destination' | 'reason' | 'detail'> {
-  return judged.detail === undefined ? { destination: to, reason: judged.reason } : { destination: to, reason: judged.reason, detail: judged.detail };
+/** The verdict's destination, reason and detail, from the statement that decides them. */
+function onPrimaryBecause(judged: Pick<JudgedStatement, 'reason' | 'detail'>): Pick<StatementVerdict, 'destination' | 'reason' | 'detail'> {
+  return judged.detail === undefined
+    ? { destination: 'primary', reason: judged.reason }
+    : { destination: 'primary', reason: judged.reason, detail: judged.detail };
 }
 
 /** Where the transaction stands after an effect, as far as the text shows. */

@@ -93,7 +93,7 @@ function resetAnalysis(name: string, statement: string): StatementAnalysis {
   const characteristic = CHARACTERISTIC_SETTINGS.get(name);
   if (characteristic !== undefined) {
     const effects = characteristic.scope === 'session' ? [reset] : [];
-    return characteristicsAnalysis(characteristic.scope, { [characteristic.field]: 'default' }, name, effects);
+    return characteristicsAnalysis(characteristic.scope, backToDefault(characteristic.field), name, effects);
   }
   return onAnyLink('session-state', name, [reset]);
 }
@@ -121,8 +121,19 @@ function setAnalysis(stmt: VariableSetStmt, name: string, statement: string): St
   return onAnyLink('session-state', name, [set]);
 }
 
+function backToDefault(field: keyof TransactionCharacteristics): TransactionCharacteristics {
+  switch (field) {
+    case 'access':
+      return { access: 'default' };
+    case 'isolation':
+      return { isolation: 'default' };
+    case 'deferrable':
+      return { deferrable: 'default' };
+  }
+}
+
 function characteristicValue(field: keyof TransactionCharacteristics, toDefault: boolean, value: string | undefined): TransactionCharacteristics | undefined {
-  if (toDefault) return { [field]: 'default' };
+  if (toDefault) return backToDefault(field);
   if (field === 'isolation') {
     const level = isolationLevel(value);
     return level === undefined ? undefined : { isolation: level };
