@@ -60,6 +60,9 @@ export function analyseText(text: string, limits: AnalysisLimits = {}): TextAnal
 
   const outcome = parseSql(text);
   if (outcome.kind === 'not-loaded') return unparsed('parser-not-loaded', false, false);
+  // A text the parser fails on (too deeply nested for its stack, say) is as likely to fail
+  // again: the primary it goes to is a safe answer to keep.
+  if (outcome.kind === 'parser-failed') return unparsed('parser-failed', false);
   // PostgreSQL parses a whole simple query before running any of it, so a text that does not
   // parse runs nothing: no effects are missed.
   if (outcome.kind === 'syntax-error') return unparsed('syntax-error', true);

@@ -16,6 +16,8 @@ let loading: Promise<void> | undefined;
 export type ParseOutcome =
   | { readonly kind: 'parsed'; readonly result: ParseResult }
   | { readonly kind: 'syntax-error' }
+  /** The parser itself failed (a tree too deep for JSON.parse's stack, say): nothing is known about the text. */
+  | { readonly kind: 'parser-failed' }
   | { readonly kind: 'not-loaded' };
 
 /** Loads the WASM parser; the router awaits this at start-up. Safe to call more than once. */
@@ -37,15 +39,16 @@ export function sqlParserLoaded(): boolean {
 }
 
 /**
- * Parses `text`. Never throws: a syntax error, or any failure inside the parser, is
- * `syntax-error`. The caller handles the empty text, which libpg-query refuses to parse.
+ * Parses `text`. Never throws. The caller handles the empty text, which libpg-query refuses
+ * to parse.
  */
 export function parseSql(text: string): ParseOutcome {
   if (parseFunction === undefined) return { kind: 'not-loaded' };
   try {
     return { kind: 'parsed', result: parseFunction(text) };
-  } catch {
-    // The message would quote the client's text; the verdict only needs the fact.
-    return { kind: 'syntax-error' };
+  } catch (error) {
+    // libpg-query reports PostgreSQL's own parse errors as SqlError. The message would quote
+    // the client's text; the verdict only needs the fact.
+    return error instanceof Error && error.name === 'SqlError' ? { kind: 'syntax-error' } : { kind: 'parser-failed' };
   }
 }
