@@ -3,7 +3,7 @@ import { loadSqlParser } from '../../../src/sql/sql-parser.js';
 import { analyseText, classifyStatement, verdictOf } from '../../../src/sql/classify.js';
 import { emptyFunctionCatalog, type FunctionCatalog } from '../../../src/sql/function-catalog.js';
 import type { PreparedStatementLookup } from '../../../src/sql/batch-verdict.js';
-import type { StatementVerdict } from '../../../src/sql/statement-verdict.js';
+import { pinsOf, type StatementVerdict } from '../../../src/sql/statement-verdict.js';
 import { primaryByFirstKeyword } from '../../../src/sql/first-keyword.js';
 import { corpus, type CorpusEntry } from './corpus.js';
 import { effectSignature } from './effect-signature.js';
@@ -70,7 +70,7 @@ describe('what every verdict promises', () => {
   it('a verdict that pins the session sends the statement to the primary', () => {
     for (const entry of corpus) {
       const verdict = verdictFor(entry);
-      if (verdict.effects.some((e) => e.kind === 'pin' && e.scope === 'session')) expect(verdict.destination, entry.sql).toBe('primary');
+      if (pinsOf(verdict).some((pin) => pin.scope === 'session')) expect(verdict.destination, entry.sql).toBe('primary');
     }
   });
 
