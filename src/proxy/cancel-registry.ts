@@ -1,37 +1,74 @@
-/** Where a backend that issued a cancel key lives, so a CancelRequest can be sent to it. */
-export interface CancelTarget {
-  host: string;
-  port: number;
-  listener: string;
-  member: string;
+import { randomBytes, randomInt } from 'node:crypto';
+
+/** A cancel key as the protocol carries it: a process id and a secret. */
+export interface CancelKey {
+  processId: number;
+  secret: Buffer;
 }
 
+/** What the registry hands a CancelRequest to: the session that issued the key. */
+export interface CancelOwner {
+  /** Cancel whatever the session runs now, on whichever member that is. */
+  cancelRunningQuery(): void;
+}
+
+export interface IssuedKey {
+  key: CancelKey;
+  listener: string;
+  owner: CancelOwner;
+}
+
+/** Process ids the router hands out keep the top byte for the worker that owns the session. */
+const WORKER_SHIFT = 24;
+const MAX_WORKERS = 127;
+
 /**
- * Cancel keys (process id + secret) seen in BackendKeyData during startups. A CancelRequest
- * arrives on a fresh connection with only this key, so the registry is how it finds its backend.
+ * The cancel keys the router issues to clients in place of their members' own: a session
+ * may move from member to member (a replica link, a new primary), but its client keeps the
+ * one BackendKeyData it was given, and a CancelRequest with it reaches whichever link runs the
+ * client's query. A process id's top byte names the worker that owns the session, so a
+ * cancel landing on another worker can be handed to the right one.
  */
 export class CancelRegistry {
-  private readonly targets = new Map<string, { target: CancelTarget; owner: object }>();
+  private readonly issued = new Map<string, IssuedKey>();
+
+  constructor(private readonly worker = 0) {
+    if (!Number.isInteger(worker) || worker < 0 || worker > MAX_WORKERS) throw new RangeError(`worker index ${worker} out of 0..${MAX_WORKERS}`);
+  }
 
   private static keyOf(processId: number, secret: Buffer): string {
     return `${processId}:${secret.toString('hex')}`;
   }
 
-  /** `owner` identifies the session so a later, unrelated session cannot remove the entry. */
-  register(processId: number, secret: Buffer, target: CancelTarget, owner: object): void {
-    this.targets.set(CancelRegistry.keyOf(processId, secret), { target, owner });
+  /** A fresh key for `owner`, with a secret as long as its member's (4 bytes before PostgreSQL 18). */
+  issue(owner: CancelOwner, listener: string, secretLength = 4): CancelKey {
+    for (;;) {
+      // Never 0: some drivers read a zero process id as "no key".
+      const processId = (this.worker << WORKER_SHIFT) | randomInt(1, 1 << WORKER_SHIFT);
+      const key = { processId, secret: randomBytes(Math.max(4, secretLength)) };
+      const id = CancelRegistry.keyOf(key.processId, key.secret);
+      if (this.issued.has(id)) continue;
+      this.issued.set(id, { key, listener, owner });
+      return key;
+    }
   }
 
-  lookup(processId: number, secret: Buffer): CancelTarget | undefined {
-    return this.targets.get(CancelRegistry.keyOf(processId, secret))?.target;
+  lookup(processId: number, secret: Buffer): IssuedKey | undefined {
+    return this.issued.get(CancelRegistry.keyOf(processId, secret));
   }
 
-  remove(processId: number, secret: Buffer, owner: object): void {
-    const key = CancelRegistry.keyOf(processId, secret);
-    if (this.targets.get(key)?.owner === owner) this.targets.delete(key);
+  /** Only the owner's own entry goes, so a late removal cannot take another session's key. */
+  release(key: CancelKey, owner: CancelOwner): void {
+    const id = CancelRegistry.keyOf(key.processId, key.secret);
+    if (this.issued.get(id)?.owner === owner) this.issued.delete(id);
+  }
+
+  /** The worker a process id names (see WORKER_SHIFT). */
+  static workerOf(processId: number): number {
+    return processId >>> WORKER_SHIFT;
   }
 
   get size(): number {
-    return this.targets.size;
+    return this.issued.size;
   }
 }

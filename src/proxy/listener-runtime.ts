@@ -15,6 +15,7 @@ export class ListenerRuntime {
   server: net.Server | undefined;
   /** Set when a reload removed or replaced this listener: it no longer accepts connections. */
   retired = false;
+  private broadcastWindow = { startedAt: 0, count: 0 };
 
   constructor(readonly config: ListenerConfig) {
     this.memory = createBalanceMemory(this.sessionsByMember);
@@ -40,6 +41,14 @@ export class ListenerRuntime {
     const n = (this.sessionsByMember.get(member) ?? 0) - 1;
     if (n > 0) this.sessionsByMember.set(member, n);
     else this.sessionsByMember.delete(member);
+  }
+
+  /** A one-second window of cancel broadcasts (unknown keys), so a flood cannot fan out. */
+  cancelBroadcastAllowed(now: number, perSecond: number): boolean {
+    if (now - this.broadcastWindow.startedAt >= 1000) this.broadcastWindow = { startedAt: now, count: 0 };
+    if (this.broadcastWindow.count >= perSecond) return false;
+    this.broadcastWindow.count++;
+    return true;
   }
 
   countsByMember(): Record<string, number> {

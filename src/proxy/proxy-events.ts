@@ -12,7 +12,8 @@ export type SessionEnding =
 
 export type HoldOutcome = 'proceeded' | 'timeout' | 'client-gone' | 'shutdown';
 
-export type CancelOutcome = 'forwarded' | 'broadcast' | 'unknown';
+/** forwarded: a key the router issued; broadcast: tried on TLS pass-through members; rate-limited; unknown: nowhere to try. */
+export type CancelOutcome = 'forwarded' | 'broadcast' | 'rate-limited' | 'unknown';
 
 export interface SessionInfo {
   listener: string;

@@ -6,13 +6,13 @@ import { routeNoun } from '../routing/route-words.js';
 import { parseTargetOverride, stripTargetOverride } from '../routing/target-override.js';
 import type { ClusterFeed } from '../topology/cluster-feed.js';
 import type { Member } from '../topology/cluster-state.js';
-import { errorResponse, negotiationAnswer, startupMessage } from '../wire/serializer.js';
+import { backendKeyData, errorResponse, negotiationAnswer, startupMessage } from '../wire/serializer.js';
 import { sendCancel } from './backend/cancel-sender.js';
 import { BackendConnectError, type BackendConnector } from './backend/connector.js';
 import { StartupRelay } from './backend/startup-relay.js';
 import { ByteRelay } from './byte-relay.js';
 import { forwardCancel } from './cancel-forwarding.js';
-import type { CancelRegistry } from './cancel-registry.js';
+import type { CancelKey, CancelOwner, CancelRegistry } from './cancel-registry.js';
 import { TimerSet, type Clock } from './clock.js';
 import { ClientConnection } from './frontend/client-connection.js';
 import { receiveFirstPacket } from './frontend/first-packet-reader.js';
@@ -53,7 +53,7 @@ const errorText = (err: unknown): string => (err instanceof Error ? err.message 
  * startup, placement finds a member, the backend side runs the startup there, then bytes are
  * relayed until either end goes. Every way out passes through `finish`.
  */
-export class Session implements SessionHandle {
+export class Session implements SessionHandle, CancelOwner {
   phase: SessionPhase = 'startup';
   member: Member | undefined;
   request: RouteRequest | undefined;
@@ -65,7 +65,10 @@ export class Session implements SessionHandle {
   private readonly startedAt: number;
   private memberCounted = false;
   private sessionStartedEmitted = false;
-  private cancelKey: { processId: number; secret: Buffer } | undefined;
+  /** The BackendKeyData of the member the session is on now. */
+  private memberCancelKey: CancelKey | undefined;
+  /** The key the client was given, the router's own: it stays the same whichever member serves. */
+  private clientCancelKey: CancelKey | undefined;
   private readonly timers: TimerSet;
   /** Aborted when the client leaves or the session ends: holds and pauses stop waiting. */
   private readonly over = new AbortController();
@@ -312,7 +315,7 @@ export class Session implements SessionHandle {
       canRetry: true,
       toClient: (bytes) => relay.writeClient(bytes),
       startClientFlow: () => relay.startClientToBackend(clientRest),
-      onCancelKey: (key) => this.registerCancelKey(key, member),
+      onCancelKey: (key) => this.keyForClient(key),
       firstAnswerTimeoutMs: config.connectTimeoutMs,
       timeoutMs: this.services.authenticationTimeoutMs,
       timers: this.timers,
@@ -376,33 +379,23 @@ export class Session implements SessionHandle {
     backend.on('close', () => this.onBackendEnd(backend));
   }
 
-  private registerCancelKey(key: { processId: number; secret: Buffer }, member: Member): void {
-    this.dropCancelKey();
-    this.cancelKey = key;
-    const target = { host: member.host as string, port: member.port as number, listener: this.listener.config.name, member: member.name };
-    this.services.cancelRegistry.register(key.processId, key.secret, target, this);
-  }
-
-  private dropCancelKey(): void {
-    if (this.cancelKey === undefined) return;
-    this.services.cancelRegistry.remove(this.cancelKey.processId, this.cancelKey.secret, this);
-    this.cancelKey = undefined;
+  /** Keeps the member's cancel key and gives the client the router's own in its place. */
+  private keyForClient(memberKey: CancelKey): Buffer {
+    this.memberCancelKey = memberKey;
+    this.clientCancelKey ??= this.services.cancelRegistry.issue(this, this.listener.config.name, memberKey.secret.length);
+    return backendKeyData(this.clientCancelKey.processId, this.clientCancelKey.secret);
   }
 
   /** Asks the member to cancel what this session is running, with the key it gave us. */
-  private cancelRunningQuery(): void {
+  cancelRunningQuery(): void {
     const member = this.member;
-    if (this.cancelKey === undefined || member?.host === undefined || member.port === undefined) return;
-    sendCancel({ host: member.host, port: member.port }, this.cancelKey.processId, this.cancelKey.secret, this.listener.config.connectTimeoutMs, this.log);
+    const key = this.memberCancelKey;
+    if (key === undefined || member?.host === undefined || member.port === undefined) return;
+    sendCancel({ host: member.host, port: member.port }, key.processId, key.secret, this.listener.config.connectTimeoutMs, this.log);
   }
 
   private relayCancel(key: { processId: number; secret: Buffer }): void {
-    const outcome = forwardCancel(key, this.listener, {
-      registry: this.services.cancelRegistry,
-      feed: this.services.feedFor(this.listener.config.cluster),
-      now: this.services.clock.now(),
-      log: this.log,
-    });
+    const outcome = forwardCancel(key, this.listener, { registry: this.services.cancelRegistry, now: this.services.clock.now(), log: this.log });
     this.services.events.cancel({ listener: this.listener.config.name, outcome });
     this.finish('client-closed');
   }
@@ -478,7 +471,7 @@ export class Session implements SessionHandle {
       this.memberCounted = false;
       this.listener.memberSessionClosed(this.member.name);
     }
-    this.dropCancelKey();
+    this.memberCancelKey = undefined;
   }
 
   /** The one way out: every timer cleared, both sockets destroyed, every registration undone. */
@@ -490,6 +483,7 @@ export class Session implements SessionHandle {
     this.over.abort();
     this.startupRelay?.abandon();
     this.releaseMember();
+    if (this.clientCancelKey !== undefined) this.services.cancelRegistry.release(this.clientCancelKey, this);
     this.backend?.destroy();
     this.client.destroy();
     if (this.sessionStartedEmitted) {

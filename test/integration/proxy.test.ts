@@ -338,18 +338,21 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
     const port = portOf(proxy, 'replicas');
     for (let i = 0; i < 20; i++) {
       const client = await connect(port);
-      const member = memberByPort.get((await client.query('SELECT inet_server_port() AS p')).rows[0].p as number)!;
-      const backendPid = (client as unknown as { processID: number }).processID;
-      const secretKey = (client as unknown as { secretKey: number }).secretKey;
+      const where = (await client.query('SELECT inet_server_port() AS p, pg_backend_pid() AS pid')).rows[0] as { p: number; pid: number };
+      const member = memberByPort.get(where.p)!;
+      const backendPid = where.pid;
+      // The client holds the router's own cancel key, not its backend's.
+      const clientKey = client as unknown as { processID: number; secretKey: number };
+      expect(clientKey.processID).not.toBe(backendPid);
       const sleep = `SELECT pg_sleep(30) /* ${i} */`;
       const query = client.query(sleep);
       const monitor = await connect(portByMember.get(member)!);
       await waitFor('the query to run', async () => (await monitor.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1 AND state = $2', [backendPid, 'active'])).rows[0].n === 1, { timeoutMs: 10_000, intervalMs: 20 });
       await monitor.end();
       const secret = Buffer.alloc(4);
-      secret.writeInt32BE(secretKey, 0);
+      secret.writeInt32BE(clientKey.secretKey, 0);
       const sentAt = Date.now();
-      await rawExchange(port, (s) => s.end(cancelRequest(backendPid, secret)));
+      await rawExchange(port, (s) => s.end(cancelRequest(clientKey.processID, secret)));
       await expect(query).rejects.toMatchObject({ code: '57014' });
       expect(Date.now() - sentAt).toBeLessThan(2_000);
       await client.end();

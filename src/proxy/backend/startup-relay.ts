@@ -32,7 +32,8 @@ export interface StartupRelayOptions {
   toClient(bytes: Buffer): void;
   /** The client speaks only after the member's first answer: from then on its bytes flow. */
   startClientFlow(): void;
-  onCancelKey(key: CancelKey): void;
+  /** The member's BackendKeyData: returns the message the client gets instead (the router's own key). */
+  onCancelKey(key: CancelKey): Buffer;
   /** The member must answer the StartupMessage within this (a member that accepts but never speaks). */
   firstAnswerTimeoutMs: number;
   /** From the StartupMessage to ReadyForQuery, passwords typed included (PostgreSQL's authentication_timeout). */
@@ -113,10 +114,12 @@ export class StartupRelay {
       switch (verdict.kind) {
         case 'relay':
         case 'defer':
-          if (verdict.cancelKey !== undefined) this.options.onCancelKey(verdict.cancelKey);
-          // Something goes to the client: what was kept back goes first, in order.
-          if (verdict.kind === 'relay') out.push(...this.deferred.splice(0), frame.raw);
-          else this.deferred.push(frame.raw);
+          {
+            const bytes = verdict.cancelKey === undefined ? frame.raw : this.options.onCancelKey(verdict.cancelKey);
+            // Something goes to the client: what was kept back goes first, in order.
+            if (verdict.kind === 'relay') out.push(...this.deferred.splice(0), bytes);
+            else this.deferred.push(bytes);
+          }
           continue;
         case 'retry':
           return this.settle?.({ kind: 'give-way', why: verdict.why });

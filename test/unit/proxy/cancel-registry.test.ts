@@ -2,28 +2,46 @@ import { describe, expect, it } from 'vitest';
 import { CancelRegistry } from '../../../src/proxy/cancel-registry.js';
 import { IdleTracker } from '../../../src/proxy/idle-tracker.js';
 
-const target = { host: '127.0.0.1', port: 5432, listener: 'replicas', member: 'pg1' };
+const owner = (): { cancelRunningQuery: () => void; cancels: number } => {
+  const o = { cancels: 0, cancelRunningQuery: () => void o.cancels++ };
+  return o;
+};
 
 describe('CancelRegistry', () => {
-  it('finds a backend by process id and secret, and only by both', () => {
+  it('issues distinct keys and finds their owner by process id and secret, and only by both', () => {
     const registry = new CancelRegistry();
-    const owner = {};
-    registry.register(100, Buffer.from([1, 2, 3, 4]), target, owner);
-    expect(registry.lookup(100, Buffer.from([1, 2, 3, 4]))).toEqual(target);
-    expect(registry.lookup(100, Buffer.from([1, 2, 3, 5]))).toBeUndefined();
-    expect(registry.lookup(101, Buffer.from([1, 2, 3, 4]))).toBeUndefined();
+    const a = owner();
+    const key = registry.issue(a, 'replicas');
+    expect(key.processId).toBeGreaterThan(0);
+    expect(key.secret).toHaveLength(4);
+    expect(registry.lookup(key.processId, key.secret)?.owner).toBe(a);
+    const wrong = Buffer.from(key.secret);
+    wrong[0] = (wrong[0]! + 1) % 256;
+    expect(registry.lookup(key.processId, wrong)).toBeUndefined();
+    expect(registry.lookup(key.processId + 1, key.secret)).toBeUndefined();
+    const keys = new Set(Array.from({ length: 2000 }, () => registry.issue(owner(), 'replicas')).map((k) => `${k.processId}:${k.secret.toString('hex')}`));
+    expect(keys.size).toBe(2000);
   });
 
-  it('lets only the owning session remove its key', () => {
+  it('keeps a longer secret as long as the member gave (PostgreSQL 18)', () => {
+    expect(new CancelRegistry().issue(owner(), 'x', 32).secret).toHaveLength(32);
+  });
+
+  it('lets only the owning session release its key', () => {
     const registry = new CancelRegistry();
-    const first = {};
-    const second = {};
-    registry.register(1, Buffer.from('abcd'), target, first);
-    registry.register(1, Buffer.from('abcd'), { ...target, member: 'pg2' }, second);
-    registry.remove(1, Buffer.from('abcd'), first);
-    expect(registry.lookup(1, Buffer.from('abcd'))?.member).toBe('pg2');
-    registry.remove(1, Buffer.from('abcd'), second);
+    const first = owner();
+    const key = registry.issue(first, 'primary');
+    registry.release(key, owner());
+    expect(registry.size).toBe(1);
+    registry.release(key, first);
     expect(registry.size).toBe(0);
+  });
+
+  it("names the owning worker in the process id's top byte", () => {
+    const key = new CancelRegistry(5).issue(owner(), 'primary');
+    expect(CancelRegistry.workerOf(key.processId)).toBe(5);
+    expect(CancelRegistry.workerOf(new CancelRegistry(0).issue(owner(), 'primary').processId)).toBe(0);
+    expect(() => new CancelRegistry(128)).toThrow(RangeError);
   });
 });
 

@@ -242,7 +242,22 @@ describe('fencing and cancel', () => {
     expect(await running).toMatchObject({ code: '57014' });
     expect(r.events.of('cancel')).toMatchObject([{ outcome: 'forwarded' }]);
     expect(r.members[1]!.cancels).toHaveLength(0);
+    // The client holds the router's own key; the member got its own.
+    expect(r.members[0]!.cancels[0]!.processId).not.toBe(key.processID);
     await client.end();
+  });
+
+  it('sends a CancelRequest with a key the router did not issue nowhere while no TLS pass-through session is open', async () => {
+    const r = await rig({ members: [{}, {}], listeners: [{ name: 'primary' }] });
+    for (let i = 0; i < 50; i++) {
+      await new Promise<void>((resolve) => {
+        const socket = net.connect({ host: '127.0.0.1', port: r.port('primary') }, () => socket.end(cancelRequest(1000 + i, Buffer.from([1, 2, 3, 4]))));
+        socket.on('close', () => resolve());
+      });
+    }
+    await waitFor('every cancel to be handled', () => r.events.of('cancel').length === 50, { intervalMs: 5 });
+    expect(new Set(r.events.of('cancel').map((e) => e['outcome']))).toEqual(new Set(['unknown']));
+    expect(r.members.flatMap((m) => m.cancels)).toEqual([]);
   });
 });
 
