@@ -56,6 +56,7 @@ export class PatroniRouter implements AdminContext {
       clusterOfListener: (name) => this.currentConfig.listeners.find((l) => l.name === name)?.cluster,
       dcsHealth: () => this.dcsHealth(),
       onFailoverStep: (cluster, step) => this.eventLog.failoverStep(cluster, step),
+      sessions: () => this.proxy.sessions(),
     });
     this.proxy = new ProxyServer({
       listeners: options.config.listeners,

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DcsHealth } from '../admin/admin-context.js';
+import type { ListenerSessions } from '../proxy/proxy-server.js';
 import type { ProxyEvent, ProxyEvents } from '../proxy/proxy-events.js';
 import type { ClusterState, MemberRole, StateChange } from '../topology/cluster-state.js';
 import { FailoverTimeline, type FailoverEpisode, type TimelineStep } from './failover-timeline.js';
@@ -16,6 +17,11 @@ export interface RouterMetricsOptions {
   defaultMetrics?: boolean;
   /** Told of every failover step (e.g. the EventLog, for the status page's timeline). */
   onFailoverStep?: (cluster: string, step: TimelineStep) => void;
+  /**
+   * The proxy's sessions as they are, read at scrape time: the session and held gauges are
+   * what the router holds then, never a running sum of events that could drift.
+   */
+  sessions?: () => readonly ListenerSessions[];
 }
 
 const P = 'patroni_router_';
@@ -35,10 +41,8 @@ export class RouterMetrics implements ProxyEvents {
   private readonly states = new Map<string, ClusterState>();
   private readonly timelines = new Map<string, FailoverTimeline>();
 
-  private readonly sessions: Gauge<'listener' | 'member'>;
   private readonly accepted: Counter<'listener'>;
   private readonly refusedTotal: Counter<'listener' | 'reason'>;
-  private readonly held: Gauge<'listener'>;
   private readonly holdWait: Histogram<'listener' | 'outcome'>;
   private readonly fencedTotal: Counter<'listener' | 'member'>;
   private readonly cancels: Counter<'outcome'>;
@@ -55,10 +59,29 @@ export class RouterMetrics implements ProxyEvents {
     this.onFailoverStep = options.onFailoverStep;
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
 
-    this.sessions = new Gauge({ name: `${P}sessions`, help: 'Open sessions with a backend connection, per listener and member.', labelNames: ['listener', 'member'], registers });
+    const sessions = options.sessions ?? (() => []);
+    new Gauge({
+      name: `${P}sessions`,
+      help: 'Open sessions with a backend connection, per listener and member.',
+      labelNames: ['listener', 'member'],
+      registers,
+      collect() {
+        this.reset();
+        for (const l of sessions()) for (const [member, n] of Object.entries(l.byMember)) this.set({ listener: l.listener, member }, n);
+      },
+    });
     this.accepted = new Counter({ name: `${P}connections_accepted_total`, help: 'Client connections accepted.', labelNames: ['listener'], registers });
     this.refusedTotal = new Counter({ name: `${P}connections_refused_total`, help: 'Clients answered with a FATAL error by the router itself.', labelNames: ['listener', 'reason'], registers });
-    this.held = new Gauge({ name: `${P}held_connections`, help: 'Connections waiting for a usable member.', labelNames: ['listener'], registers });
+    new Gauge({
+      name: `${P}held_connections`,
+      help: 'Connections waiting for a usable member (held for a candidate, or between attempts).',
+      labelNames: ['listener'],
+      registers,
+      collect() {
+        this.reset();
+        for (const l of sessions()) this.set({ listener: l.listener }, l.held);
+      },
+    });
     this.holdWait = new Histogram({ name: `${P}hold_wait_seconds`, help: 'How long held connections waited.', labelNames: ['listener', 'outcome'], buckets: SECONDS_BUCKETS, registers });
     this.fencedTotal = new Counter({ name: `${P}fenced_sessions_total`, help: 'Sessions closed because their member stopped being eligible.', labelNames: ['listener', 'member'], registers });
     this.cancels = new Counter({ name: `${P}cancel_requests_total`, help: 'CancelRequests received.', labelNames: ['outcome'], registers });
@@ -157,13 +180,11 @@ export class RouterMetrics implements ProxyEvents {
   }
 
   sessionStarted(e: ProxyEvent<'sessionStarted'>): void {
-    this.sessions.inc({ listener: e.listener, member: e.member });
     const cluster = this.clusterOfListener(e.listener);
     if (cluster !== undefined) this.apply(cluster, this.timeline(cluster).sessionStarted(e.member, this.now()));
   }
 
   sessionEnded(e: ProxyEvent<'sessionEnded'>): void {
-    this.sessions.dec({ listener: e.listener, member: e.member });
     this.sessionsEnded.inc({ listener: e.listener, ending: e.ending });
     this.bytes.inc({ listener: e.listener, direction: 'client_to_server' }, e.bytesIn);
     this.bytes.inc({ listener: e.listener, direction: 'server_to_client' }, e.bytesOut);
@@ -174,11 +195,9 @@ export class RouterMetrics implements ProxyEvents {
   }
 
   holdStarted(e: ProxyEvent<'holdStarted'>): void {
-    this.held.inc({ listener: e.listener });
   }
 
   holdEnded(e: ProxyEvent<'holdEnded'>): void {
-    this.held.dec({ listener: e.listener });
     this.holdWait.observe({ listener: e.listener, outcome: e.outcome }, e.waitedMs / 1000);
   }
 

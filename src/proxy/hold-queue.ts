@@ -73,13 +73,6 @@ export class HoldQueue {
     });
   }
 
-  /** Held connections per listener, for the admin snapshot. */
-  countByListener(): Map<string, number> {
-    const counts = new Map<string, number>();
-    for (const w of this.waiters) counts.set(w.listener, (counts.get(w.listener) ?? 0) + 1);
-    return counts;
-  }
-
   get size(): number {
     return this.waiters.size;
   }

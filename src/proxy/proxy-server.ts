@@ -50,7 +50,7 @@ export interface ListenerSessions {
   retired: boolean;
   /** Every open client connection, whatever its phase. */
   total: number;
-  /** Waiting in the hold queue for a candidate. */
+  /** Waiting for a member: held for a candidate, or between attempts that gave way. */
   held: number;
   byPhase: Partial<Record<SessionPhase, number>>;
   /** Sessions with a backend connection, per member. */
@@ -127,9 +127,8 @@ export class ProxyServer {
     }));
   }
 
-  /** A snapshot for the admin API: per listener, open connections by phase and by member. */
+  /** A snapshot for the admin API and the metrics: per listener, open connections by phase and by member. */
   sessions(): ListenerSessions[] {
-    const held = this.services.holdQueue.countByListener();
     return [...this.active.values(), ...this.retired].map((r) => {
       const byPhase: Partial<Record<SessionPhase, number>> = {};
       for (const s of r.sessions) byPhase[s.phase] = (byPhase[s.phase] ?? 0) + 1;
@@ -138,7 +137,7 @@ export class ProxyServer {
         cluster: r.config.cluster,
         retired: r.retired,
         total: r.sessions.size,
-        held: r.retired ? 0 : held.get(r.config.name) ?? 0,
+        held: byPhase.holding ?? 0,
         byPhase,
         byMember: r.countsByMember(),
       };

@@ -10,6 +10,7 @@ import net from 'node:net';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ListenerConfig, TlsConfig } from '../../../src/config/types.js';
+import { RouterMetrics } from '../../../src/observe/metrics.js';
 import { ProxyServer } from '../../../src/proxy/proxy-server.js';
 import { BackendCode } from '../../../src/wire/message-codes.js';
 import { parseError } from '../../../src/wire/parser.js';
@@ -159,6 +160,24 @@ describe('placement', () => {
     expect(await echo(client, 'up now')).toBe('up now');
     expect(r.members[0]!.startups.length).toBeGreaterThanOrEqual(2);
     await client.end();
+  });
+
+  it("counts a session waiting between attempts as held, on the metrics read from the proxy's own sessions", async () => {
+    const r = await rig({ members: [{ refuseStartup: { code: '57P03', message: 'the database system is starting up' } }], listeners: [{ name: 'primary', holdTimeoutMs: 5_000 }] });
+    const metrics = new RouterMetrics({ defaultMetrics: false, sessions: () => r.proxy.sessions() });
+    const gauge = async (name: string, labels: Record<string, string>): Promise<number | undefined> =>
+      (await metrics.registry.getSingleMetric(`patroni_router_${name}`)!.get()).values.find((v) => Object.entries(labels).every(([k, w]) => String(v.labels[k]) === w))?.value;
+    const pending = connected(r.port('primary'));
+    await waitFor('two refused attempts', () => r.members[0]!.startups.length >= 2, { intervalMs: 5 });
+    await waitFor('the held gauge to say 1', async () => (await gauge('held_connections', { listener: 'primary' })) === 1, { intervalMs: 5 });
+    r.members[0]!.configure({});
+    const client = await pending;
+    expect(await gauge('held_connections', { listener: 'primary' })).toBe(0);
+    expect(await gauge('sessions', { listener: 'primary', member: 'm0' })).toBe(1);
+    await client.end();
+    await waitFor('the session to end', () => r.proxy.sessions()[0]!.total === 0, { intervalMs: 5 });
+    expect(await gauge('sessions', { listener: 'primary', member: 'm0' })).toBeUndefined();
+    expect(await gauge('sessions', { listener: 'primary', member: '' })).toBeUndefined();
   });
 
   it('tries the next replica when one refuses the startup (read routes only)', async () => {
