@@ -92,6 +92,9 @@ export const listenerSchema = z
     connect_timeout: duration.default('5s'),
     fence: z.boolean().default(true),
     allow_targets: z.array(z.enum(ROUTES)).optional(),
+    maxconn: z.number().int().min(1).optional(),
+    queue_timeout: duration.default('5s'),
+    max_clients: z.number().int().min(1).default(5000),
   })
   .strict();
 

@@ -88,6 +88,12 @@ export interface ListenerConfig {
   fence: boolean;
   /** Routes a client may ask for with `-c <prefix>.target=...`; always includes `route`. */
   allowedTargets: RouteKind[];
+  /** Sessions per member on this listener (HAProxy's `server ... maxconn`); beyond it new ones queue. */
+  maxconn?: number;
+  /** How long a session waits in that queue (HAProxy's `timeout queue`). */
+  queueTimeoutMs: number;
+  /** Client connections the listener holds at once, in any phase; beyond it they get 53300 at once. */
+  maxClients: number;
 }
 
 export type BackendTlsMode = 'disable' | 'prefer' | 'require' | 'verify-full';

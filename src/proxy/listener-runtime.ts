@@ -2,7 +2,14 @@ import type net from 'node:net';
 import type { ListenerConfig } from '../config/types.js';
 import type { BalanceMemory, RouteRequest } from '../routing/route-request.js';
 import { createBalanceMemory } from '../routing/balance-order.js';
+import type { Clock } from './clock.js';
 import type { SessionHandle } from './session-handle.js';
+
+interface SlotWaiter {
+  members: ReadonlySet<string>;
+  /** Called with the member whose slot was taken for this waiter. */
+  take(member: string): void;
+}
 
 /**
  * One configured listener while it runs: its config, its open server, its sessions, and the
@@ -16,6 +23,8 @@ export class ListenerRuntime {
   /** Set when a reload removed or replaced this listener: it no longer accepts connections. */
   retired = false;
   private broadcastWindow = { startedAt: 0, count: 0 };
+  /** Sessions waiting for a member under maxconn, first come first served. */
+  private readonly slotWaiters = new Set<SlotWaiter>();
 
   constructor(readonly config: ListenerConfig) {
     this.memory = createBalanceMemory(this.sessionsByMember);
@@ -33,14 +42,54 @@ export class ListenerRuntime {
     };
   }
 
-  memberSessionOpened(member: string): void {
-    this.sessionsByMember.set(member, (this.sessionsByMember.get(member) ?? 0) + 1);
+  /**
+   * Takes one of `member`'s slots for a session about to connect to it, unless it is at
+   * maxconn. The slot is the session's until memberSessionClosed: it counts from before the
+   * connection is up, so concurrent sessions cannot overshoot the limit.
+   */
+  reserve(member: string): boolean {
+    const n = this.sessionsByMember.get(member) ?? 0;
+    if (this.config.maxconn !== undefined && n >= this.config.maxconn) return false;
+    this.sessionsByMember.set(member, n + 1);
+    return true;
   }
 
+  /** A session let go of its member: its slot goes to the longest-waiting session that wants it. */
   memberSessionClosed(member: string): void {
     const n = (this.sessionsByMember.get(member) ?? 0) - 1;
     if (n > 0) this.sessionsByMember.set(member, n);
     else this.sessionsByMember.delete(member);
+    for (const waiter of this.slotWaiters) {
+      if (!waiter.members.has(member)) continue;
+      if (this.reserve(member)) waiter.take(member);
+      return;
+    }
+  }
+
+  /**
+   * Waits in line for a slot on any of `members` (all at maxconn now): resolves with the member
+   * whose slot was taken for the caller, or undefined after `timeoutMs` or an abort.
+   */
+  waitForSlot(members: readonly string[], timeoutMs: number, signal: AbortSignal, clock: Clock): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      const done = (member: string | undefined): void => {
+        this.slotWaiters.delete(waiter);
+        clock.clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        resolve(member);
+      };
+      const waiter: SlotWaiter = { members: new Set(members), take: (member) => done(member) };
+      const onAbort = (): void => done(undefined);
+      const timer = clock.setTimeout(() => done(undefined), timeoutMs);
+      if (signal.aborted) return done(undefined);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.slotWaiters.add(waiter);
+    });
+  }
+
+  /** Client connections the listener holds now beyond max_clients. */
+  overCapacity(): boolean {
+    return this.sessions.size > this.config.maxClients;
   }
 
   /** A one-second window of cancel broadcasts (unknown keys), so a flood cannot fan out. */

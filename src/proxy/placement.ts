@@ -15,8 +15,11 @@ import type { SessionPhase } from './session-handle.js';
 /** Pauses between routing attempts while no member takes the session (within hold_timeout). */
 const RETRY_DELAYS_MS = [50, 100, 200, 400, 800, 1000];
 
-/** One try of one member: it took the session, or it gave way (why), or the session is over. */
-export type AttemptResult = { kind: 'placed' } | { kind: 'gave-way'; why: string } | { kind: 'over' };
+/**
+ * One try of one member: it took the session, or it gave way (why; `full` when the member said
+ * it has no room, with its own SQLSTATE and message), or the session is over.
+ */
+export type AttemptResult = { kind: 'placed' } | { kind: 'gave-way'; why: string; full?: { sqlstate: string; message: string } } | { kind: 'over' };
 
 /** What placement needs from the session it places. */
 export interface PlacementHost {
@@ -30,7 +33,10 @@ export interface PlacementHost {
   readonly signal: AbortSignal;
   isOver(): boolean;
   setPhase(phase: SessionPhase): void;
-  /** Connects to `member` and runs the startup there. */
+  /**
+   * Connects to `member` and runs the startup there. Placement has reserved a slot on the member
+   * for the session (ListenerRuntime.reserve); the session owns it from here and releases it.
+   */
   attempt(member: Member, decision: RouteDecision): Promise<AttemptResult>;
 }
 
@@ -54,6 +60,8 @@ export async function placeSession(host: PlacementHost, request: RouteRequest): 
     if (decided.kind !== 'decision') return decided;
     const tried = await tryCandidates(host, decided.decision);
     if (tried.kind !== 'all-gave-way') return tried;
+    // A member that has no room says so at once; retrying would only storm it (53300).
+    if (tried.full !== undefined) return { kind: 'refused', refusal: refusals.memberFull(tried.full.sqlstate, tried.full.message) };
     if (host.isOver()) return { kind: 'over' };
     const remaining = deadline - host.clock.now();
     if (remaining <= 0) return { kind: 'refused', refusal: refusals.backendUnreachable(config.name, tried.failure, waited()) };
@@ -103,27 +111,62 @@ async function decide(host: PlacementHost, request: RouteRequest, deadline: numb
   }
 }
 
-type Tried = { kind: 'placed' } | { kind: 'over' } | { kind: 'refused'; refusal: Refusal } | { kind: 'all-gave-way'; failure: string };
+type Tried =
+  | { kind: 'placed' }
+  | { kind: 'over' }
+  | { kind: 'refused'; refusal: Refusal }
+  | { kind: 'all-gave-way'; failure: string; full?: { sqlstate: string; message: string } };
 
 /**
  * Tries the decision's candidates in order. A write route never tries another member (only
  * the primary may take writes); a read route moves on when a member refuses or times out.
+ * Members at the listener's maxconn are passed over; when every candidate is, the session
+ * waits in line for a slot up to queue_timeout, so a full member never sees the surplus.
  */
 async function tryCandidates(host: PlacementHost, decision: RouteDecision): Promise<Tried> {
-  advanceBalance(host.listener.memory);
-  const candidates = decision.routeUsed === 'primary' ? decision.candidates.slice(0, 1) : decision.candidates;
+  const { listener } = host;
+  advanceBalance(listener.memory);
+  const candidates = (decision.routeUsed === 'primary' ? decision.candidates.slice(0, 1) : decision.candidates).filter((m) => m.host !== undefined && m.port !== undefined);
   let lastFailure = 'no usable address';
   let lastMember: Member | undefined;
-  for (const member of candidates) {
-    if (member.host === undefined || member.port === undefined) continue;
+  let full: { sqlstate: string; message: string } | undefined;
+  let everyoneFull = candidates.length > 0;
+  const atCapacity: Member[] = [];
+  const tryOne = async (member: Member): Promise<Tried | undefined> => {
     lastMember = member;
     const result = await host.attempt(member, decision);
     if (result.kind === 'placed' || result.kind === 'over') return result;
     lastFailure = result.why;
+    if (result.full !== undefined) full = result.full;
+    else everyoneFull = false;
+    return undefined;
+  };
+  for (const member of candidates) {
+    if (!listener.reserve(member.name)) {
+      atCapacity.push(member);
+      continue;
+    }
+    const ended = await tryOne(member);
+    if (ended !== undefined) return ended;
+  }
+  if (atCapacity.length > 0 && atCapacity.length === candidates.length && listener.config.maxconn !== undefined) {
+    const waitedFrom = host.clock.now();
+    host.setPhase('holding');
+    const names = atCapacity.map((m) => m.name);
+    const slot = await listener.waitForSlot(names, listener.config.queueTimeoutMs, host.signal, host.clock);
+    if (host.isOver()) {
+      if (slot !== undefined) listener.memberSessionClosed(slot);
+      return { kind: 'over' };
+    }
+    host.setPhase('startup');
+    if (slot === undefined) return { kind: 'refused', refusal: refusals.queueTimeout(listener.config.name, names, listener.config.maxconn, host.clock.now() - waitedFrom) };
+    const ended = await tryOne(atCapacity.find((m) => m.name === slot) as Member);
+    if (ended !== undefined) return ended;
   }
   const noun = routeNoun(decision.routeUsed);
   const which = lastMember === undefined ? '' : ` ${lastMember.name} (${lastMember.host}:${lastMember.port})`;
-  return { kind: 'all-gave-way', failure: `could not connect to ${noun}${which} of cluster ${host.listener.config.cluster}: ${lastFailure}` };
+  const failure = `could not connect to ${noun}${which} of cluster ${listener.config.cluster}: ${lastFailure}`;
+  return everyoneFull && full !== undefined ? { kind: 'all-gave-way', failure, full } : { kind: 'all-gave-way', failure };
 }
 
 /**

@@ -15,6 +15,9 @@ export type RefusalKind =
   | 'member_protocol_violation'
   | 'member_lost'
   | 'authentication_timeout'
+  | 'member_full'
+  | 'queue_timeout'
+  | 'too_many_clients'
   | 'shutdown'
   | 'fenced';
 
@@ -84,6 +87,19 @@ export const refusals = {
     kind: 'authentication_timeout',
     sqlstate: '57014',
     message: `${listenerLabel(listener)}: canceling authentication due to timeout (member ${member}, ${formatSeconds(timeoutMs)})`,
+  }),
+  /** The member itself refused for lack of room (53300): the client hears its own words. */
+  memberFull: (sqlstate: string, message: string): Refusal => ({ kind: 'member_full', sqlstate, message }),
+  /** Every candidate was at the listener's maxconn for the whole queue_timeout. */
+  queueTimeout: (listener: string, members: readonly string[], maxconn: number, waitedMs: number): Refusal => ({
+    kind: 'queue_timeout',
+    sqlstate: '53300',
+    message: `${listenerLabel(listener)}: ${members.join(', ')} ${members.length === 1 ? 'has' : 'have'} ${maxconn} sessions (maxconn)${waited(waitedMs)}`,
+  }),
+  tooManyClients: (listener: string, maxClients: number): Refusal => ({
+    kind: 'too_many_clients',
+    sqlstate: '53300',
+    message: `${listenerLabel(listener)}: sorry, too many clients already (max_clients ${maxClients})`,
   }),
   shutdown: (): Refusal => ({ kind: 'shutdown', sqlstate: '57P01', message: 'patroni-router is shutting down' }),
   fenced: (reason: string): Refusal => ({ kind: 'fenced', sqlstate: '57P01', message: `terminating connection: ${reason}` }),

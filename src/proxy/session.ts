@@ -126,6 +126,11 @@ export class Session implements SessionHandle, CancelOwner {
   private async run(sslRefused = false): Promise<void> {
     const opening = await negotiate(this.client, { serverTls: this.services.serverTls, timeoutMs: this.startupTimeLeft(), timers: this.timers, sslRefused });
     if (this.isOver()) return;
+    if (opening.kind !== 'gone' && opening.kind !== 'cancel' && this.listener.overCapacity()) {
+      const refusal = refusals.tooManyClients(this.listener.config.name, this.listener.config.maxClients);
+      if (opening.kind !== 'tls-passthrough') return this.refuse(refusal);
+      return opening.via === 'ssl-request' ? this.refuseSslRequest(refusal) : this.finishRefused(refusal);
+    }
     switch (opening.kind) {
       case 'gone':
         return this.finish('client-closed');
@@ -270,6 +275,8 @@ export class Session implements SessionHandle, CancelOwner {
   private async connectTo(member: Member, decision: RouteDecision, how: 'startup' | 'raw' | 'tls'): Promise<{ kind: 'connected'; socket: net.Socket; tlsAccepted: boolean } | AttemptResult> {
     const config = this.listener.config;
     this.member = member;
+    // Placement reserved the member's slot for this session: it is ours to release from here.
+    this.memberCounted = true;
     this.phase = 'connecting';
     const address = { host: member.host as string, port: member.port as number };
     let backend: net.Socket;
@@ -288,6 +295,7 @@ export class Session implements SessionHandle, CancelOwner {
         this.refuse(refusals.backendUnreachable(config.name, `could not connect to ${where}: ${message}`));
         return { kind: 'over' };
       }
+      this.releaseMember();
       this.member = undefined;
       return { kind: 'gave-way', why: message };
     }
@@ -296,7 +304,7 @@ export class Session implements SessionHandle, CancelOwner {
       return { kind: 'over' };
     }
     this.attachBackend(backend);
-    this.countMember();
+    this.announceSession();
     return { kind: 'connected', socket: backend, tlsAccepted };
   }
 
@@ -327,9 +335,12 @@ export class Session implements SessionHandle, CancelOwner {
         this.phase = 'relaying';
         relay.startBackendToClient(outcome.rest);
         return { kind: 'placed' };
-      case 'give-way':
+      case 'give-way': {
         this.log.info({ member: member.name, reason: outcome.why }, 'member could not take the session');
-        return this.giveWay(`${member.name} ${outcome.why}`);
+        const why = `${member.name} ${outcome.why}`;
+        this.giveWay(why);
+        return outcome.full === undefined ? { kind: 'gave-way', why } : { kind: 'gave-way', why, full: outcome.full };
+      }
       case 'lost':
         if (!outcome.reachedClient) return this.giveWay(`connection to ${member.name} lost during startup: ${outcome.why}`);
         this.ending = 'backend-error';
@@ -456,10 +467,9 @@ export class Session implements SessionHandle, CancelOwner {
     this.client.sayGoodbye(undefined, this.timers, () => this.finish(this.ending ?? 'refused'));
   }
 
-  private countMember(): void {
-    if (this.memberCounted || this.member === undefined) return;
-    this.memberCounted = true;
-    this.listener.memberSessionOpened(this.member.name);
+  /** The first backend connection of the session is up: observers hear of it once. */
+  private announceSession(): void {
+    if (this.member === undefined) return;
     if (!this.sessionStartedEmitted) {
       this.sessionStartedEmitted = true;
       this.services.events.sessionStarted({ listener: this.listener.config.name, member: this.member.name, clientAddress: this.clientAddress });

@@ -14,6 +14,8 @@ export function listenerConfig(name: string, cluster: string, overrides: Partial
     connectTimeoutMs: 2_000,
     fence: true,
     allowedTargets: ['primary', 'replica', 'any'],
+    queueTimeoutMs: 5_000,
+    maxClients: 5000,
     ...overrides,
   };
 }

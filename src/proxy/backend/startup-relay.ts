@@ -9,8 +9,8 @@ type CancelKey = { processId: number; secret: Buffer };
 export type StartupOutcome =
   /** ReadyForQuery reached the client; `rest` = member bytes after it, for the byte relay. */
   | { kind: 'ready'; rest: Buffer }
-  /** Nothing reached the client and the member cannot serve now: try another, or later. */
-  | { kind: 'give-way'; why: string }
+  /** Nothing reached the client and the member cannot serve now: try another, or later (`full`: it has no room). */
+  | { kind: 'give-way'; why: string; full?: { sqlstate: string; message: string } }
   /** A write session on a server in hot standby, after the client took part in authentication. */
   | { kind: 'read-only' }
   /** The member sent a message the router will not buffer. */
@@ -122,7 +122,7 @@ export class StartupRelay {
           }
           continue;
         case 'retry':
-          return this.settle?.({ kind: 'give-way', why: verdict.why });
+          return this.settle?.(verdict.full === undefined ? { kind: 'give-way', why: verdict.why } : { kind: 'give-way', why: verdict.why, full: verdict.full });
         case 'refuse-read-only':
           this.flush(out);
           return this.settle?.({ kind: 'read-only' });

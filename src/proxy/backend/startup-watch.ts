@@ -10,8 +10,11 @@ export type StartupVerdict =
   | { kind: 'relay'; cancelKey?: CancelKey }
   /** Keep it back until ReadyForQuery says the session is usable (write routes after a password-less start). */
   | { kind: 'defer'; cancelKey?: CancelKey }
-  /** Nothing reached the client yet and the member cannot serve now: give way (another member, or later). */
-  | { kind: 'retry'; why: string }
+  /**
+   * Nothing reached the client yet and the member cannot serve now: give way (another member,
+   * or later). `full`: it said it has no room (53300); another member may, but waiting will not help.
+   */
+  | { kind: 'retry'; why: string; full?: { sqlstate: string; message: string } }
   /** A write session landed on a server in hot standby after the client took part in authentication. */
   | { kind: 'refuse-read-only' }
   /** ReadyForQuery: relay what was kept back and it, then switch to the raw byte relay. */
@@ -19,10 +22,12 @@ export type StartupVerdict =
 
 /**
  * Backend startup errors that say "not now" rather than "not you": starting up or shutting
- * down (57P03), too many clients (53300), terminated by an administrator or a crash (57P01,
- * 57P02), as a member does in the middle of a switchover.
+ * down (57P03), terminated by an administrator or a crash (57P01, 57P02), as a member does in
+ * the middle of a switchover.
  */
-const RETRYABLE_CODES = new Set(['57P03', '53300', '57P01', '57P02']);
+const RETRYABLE_CODES = new Set(['57P03', '57P01', '57P02']);
+/** "Too many clients" (max_connections, a role's CONNECTION LIMIT): no room, now or soon. */
+const NO_ROOM = '53300';
 
 /**
  * Reads the backend's startup messages for the few facts the router needs, without touching
@@ -57,8 +62,12 @@ export class StartupWatch {
       case BackendCode.ErrorResponse: {
         const fields = parseErrorFields(frame.body);
         const code = fields.get(ErrorField.Code);
+        const message = fields.get(ErrorField.Message) ?? 'no message';
         if (!this.relayedAny && this.options.canRetry && code !== undefined && RETRYABLE_CODES.has(code)) {
-          return { kind: 'retry', why: `answered ${code}: ${fields.get(ErrorField.Message) ?? 'no message'}` };
+          return { kind: 'retry', why: `answered ${code}: ${message}` };
+        }
+        if (!this.relayedAny && this.options.canRetry && code === NO_ROOM) {
+          return { kind: 'retry', why: `answered ${code}: ${message}`, full: { sqlstate: code, message } };
         }
         // Anything kept back goes out first (the session flushes it before this frame).
         this.deferring = false;

@@ -12,9 +12,10 @@ import { RouterMetrics } from '../../../src/observe/metrics.js';
 import type { ClusterFeed } from '../../../src/topology/cluster-feed.js';
 import type { ClusterState } from '../../../src/topology/cluster-state.js';
 import { batman, MB } from '../routing/cluster-factory.js';
+import { listenerConfig } from '../../support/listener-config.js';
 
 function listener(name: string, port: number, overrides: Partial<ListenerConfig> = {}): ListenerConfig {
-  return { name, cluster: 'batman', host: '127.0.0.1', port, route: 'primary', tags: {}, balance: 'round-robin', holdTimeoutMs: 30_000, connectTimeoutMs: 5000, fence: true, allowedTargets: ['primary'], ...overrides };
+  return listenerConfig(name, 'batman', { port, holdTimeoutMs: 30_000, connectTimeoutMs: 5000, allowedTargets: ['primary'], ...overrides });
 }
 
 function config(token?: string): RouterConfig {

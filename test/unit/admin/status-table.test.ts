@@ -3,10 +3,10 @@ import { boxTable, memberRoleLabel, memberStateLabel, renderStatus } from '../..
 import { topologyReport } from '../../../src/admin/topology-report.js';
 import type { ListenerConfig } from '../../../src/config/types.js';
 import { batman, MB } from '../routing/cluster-factory.js';
+import { listenerConfig } from '../../support/listener-config.js';
 
-const listener = (name: string, port: number, overrides: Partial<ListenerConfig> = {}): ListenerConfig => ({
-  name, cluster: 'batman', host: '127.0.0.1', port, route: 'primary', tags: {}, balance: 'round-robin', holdTimeoutMs: 30_000, connectTimeoutMs: 5000, fence: true, allowedTargets: ['primary'], ...overrides,
-});
+const listener = (name: string, port: number, overrides: Partial<ListenerConfig> = {}): ListenerConfig =>
+  listenerConfig(name, 'batman', { port, holdTimeoutMs: 30_000, connectTimeoutMs: 5000, allowedTargets: ['primary'], ...overrides });
 
 describe('boxTable', () => {
   it('draws patronictl-style boxes with the title in the top border and multi-line cells', () => {

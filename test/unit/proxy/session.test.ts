@@ -361,3 +361,56 @@ describe('bounded waits on the member side', () => {
     expect(parseError(error!.body)).toMatchObject({ code: '57014', message: expect.stringMatching(/canceling authentication due to timeout \(member m0, 0\.2 s\)$/) });
   });
 });
+
+describe('connection limits: a full member sees no storm, a client waits in line or hears 53300 at once', () => {
+  it("answers a member's 53300 at once with its own words, after one attempt", async () => {
+    const r = await rig({ members: [{ refuseStartup: { code: '53300', message: 'sorry, too many clients already' } }], listeners: [{ name: 'primary', holdTimeoutMs: 5_000 }] });
+    const started = Date.now();
+    const err = await refusal(r.port('primary'));
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(err).toMatchObject({ code: '53300', message: 'sorry, too many clients already' });
+    expect(r.members[0]!.startups).toHaveLength(1);
+    expect(r.events.of('refused')).toMatchObject([{ kind: 'member_full', sqlstate: '53300' }]);
+  });
+
+  it('tries the other replicas first, and only when every one is full answers 53300', async () => {
+    const full = { refuseStartup: { code: '53300', message: 'too many connections for role "app"' } };
+    const r = await rig({ members: [{}, full, full], listeners: [{ name: 'replicas', route: 'replica', holdTimeoutMs: 5_000 }] });
+    const err = await refusal(r.port('replicas'));
+    expect(err).toMatchObject({ code: '53300', message: 'too many connections for role "app"' });
+    expect(r.members[1]!.startups).toHaveLength(1);
+    expect(r.members[2]!.startups).toHaveLength(1);
+  });
+
+  it('queues sessions beyond maxconn per member and lets the next in when one ends; past queue_timeout, 53300', async () => {
+    const r = await rig({ members: [{}], listeners: [{ name: 'primary', maxconn: 1, queueTimeoutMs: 300 }] });
+    const first = await connected(r.port('primary'));
+    await echo(first, 'one');
+    const second = connected(r.port('primary'));
+    await waitFor('the second session to wait in line', () => r.proxy.sessions()[0]!.held === 1, { intervalMs: 5 });
+    expect(r.members[0]!.startups).toHaveLength(1);
+    await first.end();
+    const client = await second;
+    expect(await echo(client, 'two')).toBe('two');
+    const err = await refusal(r.port('primary'));
+    expect(err.code).toBe('53300');
+    expect(err.message).toMatch(/^patroni-router listener "primary": m0 has 1 sessions \(maxconn\) \(waited 0\.[3-9] s\)$/);
+    expect(r.members[0]!.startups).toHaveLength(2);
+    await client.end();
+  });
+
+  it('refuses clients beyond max_clients with 53300, also one that starts with an SSLRequest', async () => {
+    const r = await rig({ members: [{}], listeners: [{ name: 'primary', maxClients: 1 }] });
+    const first = await connected(r.port('primary'));
+    const err = await refusal(r.port('primary'));
+    expect(err).toMatchObject({ code: '53300', message: 'patroni-router listener "primary": sorry, too many clients already (max_clients 1)' });
+    const tls = rawClient(r.port('primary'));
+    tls.socket.write(sslRequest());
+    await waitFor('the N', () => tls.received().length === 1, { intervalMs: 5 });
+    tls.socket.write(plainStartup());
+    await tls.closed;
+    expect(parseError(framesOf(tls.received().subarray(1))[0]!.body)).toMatchObject({ code: '53300' });
+    expect(r.members[0]!.startups).toHaveLength(1);
+    await first.end();
+  });
+});
