@@ -10,8 +10,8 @@ import { resolveSecret } from './secrets.js';
 
 /** Patroni's HAProxy template: 5000 to the primary, 5001 to the replicas. */
 export const DEFAULT_LISTENERS: ListenerSection[] = [
-  { name: 'primary', port: 5000, route: 'primary', host: '127.0.0.1', tags: {}, balance: 'round-robin', hold_timeout: '30s', connect_timeout: '5s', fence: true, queue_timeout: '5s', max_clients: 5000 },
-  { name: 'replicas', port: 5001, route: 'replica', host: '127.0.0.1', tags: {}, balance: 'round-robin', hold_timeout: '30s', connect_timeout: '5s', fence: true, queue_timeout: '5s', max_clients: 5000 },
+  { name: 'primary', port: 5000, route: 'primary', host: '127.0.0.1', tags: {}, balance: 'round-robin', hold_timeout: 'auto', connect_timeout: '5s', fence: true, queue_timeout: '5s', max_clients: 5000 },
+  { name: 'replicas', port: 5001, route: 'replica', host: '127.0.0.1', tags: {}, balance: 'round-robin', hold_timeout: 'auto', connect_timeout: '5s', fence: true, queue_timeout: '5s', max_clients: 5000 },
 ];
 
 /**
@@ -117,7 +117,7 @@ function listenerConfig(section: ListenerSection, index: number, clusters: Clust
     route: section.route,
     tags: Object.fromEntries(Object.entries(section.tags).map(([k, v]) => [k, String(v)])),
     balance: section.balance,
-    holdTimeoutMs: parseDurationMs(section.hold_timeout) ?? 30_000,
+    holdTimeoutMs: section.hold_timeout === 'auto' ? 'auto' : (parseDurationMs(section.hold_timeout) ?? 30_000),
     connectTimeoutMs: parseDurationMs(section.connect_timeout) ?? 5000,
     fence: section.fence,
     allowedTargets: [...allowed],

@@ -88,7 +88,7 @@ export const listenerSchema = z
     max_lag: size.optional(),
     balance: z.enum(['round-robin', 'least-connections', 'random']).default('round-robin'),
     fallback: z.enum(ROUTES).optional(),
-    hold_timeout: duration.default('30s'),
+    hold_timeout: z.union([z.literal('auto'), duration]).default('auto'),
     connect_timeout: duration.default('5s'),
     fence: z.boolean().default(true),
     allow_targets: z.array(z.enum(ROUTES)).optional(),

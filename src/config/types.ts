@@ -82,7 +82,11 @@ export interface ListenerConfig {
   balance: Balance;
   /** Route to try when this route has no eligible member. */
   fallback?: RouteKind;
-  holdTimeoutMs: number;
+  /**
+   * How long a new connection waits for a member; `auto`: the cluster's own ttl + loop_wait
+   * from its `config` key, the longest a crash failover takes (see routing/hold-timeout.ts).
+   */
+  holdTimeoutMs: number | 'auto';
   connectTimeoutMs: number;
   /** Close sessions on a member the moment it stops being eligible. */
   fence: boolean;

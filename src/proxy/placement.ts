@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { advanceBalance } from '../routing/balance-order.js';
 import { chooseBackends } from '../routing/choose-backends.js';
+import { holdTimeoutMs } from '../routing/hold-timeout.js';
 import type { RouteDecision, RouteRequest } from '../routing/route-request.js';
 import { routeNoun } from '../routing/route-words.js';
 import type { ClusterFeed } from '../topology/cluster-feed.js';
@@ -53,10 +54,11 @@ export type PlacementResult = { kind: 'placed' } | { kind: 'over' } | { kind: 'r
 export async function placeSession(host: PlacementHost, request: RouteRequest): Promise<PlacementResult> {
   const config = host.listener.config;
   const startedAt = host.clock.now();
-  const deadline = startedAt + config.holdTimeoutMs;
-  const waited = (): number | undefined => (config.holdTimeoutMs > 0 ? host.clock.now() - startedAt : undefined);
+  const holdMs = holdTimeoutMs(config.holdTimeoutMs, host.feed?.current()?.config);
+  const deadline = startedAt + holdMs;
+  const waited = (): number | undefined => (holdMs > 0 ? host.clock.now() - startedAt : undefined);
   for (let attempt = 0; ; attempt++) {
-    const decided = await decide(host, request, deadline, startedAt);
+    const decided = await decide(host, request, deadline, startedAt, holdMs);
     if (decided.kind !== 'decision') return decided;
     const tried = await tryCandidates(host, decided.decision);
     if (tried.kind !== 'all-gave-way') return tried;
@@ -75,7 +77,7 @@ export async function placeSession(host: PlacementHost, request: RouteRequest): 
 type Decided = { kind: 'decision'; decision: RouteDecision } | { kind: 'over' } | { kind: 'refused'; refusal: Refusal };
 
 /** Routes now, or holds until the cluster offers a candidate. */
-async function decide(host: PlacementHost, request: RouteRequest, deadline: number, startedAt: number): Promise<Decided> {
+async function decide(host: PlacementHost, request: RouteRequest, deadline: number, startedAt: number, holdMs: number): Promise<Decided> {
   const config = host.listener.config;
   const feed = host.feed;
   if (feed === undefined) return { kind: 'refused', refusal: refusals.clusterUnknown(config.name, config.cluster) };
@@ -84,7 +86,7 @@ async function decide(host: PlacementHost, request: RouteRequest, deadline: numb
   const decision = state === undefined ? undefined : decideOn(state);
   if (decision !== undefined && decision.candidates.length > 0) return { kind: 'decision', decision };
   const reason = decision?.reason ?? `no ${routeNoun(request.route)} in cluster ${config.cluster}: topology not read yet`;
-  const waitedMs = (): number | undefined => (config.holdTimeoutMs > 0 ? host.clock.now() - startedAt : undefined);
+  const waitedMs = (): number | undefined => (holdMs > 0 ? host.clock.now() - startedAt : undefined);
   if (host.clock.now() >= deadline) return { kind: 'refused', refusal: refusals.noCandidate(config.name, reason, waitedMs()) };
   host.setPhase('holding');
   host.events.holdStarted({ listener: config.name });

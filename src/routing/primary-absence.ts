@@ -6,7 +6,15 @@ import { memberByName, type ClusterState } from '../topology/cluster-state.js';
  * and say what is happening rather than what check failed.
  */
 export function whyNoPrimary(state: ClusterState, now?: number): string {
-  if (state.stale) return staleCause(state, now);
+  if (state.stale) {
+    // Patroni demotes a primary that cannot update its leader key within retry_timeout (unless
+    // failsafe_mode keeps it): usually before ttl runs out, so say so when its REST API shows it.
+    const seen = memberByName(state, state.leader)?.observed;
+    if (seen?.reachable === true && seen.role !== undefined && seen.role !== 'primary') {
+      return `leader ${state.leader} reports role ${seen.role} on its REST API (Patroni demotes a primary that cannot reach the DCS within retry_timeout); ${staleCause(state, now)}`;
+    }
+    return staleCause(state, now);
+  }
   const leaderName = state.leader;
   if (leaderName === undefined) {
     if (state.config.pause) return 'cluster is paused and has no leader';
@@ -47,12 +55,34 @@ export function whyNoPrimary(state: ClusterState, now?: number): string {
   return `leader ${leaderName} is not confirmed writable`;
 }
 
-/** "topology stale: DCS unreachable for 31 s" (or "since <time>" when the caller gave no clock). */
+/**
+ * "topology stale: DCS unreachable for 31 s" (or "since <time>" when the caller gave no
+ * clock), and what the DCS-loss policy does about writes meanwhile, with the time left.
+ */
 export function staleCause(state: ClusterState, now?: number): string {
   if (!(state.lastDcsContact > 0)) return 'topology stale: DCS not reached yet';
   if (now === undefined) {
-    return `topology stale: DCS unreachable since ${new Date(state.lastDcsContact).toISOString()}`;
+    return `topology stale: DCS unreachable since ${new Date(state.lastDcsContact).toISOString()}${policyNote(state, undefined)}`;
   }
-  const seconds = Math.max(0, Math.round((now - state.lastDcsContact) / 1000));
-  return `topology stale: DCS unreachable for ${seconds} s`;
+  const sinceMs = Math.max(0, now - state.lastDcsContact);
+  return `topology stale: DCS unreachable for ${Math.round(sinceMs / 1000)} s${policyNote(state, sinceMs)}`;
+}
+
+function policyNote(state: ClusterState, sinceMs: number | undefined): string {
+  const ttl = state.config.ttl;
+  switch (state.dcsLossPolicy) {
+    case undefined:
+      return '';
+    case 'refuse':
+      return ' (dcs_loss_writes: refuse: no writes until the DCS answers)';
+    case 'ttl':
+    case 'rest': {
+      const beyond = state.dcsLossPolicy === 'rest' ? ", then while the primary's REST API confirms it" : '';
+      if (sinceMs === undefined) return ` (dcs_loss_writes: ${state.dcsLossPolicy}: writes until ttl ${ttl} s after the last contact${beyond})`;
+      const leftS = Math.round((ttl * 1000 - sinceMs) / 1000);
+      return leftS > 0
+        ? ` (dcs_loss_writes: ${state.dcsLossPolicy}: writes until ttl ${ttl} s after the last contact, ${leftS} s left${beyond})`
+        : ` (dcs_loss_writes: ${state.dcsLossPolicy}: past ttl ${ttl} s${beyond})`;
+    }
+  }
 }

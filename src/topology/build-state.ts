@@ -144,6 +144,7 @@ export function buildState(inputs: StateInputs, previous: ClusterState | undefin
     switchoverPending: parsed.failover !== undefined,
     lastDcsContact: inputs.lastDcsContact,
     stale: inputs.stale,
+    dcsLossPolicy: inputs.dcsLossWrites,
     problems: Object.freeze([...parsed.problems]),
   };
   if (parsed.leader !== undefined) state.leader = parsed.leader;

@@ -126,8 +126,10 @@ export interface ClusterState {
   writablePrimary?: string;
   /** ms timestamp of the last successful read/watch event from the DCS. */
   lastDcsContact: number;
-  /** true when the DCS has not been reachable; see topology/stale-policy. */
+  /** true when the DCS has not been reachable; see topology/dcs-loss-policy. */
   stale: boolean;
+  /** What writes do while the DCS is unreachable (topology.dcs_loss_writes), for the messages that say so. */
+  dcsLossPolicy?: 'ttl' | 'rest' | 'refuse';
   /** Problems with individual keys: logged and exposed, never fatal. */
   problems: readonly string[];
 }

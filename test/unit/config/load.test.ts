@@ -26,6 +26,11 @@ describe('configuration', () => {
       ['replicas', 5001, 'replica'],
     ]);
     expect(config.listeners[0]?.cluster).toBe('batman');
+    expect(config.listeners.map((l) => [l.holdTimeoutMs, l.queueTimeoutMs, l.maxClients, l.maxconn])).toEqual([
+      ['auto', 5000, 5000, undefined],
+      ['auto', 5000, 5000, undefined],
+    ]);
+    expect(config.authenticationTimeoutMs).toBe(60_000);
     expect(config.admin).toEqual({ enabled: true, host: '127.0.0.1', port: 7000 });
   });
 

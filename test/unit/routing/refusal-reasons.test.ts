@@ -48,6 +48,21 @@ describe('why there is no primary', () => {
     expect(reason(state, 'primary', { now: 1_031_000 })).toBe('no primary in cluster batman: topology stale: DCS unreachable for 31 s');
   });
 
+  it('stale topology names the DCS-loss policy and the time left, and a primary Patroni demoted meanwhile', () => {
+    const state = batman({ writablePrimary: undefined, stale: true, lastDcsContact: 1_000_000, dcsLossPolicy: 'ttl' });
+    expect(reason(state, 'primary', { now: 1_020_000 })).toBe(
+      'no primary in cluster batman: topology stale: DCS unreachable for 20 s (dcs_loss_writes: ttl: writes until ttl 30 s after the last contact, 10 s left)',
+    );
+    expect(reason(state, 'primary', { now: 1_031_000 })).toBe('no primary in cluster batman: topology stale: DCS unreachable for 31 s (dcs_loss_writes: ttl: past ttl 30 s)');
+    expect(reason({ ...state, dcsLossPolicy: 'refuse' }, 'primary', { now: 1_005_000 })).toBe(
+      'no primary in cluster batman: topology stale: DCS unreachable for 5 s (dcs_loss_writes: refuse: no writes until the DCS answers)',
+    );
+    const demoted = withMember(state, 'pg0', { observed: { at: 1_019_000, reachable: true, role: 'replica', state: 'running' } });
+    expect(reason(demoted, 'primary', { now: 1_020_000 })).toBe(
+      'no primary in cluster batman: leader pg0 reports role replica on its REST API (Patroni demotes a primary that cannot reach the DCS within retry_timeout); topology stale: DCS unreachable for 20 s (dcs_loss_writes: ttl: writes until ttl 30 s after the last contact, 10 s left)',
+    );
+  });
+
   it('stale topology without a clock gives the time of last contact', () => {
     const state = batman({ writablePrimary: undefined, stale: true, lastDcsContact: Date.UTC(2026, 10, 26, 14, 0, 0) });
     expect(reason(state, 'primary')).toBe(
