@@ -109,7 +109,9 @@ export function topologyReport(inputs: TopologyInputs): TopologyReport {
       report.note = inputs.states.has(config.cluster) ? `cluster ${config.cluster}: topology not read yet` : `cluster ${config.cluster} is not followed`;
       return report;
     }
-    const explanation = explainListener(state, { ...request, now: inputs.now });
+    // What the listener's lag memory holds back counts too: the page shows what a new connection gets.
+    const lagHeld = sessions?.lagHeld === undefined ? {} : { lagHeld: new Map(Object.entries(sessions.lagHeld)) };
+    const explanation = explainListener(state, { ...request, ...lagHeld, now: inputs.now });
     report.explanation = explanation;
     if (explanation.eligible.length > 0) {
       report.wouldUse = explanation.eligible;

@@ -10,8 +10,8 @@ import { resolveSecret } from './secrets.js';
 
 /** Patroni's HAProxy template: 5000 to the primary, 5001 to the replicas. */
 export const DEFAULT_LISTENERS: ListenerSection[] = [
-  { name: 'primary', port: 5000, route: 'primary', host: '127.0.0.1', tags: {}, balance: 'round-robin', hold_timeout: 'auto', connect_timeout: '5s', fence: true, queue_timeout: '5s', max_clients: 5000 },
-  { name: 'replicas', port: 5001, route: 'replica', host: '127.0.0.1', tags: {}, balance: 'round-robin', hold_timeout: 'auto', connect_timeout: '5s', fence: true, queue_timeout: '5s', max_clients: 5000 },
+  { name: 'primary', port: 5000, route: 'primary', host: '127.0.0.1', tags: {}, balance: 'round-robin', hold_timeout: 'auto', connect_timeout: '5s', fence: true, queue_timeout: '5s', max_clients: 5000, max_lag_recovery: '10s', max_lag_fence_after: '30s', max_lag_fence_busy: true },
+  { name: 'replicas', port: 5001, route: 'replica', host: '127.0.0.1', tags: {}, balance: 'round-robin', hold_timeout: 'auto', connect_timeout: '5s', fence: true, queue_timeout: '5s', max_clients: 5000, max_lag_recovery: '10s', max_lag_fence_after: '30s', max_lag_fence_busy: true },
 ];
 
 /**
@@ -122,9 +122,12 @@ function listenerConfig(section: ListenerSection, index: number, clusters: Clust
     fence: section.fence,
     allowedTargets: [...allowed],
     queueTimeoutMs: parseDurationMs(section.queue_timeout) ?? 5000,
+    maxLagRecoveryMs: parseDurationMs(section.max_lag_recovery) ?? 10_000,
+    maxLagFenceBusy: section.max_lag_fence_busy,
     maxClients: section.max_clients,
   };
   if (section.maxconn !== undefined) listener.maxconn = section.maxconn;
+  if (section.max_lag_fence_after !== 'off') listener.maxLagFenceAfterMs = parseDurationMs(section.max_lag_fence_after) ?? 30_000;
   if (section.max_lag !== undefined) listener.maxLagBytes = parseSizeBytes(section.max_lag);
   if (section.fallback !== undefined) {
     if (section.fallback === section.route) problems.push(`${fieldPath}.fallback: falls back to its own route`);

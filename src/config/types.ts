@@ -79,6 +79,12 @@ export interface ListenerConfig {
   tags: Record<string, string>;
   /** Max lag in bytes for replica routes; undefined = no limit. */
   maxLagBytes?: number;
+  /** A replica back under max_lag serves new connections again only after this long under it. */
+  maxLagRecoveryMs: number;
+  /** Sessions on a replica over max_lag are closed once the lag has lasted this long; undefined: never. */
+  maxLagFenceAfterMs?: number;
+  /** false: a session running a query is left to finish; only idle ones are closed for lag. */
+  maxLagFenceBusy: boolean;
   balance: Balance;
   /** Route to try when this route has no eligible member. */
   fallback?: RouteKind;

@@ -60,6 +60,7 @@ export class RouterMetrics implements ProxyEvents {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
 
     const sessions = options.sessions ?? (() => []);
+    const knownStates = this.states;
     new Gauge({
       name: `${P}sessions`,
       help: 'Open sessions with a backend connection, per listener and member.',
@@ -67,7 +68,11 @@ export class RouterMetrics implements ProxyEvents {
       registers,
       collect() {
         this.reset();
-        for (const l of sessions()) for (const [member, n] of Object.entries(l.byMember)) this.set({ listener: l.listener, member }, n);
+        for (const l of sessions()) {
+          // Every member of the listener's cluster has a series, 0 when idle, so a dashboard line does not vanish.
+          for (const m of knownStates.get(l.cluster)?.members ?? []) this.set({ listener: l.listener, member: m.name }, 0);
+          for (const [member, n] of Object.entries(l.byMember)) this.set({ listener: l.listener, member }, n);
+        }
       },
     });
     this.accepted = new Counter({ name: `${P}connections_accepted_total`, help: 'Client connections accepted.', labelNames: ['listener'], registers });

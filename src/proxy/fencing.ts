@@ -1,4 +1,5 @@
-import type { StateChange } from '../topology/cluster-state.js';
+import { formatBytes } from '../routing/byte-size.js';
+import { memberByName, type ClusterState, type StateChange } from '../topology/cluster-state.js';
 import { fencingVerdict, type Fence } from '../routing/fencing-verdict.js';
 import type { ListenerRuntime } from './listener-runtime.js';
 import type { ProxyEvents } from './proxy-events.js';
@@ -33,6 +34,32 @@ export function fenceSessions(change: StateChange, runtimes: Iterable<ListenerRu
       session.terminate(refusals.fenced(fence.reason), 'fenced');
       closed++;
     }
+  }
+  return closed;
+}
+
+/**
+ * Closes the sessions on replicas that have been over the listener's max_lag for
+ * max_lag_fence_after (LagHysteresis decides who), sparing sessions with a query running when
+ * max_lag_fence_busy is false. Returns how many were closed.
+ */
+export function fenceLaggingSessions(runtime: ListenerRuntime, state: ClusterState, now: number, events: ProxyEvents): number {
+  const lag = runtime.lag;
+  if (lag === undefined || !runtime.config.fence) return 0;
+  const due = lag.fenceDue(now);
+  if (due.size === 0) return 0;
+  let closed = 0;
+  for (const session of [...runtime.sessions]) {
+    const name = session.member?.name;
+    if (name === undefined || !due.has(name)) continue;
+    if (!runtime.config.maxLagFenceBusy && session.isBusy()) continue;
+    const member = memberByName(state, name);
+    const since = lag.record(name)?.overSince ?? now;
+    const lags = member?.lagBytes === undefined ? 'has been' : `lags ${formatBytes(member.lagBytes)},`;
+    const reason = `${name} is no longer a replica target in cluster ${state.scope}: ${name} ${lags} over max_lag ${formatBytes(lag.rules.maxLagBytes)} for ${Math.round((now - since) / 1000)} s`;
+    events.fenced({ listener: runtime.config.name, member: name, reason });
+    session.terminate(refusals.fenced(reason), 'fenced');
+    closed++;
   }
   return closed;
 }

@@ -2,6 +2,7 @@ import type net from 'node:net';
 import type { ListenerConfig } from '../config/types.js';
 import type { BalanceMemory, RouteRequest } from '../routing/route-request.js';
 import { createBalanceMemory } from '../routing/balance-order.js';
+import { LagHysteresis } from '../routing/lag-hysteresis.js';
 import type { Clock } from './clock.js';
 import type { SessionHandle } from './session-handle.js';
 
@@ -26,8 +27,16 @@ export class ListenerRuntime {
   /** Sessions waiting for a member under maxconn, first come first served. */
   private readonly slotWaiters = new Set<SlotWaiter>();
 
+  /** max_lag with memory: who lagged lately, who has lagged long enough to lose its sessions. */
+  readonly lag: LagHysteresis | undefined;
+  /** Re-checks lag fencing when a replica that stays over max_lag becomes due, with no new snapshot. */
+  lagTimer: NodeJS.Timeout | undefined;
+
   constructor(readonly config: ListenerConfig) {
     this.memory = createBalanceMemory(this.sessionsByMember);
+    if (config.maxLagBytes !== undefined) {
+      this.lag = new LagHysteresis({ maxLagBytes: config.maxLagBytes, recoveryMs: config.maxLagRecoveryMs, fenceAfterMs: config.maxLagFenceAfterMs });
+    }
   }
 
   /** The listener's own route as a routing request (a client override replaces `route`). */

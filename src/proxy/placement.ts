@@ -81,7 +81,12 @@ async function decide(host: PlacementHost, request: RouteRequest, deadline: numb
   const config = host.listener.config;
   const feed = host.feed;
   if (feed === undefined) return { kind: 'refused', refusal: refusals.clusterUnknown(config.name, config.cluster) };
-  const decideOn = (state: ClusterState): RouteDecision => chooseBackends(state, { ...request, now: host.clock.now() }, host.listener.memory);
+  // Lag memory moves on while a session waits: read it afresh at every decision.
+  const decideOn = (state: ClusterState): RouteDecision => {
+    const now = host.clock.now();
+    const lagHeld = host.listener.lag?.held(now);
+    return chooseBackends(state, { ...request, now, ...(lagHeld !== undefined ? { lagHeld } : {}) }, host.listener.memory);
+  };
   const state = feed.current();
   const decision = state === undefined ? undefined : decideOn(state);
   if (decision !== undefined && decision.candidates.length > 0) return { kind: 'decision', decision };

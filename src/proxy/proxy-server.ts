@@ -2,8 +2,9 @@ import type net from 'node:net';
 import type { Logger } from 'pino';
 import type { ListenerConfig, RouteKind, TlsConfig } from '../config/types.js';
 import type { ClusterFeed } from '../topology/cluster-feed.js';
+import type { ClusterState } from '../topology/cluster-state.js';
 import { CancelRegistry } from './cancel-registry.js';
-import { fenceSessions } from './fencing.js';
+import { fenceLaggingSessions, fenceSessions } from './fencing.js';
 import { HoldQueue } from './hold-queue.js';
 import { boundPort, closeListener, openListener } from './listener.js';
 import { ListenerRuntime } from './listener-runtime.js';
@@ -55,7 +56,12 @@ export interface ListenerSessions {
   byPhase: Partial<Record<SessionPhase, number>>;
   /** Sessions with a backend connection, per member. */
   byMember: Record<string, number>;
+  /** Replicas this listener's max_lag keeps out for now although under it (they lagged lately), and why. */
+  lagHeld?: Record<string, string>;
 }
+
+/** How often sessions spared by max_lag_fence_busy are looked at again while the lag lasts. */
+const LAG_RECHECK_MS = 500;
 
 export interface ListenerChanges {
   added: string[];
@@ -105,7 +111,12 @@ export class ProxyServer {
     if (this.started) throw new Error('ProxyServer already started');
     this.started = true;
     for (const feed of this.options.feeds.values()) {
-      this.unsubscribes.push(feed.subscribe((change) => fenceSessions(change, this.allRuntimes(), this.events)));
+      this.unsubscribes.push(
+        feed.subscribe((change) => {
+          fenceSessions(change, this.allRuntimes(), this.events);
+          for (const runtime of this.allRuntimes()) if (runtime.config.cluster === change.next.scope) this.followLag(runtime, change.next);
+        }),
+      );
     }
     try {
       for (const config of this.options.listeners) await this.startListener(config);
@@ -140,6 +151,7 @@ export class ProxyServer {
         held: byPhase.holding ?? 0,
         byPhase,
         byMember: r.countsByMember(),
+        ...(r.lag !== undefined ? { lagHeld: Object.fromEntries(r.lag.held(this.services.clock.now())) } : {}),
       };
     });
   }
@@ -201,6 +213,7 @@ export class ProxyServer {
   async close(): Promise<void> {
     this.closing = true;
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
+    for (const runtime of this.allRuntimes()) if (runtime.lagTimer !== undefined) this.services.clock.clearTimeout(runtime.lagTimer);
     this.services.holdQueue.release();
     await Promise.all(this.allRuntimes().map((r) => closeListener(r.server)));
     this.destroyAllSessions();
@@ -239,6 +252,30 @@ export class ProxyServer {
     });
   }
 
+  /**
+   * Folds a snapshot into a listener's lag memory, closes the sessions on replicas that have
+   * lagged long enough, and sets a timer for the next one due (a replica whose replay is paused
+   * makes no new snapshots, but its sessions must still go on time).
+   */
+  private followLag(runtime: ListenerRuntime, state: ClusterState): void {
+    const lag = runtime.lag;
+    if (lag === undefined) return;
+    const now = this.services.clock.now();
+    lag.observe(state, now);
+    fenceLaggingSessions(runtime, state, now, this.events);
+    if (runtime.lagTimer !== undefined) this.services.clock.clearTimeout(runtime.lagTimer);
+    runtime.lagTimer = undefined;
+    const next = lag.nextFenceAt();
+    if (next === undefined || runtime.retired) return;
+    runtime.lagTimer = this.services.clock.setTimeout(() => {
+      runtime.lagTimer = undefined;
+      const current = this.options.feeds.get(runtime.config.cluster)?.current();
+      if (current !== undefined) this.followLag(runtime, current);
+      // Past due means busy sessions were spared: look again now and then, not in a tight loop.
+    }, next > now ? next - now : LAG_RECHECK_MS);
+    runtime.lagTimer.unref();
+  }
+
   private async startListener(config: ListenerConfig): Promise<void> {
     const runtime = new ListenerRuntime(config);
     runtime.server = await openListener(runtime, (socket) => this.accept(runtime, socket));
@@ -250,6 +287,7 @@ export class ProxyServer {
   private async retire(runtime: ListenerRuntime): Promise<void> {
     this.active.delete(runtime.config.name);
     runtime.retired = true;
+    if (runtime.lagTimer !== undefined) this.services.clock.clearTimeout(runtime.lagTimer);
     await closeListener(runtime.server);
     this.services.holdQueue.release(runtime.config.name);
     if (runtime.sessions.size > 0) this.retired.add(runtime);

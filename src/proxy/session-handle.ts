@@ -21,6 +21,8 @@ export interface SessionHandle {
   readonly member: Member | undefined;
   /** The route request after any client override; fencing re-evaluates it. */
   readonly request: RouteRequest | undefined;
+  /** A query is running, or the router cannot tell (TLS passed through). */
+  isBusy(): boolean;
   /** Ends the session on the router's initiative (fencing, shutdown), telling the client why where it can. */
   terminate(refusal: Refusal, ending: SessionEnding): void;
   /** Ends it at once: sockets destroyed, registrations undone. */

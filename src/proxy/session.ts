@@ -123,6 +123,10 @@ export class Session implements SessionHandle, CancelOwner {
   }
 
   /** `sslRefused`: a member answered the client's SSLRequest N, and the router said so; a plain startup follows. */
+  isBusy(): boolean {
+    return this.phase !== 'relaying' || this.relay === undefined || !this.relay.idle.isIdle();
+  }
+
   private async run(sslRefused = false): Promise<void> {
     const opening = await negotiate(this.client, { serverTls: this.services.serverTls, timeoutMs: this.startupTimeLeft(), timers: this.timers, sslRefused });
     if (this.isOver()) return;

@@ -26,7 +26,8 @@ export interface Fence {
  * - `primary`: fail closed. The moment `writablePrimary` stops naming a member (leader key
  *   deleted, demotion, stale topology under the DCS-loss policy) its write sessions go.
  * - Read routes fence on promotion, removal, noloadbalance, tag changes, leaving the sync set,
- *   a broken upstream, lag beyond `maxLagBytes`, and a changed address.
+ *   a broken upstream, and a changed address. Lag is not fenced here: only once it has lasted
+ *   (routing/lag-hysteresis.ts), not on one high sample.
  * - Read routes do NOT fence when the only problem is a measurement gap: lag that became
  *   unknown, or a REST probe that failed while the DCS still says running. New connections
  *   avoid such members, but killing healthy sessions on a missing number would turn every
@@ -66,7 +67,7 @@ export function fencingVerdict(prev: ClusterState, next: ClusterState, request: 
     }
     const route = hadRoutes[0] ?? request.route;
     const exclusion = after.get(route)?.excluded.find((e) => e.member === name);
-    if (route !== 'primary' && isMeasurementGap(now, exclusion)) continue;
+    if (route !== 'primary' && (exclusion?.reason === 'lag' || isMeasurementGap(now, exclusion))) continue;
     fences.push({ member: name, reason: fenceReason(next, route, name, exclusion, request.now) });
   }
   return fences;

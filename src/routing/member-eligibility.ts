@@ -57,7 +57,7 @@ export function judgeMember(
   state: ClusterState,
   member: Member,
   route: RouteKind,
-  request: Pick<RouteRequest, 'tags' | 'maxLagBytes' | 'now'>,
+  request: Pick<RouteRequest, 'tags' | 'maxLagBytes' | 'lagHeld' | 'now'>,
 ): Exclusion | undefined {
   const problem = (reason: Exclusion['reason'], detail: string): Exclusion => ({ member: member.name, reason, detail });
 
@@ -97,7 +97,7 @@ export function judgeMember(
   if (isReplica) {
     const upstream = upstreamProblem(state, member, new Set([member.name]), request.now);
     if (upstream !== undefined) return problem('upstream', upstream);
-    const lag = lagProblem(member, request.maxLagBytes);
+    const lag = lagProblem(member, request.maxLagBytes) ?? (request.maxLagBytes !== undefined ? request.lagHeld?.get(member.name) : undefined);
     if (lag !== undefined) return problem('lag', lag);
   }
   return undefined;

@@ -23,7 +23,7 @@ const MAX_LISTED = 5;
 export function evaluateRoute(
   state: ClusterState,
   route: RouteKind,
-  request: Pick<RouteRequest, 'tags' | 'maxLagBytes' | 'now'>,
+  request: Pick<RouteRequest, 'tags' | 'maxLagBytes' | 'lagHeld' | 'now'>,
 ): RouteEvaluation {
   const eligible: Member[] = [];
   const excluded: Exclusion[] = [];

@@ -7,6 +7,11 @@ export interface RouteRequest {
   /** Tag filters: every entry must match the member's tag (as string). */
   tags: Readonly<Record<string, string>>;
   maxLagBytes?: number;
+  /**
+   * Replicas max_lag keeps out although they are under the limit now, because they lagged until
+   * recently (LagHysteresis), with the predicate to show ("was over max_lag 1 MB until 3 s ago ...").
+   */
+  lagHeld?: ReadonlyMap<string, string>;
   /** Tried only when `route` yields no eligible member. */
   fallback?: RouteKind;
   balance: Balance;

@@ -15,6 +15,9 @@ export function listenerConfig(name: string, cluster: string, overrides: Partial
     fence: true,
     allowedTargets: ['primary', 'replica', 'any'],
     queueTimeoutMs: 5_000,
+    maxLagRecoveryMs: 10_000,
+    maxLagFenceAfterMs: 30_000,
+    maxLagFenceBusy: true,
     maxClients: 5000,
     ...overrides,
   };
