@@ -1,10 +1,10 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { mechanismsWithoutChannelBinding } from '../../src/backend/auth/channel-binding.js';
-import { ScramObserver } from '../../src/backend/auth/scram-observer.js';
-import { encodeAuthRequest, parseAuthRequest } from '../../src/backend/auth/wire/auth-request.js';
-import { encodeFrame, type WireFrame } from '../../src/backend/auth/wire/frame.js';
-import { MessageReader } from '../../src/backend/auth/wire/message-reader.js';
+import { mechanismsWithoutChannelBinding } from '../../src/proxy/backend/auth/channel-binding.js';
+import { ScramObserver } from '../../src/proxy/backend/auth/scram-observer.js';
+import { encodeAuthRequest, parseAuthRequest } from '../../src/proxy/backend/auth/wire/auth-request.js';
+import { encodeFrame, type WireFrame } from '../../src/proxy/backend/auth/wire/frame.js';
+import { MessageReader } from '../../src/proxy/backend/auth/wire/message-reader.js';
 
 const SSL_REQUEST = 80877103;
 

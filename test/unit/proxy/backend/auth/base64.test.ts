@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeBase64 } from '../../../src/backend/auth/base64.js';
+import { decodeBase64 } from '../../../../../src/proxy/backend/auth/base64.js';
 
 describe('decodeBase64 (strict)', () => {
   it('decodes padded base64 from text and from bytes, like Node for valid input', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { AuthQueryResult } from '../../../src/backend/auth/auth-query.js';
-import { Md5Hash } from '../../../src/backend/auth/md5-password.js';
-import { SecretCache } from '../../../src/backend/auth/secret-cache.js';
+import type { AuthQueryResult } from '../../../../../src/proxy/backend/auth/auth-query.js';
+import { Md5Hash } from '../../../../../src/proxy/backend/auth/md5-password.js';
+import { SecretCache } from '../../../../../src/proxy/backend/auth/secret-cache.js';
 
 const MD5 = Buffer.from('md57541d4e65fae11bd07f18dc6fe2b02bc');
 

@@ -4,8 +4,8 @@ import {
   channelBindingVerdict,
   LIBPQ_CHANNEL_BINDING_REQUIRED,
   mechanismsWithoutChannelBinding,
-} from '../../../src/backend/auth/channel-binding.js';
-import { encodeAuthRequest, parseAuthRequest } from '../../../src/backend/auth/wire/auth-request.js';
+} from '../../../../../src/proxy/backend/auth/channel-binding.js';
+import { encodeAuthRequest, parseAuthRequest } from '../../../../../src/proxy/backend/auth/wire/auth-request.js';
 
 describe('channel binding through the router', () => {
   it('removes SCRAM-SHA-256-PLUS from the offer a member sends over TLS', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { authQueryText } from '../../../src/backend/auth/auth-query.js';
-import { authFunctionSignature, authHbaLine, authSetupSql } from '../../../src/backend/auth/auth-setup.js';
-import { InvalidSqlName } from '../../../src/backend/auth/sql-identifier.js';
+import { authQueryText } from '../../../../../src/proxy/backend/auth/auth-query.js';
+import { authFunctionSignature, authHbaLine, authSetupSql } from '../../../../../src/proxy/backend/auth/auth-setup.js';
+import { InvalidSqlName } from '../../../../../src/proxy/backend/auth/sql-identifier.js';
 
 describe('authSetupSql', () => {
   const sql = authSetupSql();

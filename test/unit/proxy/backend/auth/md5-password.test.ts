@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isMd5Secret, Md5Hash, md5HashOfPassword, md5Response } from '../../../src/backend/auth/md5-password.js';
-import { readStoredSecret } from '../../../src/backend/auth/stored-secret.js';
-import { ScramVerifier } from '../../../src/backend/auth/scram-verifier.js';
+import { isMd5Secret, Md5Hash, md5HashOfPassword, md5Response } from '../../../../../src/proxy/backend/auth/md5-password.js';
+import { readStoredSecret } from '../../../../../src/proxy/backend/auth/stored-secret.js';
+import { ScramVerifier } from '../../../../../src/proxy/backend/auth/scram-verifier.js';
 import { expectSameBytes, RFC7677 } from './scram-vectors.js';
 
 // md5user/md5pass, computed with Python's hashlib: md5('md5pass' + 'md5user'), then with salt 01020304.

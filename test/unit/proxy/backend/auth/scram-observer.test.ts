@@ -1,10 +1,10 @@
 import { pbkdf2Sync, createHmac, createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ScramObserver } from '../../../src/backend/auth/scram-observer.js';
-import { parseScramVerifier, ScramVerifier } from '../../../src/backend/auth/scram-verifier.js';
-import { encodeAuthRequest } from '../../../src/backend/auth/wire/auth-request.js';
-import { encodeFrame } from '../../../src/backend/auth/wire/frame.js';
-import { encodeSaslInitialResponse, encodeSaslResponse } from '../../../src/backend/auth/wire/password-messages.js';
+import { ScramObserver } from '../../../../../src/proxy/backend/auth/scram-observer.js';
+import { parseScramVerifier, ScramVerifier } from '../../../../../src/proxy/backend/auth/scram-verifier.js';
+import { encodeAuthRequest } from '../../../../../src/proxy/backend/auth/wire/auth-request.js';
+import { encodeFrame } from '../../../../../src/proxy/backend/auth/wire/frame.js';
+import { encodeSaslInitialResponse, encodeSaslResponse } from '../../../../../src/proxy/backend/auth/wire/password-messages.js';
 import { asFrame, expectSameBytes, POSTGRES_STYLE, relayedExchange, VECTORS, type ScramVector } from './scram-vectors.js';
 
 function observeAll(vector: ScramVector, options: Parameters<typeof relayedExchange>[1] = {}): ScramObserver {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseScramVerifier, ScramVerifierError } from '../../../src/backend/auth/scram-verifier.js';
+import { parseScramVerifier, ScramVerifierError } from '../../../../../src/proxy/backend/auth/scram-verifier.js';
 import { POSTGRES_STYLE, RFC7677 } from './scram-vectors.js';
 
 describe('parseScramVerifier', () => {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { authQueryText } from '../../../src/backend/auth/auth-query.js';
-import { AuthQueryClient, AuthQueryError, type AuthQueryClientOptions } from '../../../src/backend/auth/auth-query-client.js';
-import { Md5Hash } from '../../../src/backend/auth/md5-password.js';
-import { PasswordSessionSecret, TrustSessionSecret } from '../../../src/backend/auth/session-secret.js';
+import { authQueryText } from '../../../../../src/proxy/backend/auth/auth-query.js';
+import { AuthQueryClient, AuthQueryError, type AuthQueryClientOptions } from '../../../../../src/proxy/backend/auth/auth-query-client.js';
+import { Md5Hash } from '../../../../../src/proxy/backend/auth/md5-password.js';
+import { PasswordSessionSecret, TrustSessionSecret } from '../../../../../src/proxy/backend/auth/session-secret.js';
 import { backend, connectTo, fakePostgres, type ScriptedConnection } from './fake-postgres.js';
 
 const ROLE = 'patroni_router_auth';

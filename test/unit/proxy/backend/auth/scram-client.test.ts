@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { saslprepPassword } from '../../../src/backend/auth/saslprep.js';
-import { ScramClient, ScramClientError } from '../../../src/backend/auth/scram-client.js';
-import { parseScramVerifier } from '../../../src/backend/auth/scram-verifier.js';
-import { PasswordSessionSecret, ScramSessionSecret } from '../../../src/backend/auth/session-secret.js';
+import { saslprepPassword } from '../../../../../src/proxy/backend/auth/saslprep.js';
+import { ScramClient, ScramClientError } from '../../../../../src/proxy/backend/auth/scram-client.js';
+import { parseScramVerifier } from '../../../../../src/proxy/backend/auth/scram-verifier.js';
+import { PasswordSessionSecret, ScramSessionSecret } from '../../../../../src/proxy/backend/auth/session-secret.js';
 import { POSTGRES_STYLE } from './scram-vectors.js';
 
 const verifier = parseScramVerifier(POSTGRES_STYLE.verifier);

@@ -1,6 +1,6 @@
 import net from 'node:net';
-import { encodeFrame, type WireFrame } from '../../../src/backend/auth/wire/frame.js';
-import { MessageReader } from '../../../src/backend/auth/wire/message-reader.js';
+import { encodeFrame, type WireFrame } from '../../../../../src/proxy/backend/auth/wire/frame.js';
+import { MessageReader } from '../../../../../src/proxy/backend/auth/wire/message-reader.js';
 
 /**
  * An in-process server that speaks real protocol messages, scripted per test: it reads the

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
-import { encodeAuthRequest } from '../../../src/backend/auth/wire/auth-request.js';
-import type { WireFrame } from '../../../src/backend/auth/wire/frame.js';
-import { encodeSaslInitialResponse, encodeSaslResponse } from '../../../src/backend/auth/wire/password-messages.js';
+import { encodeAuthRequest } from '../../../../../src/proxy/backend/auth/wire/auth-request.js';
+import type { WireFrame } from '../../../../../src/proxy/backend/auth/wire/frame.js';
+import { encodeSaslInitialResponse, encodeSaslResponse } from '../../../../../src/proxy/backend/auth/wire/password-messages.js';
 
 /**
  * SCRAM-SHA-256 exchanges with known answers. Test passwords only. Keys are compared with

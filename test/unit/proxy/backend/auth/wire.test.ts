@@ -1,16 +1,16 @@
 import { Readable } from 'node:stream';
 import { parse, serialize } from 'pg-protocol';
 import { describe, expect, it } from 'vitest';
-import { encodeAuthRequest, MalformedAuthRequest, parseAuthRequest } from '../../../src/backend/auth/wire/auth-request.js';
-import { encodeFrame } from '../../../src/backend/auth/wire/frame.js';
-import { MessageReader, MessageTooLarge } from '../../../src/backend/auth/wire/message-reader.js';
+import { encodeAuthRequest, MalformedAuthRequest, parseAuthRequest } from '../../../../../src/proxy/backend/auth/wire/auth-request.js';
+import { encodeFrame } from '../../../../../src/proxy/backend/auth/wire/frame.js';
+import { MessageReader, MessageTooLarge } from '../../../../../src/proxy/backend/auth/wire/message-reader.js';
 import {
   encodePasswordMessage,
   encodeSaslInitialResponse,
   encodeSaslResponse,
   parseSaslInitialResponse,
-} from '../../../src/backend/auth/wire/password-messages.js';
-import { parseServerError } from '../../../src/backend/auth/wire/server-error.js';
+} from '../../../../../src/proxy/backend/auth/wire/password-messages.js';
+import { parseServerError } from '../../../../../src/proxy/backend/auth/wire/server-error.js';
 
 async function parseWithPg(bytes: Buffer): Promise<Array<Record<string, unknown>>> {
   const messages: Array<Record<string, unknown>> = [];

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { Md5Hash } from '../../../src/backend/auth/md5-password.js';
-import { LoginError, MemberLogin, type LoginStep } from '../../../src/backend/auth/member-login.js';
-import { parseScramVerifier } from '../../../src/backend/auth/scram-verifier.js';
+import { Md5Hash } from '../../../../../src/proxy/backend/auth/md5-password.js';
+import { LoginError, MemberLogin, type LoginStep } from '../../../../../src/proxy/backend/auth/member-login.js';
+import { parseScramVerifier } from '../../../../../src/proxy/backend/auth/scram-verifier.js';
 import {
   Md5SessionSecret,
   PasswordSessionSecret,
   ScramSessionSecret,
   TrustSessionSecret,
   type SessionSecret,
-} from '../../../src/backend/auth/session-secret.js';
-import { parseSaslInitialResponse } from '../../../src/backend/auth/wire/password-messages.js';
+} from '../../../../../src/proxy/backend/auth/session-secret.js';
+import { parseSaslInitialResponse } from '../../../../../src/proxy/backend/auth/wire/password-messages.js';
 import { POSTGRES_STYLE } from './scram-vectors.js';
 
 const verifier = parseScramVerifier(POSTGRES_STYLE.verifier);

@@ -11,7 +11,7 @@ import {
   parseServerFirstMessage,
   scramText,
   ScramMessageError,
-} from '../../../src/backend/auth/scram-messages.js';
+} from '../../../../../src/proxy/backend/auth/scram-messages.js';
 import { RFC7677, VECTORS } from './scram-vectors.js';
 
 function rejects(read: () => unknown, reason: RegExp): void {

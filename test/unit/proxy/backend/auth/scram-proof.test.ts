@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { authMessage, clientKeyMatches, clientProof, recoverClientKey, serverSignature } from '../../../src/backend/auth/scram-proof.js';
-import { clientKeyFromSaltedPassword, saltedPassword, serverKeyFromSaltedPassword, storedKeyFromClientKey } from '../../../src/backend/auth/scram-keys.js';
-import { parseScramVerifier } from '../../../src/backend/auth/scram-verifier.js';
+import { authMessage, clientKeyMatches, clientProof, recoverClientKey, serverSignature } from '../../../../../src/proxy/backend/auth/scram-proof.js';
+import { clientKeyFromSaltedPassword, saltedPassword, serverKeyFromSaltedPassword, storedKeyFromClientKey } from '../../../../../src/proxy/backend/auth/scram-keys.js';
+import { parseScramVerifier } from '../../../../../src/proxy/backend/auth/scram-verifier.js';
 import { expectSameBytes, VECTORS } from './scram-vectors.js';
 
 describe.each(VECTORS)('SCRAM arithmetic on the $name exchange', (vector) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { AuthQueryAnswerError, readAuthQueryRows, type TextRow } from '../../../src/backend/auth/auth-query.js';
-import { Md5Hash } from '../../../src/backend/auth/md5-password.js';
-import { ScramVerifier } from '../../../src/backend/auth/scram-verifier.js';
+import { AuthQueryAnswerError, readAuthQueryRows, type TextRow } from '../../../../../src/proxy/backend/auth/auth-query.js';
+import { Md5Hash } from '../../../../../src/proxy/backend/auth/md5-password.js';
+import { ScramVerifier } from '../../../../../src/proxy/backend/auth/scram-verifier.js';
 import { RFC7677 } from './scram-vectors.js';
 
 const MD5 = 'md57541d4e65fae11bd07f18dc6fe2b02bc';
