@@ -111,3 +111,8 @@ export const ErrorField = {
   Detail: 'D',
   Hint: 'H',
 } as const;
+
+/** A type byte as the letter the protocol documentation names it by ('R', 'E'): for messages to people. */
+export function codeLetter(code: number): string {
+  return String.fromCharCode(code);
+}

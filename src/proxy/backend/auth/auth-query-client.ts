@@ -5,8 +5,9 @@ import { DEFAULT_AUTH_SCHEMA } from './auth-setup.js';
 import { HandshakeError, performBackendHandshake } from './backend-handshake.js';
 import type { PasswordSessionSecret, TrustSessionSecret } from './session-secret.js';
 import { checkedName } from './sql-identifier.js';
+import { BackendCode, codeLetter } from '../../../wire/message-codes.js';
+import { ConnectionClosed, type ServerMessages } from '../message-stream.js';
 import { parseServerError } from './wire/server-error.js';
-import { ConnectionClosed, type ServerMessages } from './wire/server-messages.js';
 
 export interface AuthQueryClientOptions {
   /** The role the router logs in as (authSetupSql's auth role). */
@@ -20,6 +21,18 @@ export interface AuthQueryClientOptions {
   timeoutMs: number;
   applicationName?: string;
 }
+
+/** What a server may send around the rows of a lookup; the lookup needs none of it. */
+const PASSED_OVER = new Set<number>([
+  BackendCode.ParseComplete,
+  BackendCode.BindComplete,
+  BackendCode.CloseComplete,
+  BackendCode.CommandComplete,
+  BackendCode.NoticeResponse,
+  BackendCode.ParameterStatus,
+  BackendCode.NotificationResponse,
+  BackendCode.NoData,
+]);
 
 export type AuthQueryFailure = 'login' | 'query' | 'timeout' | 'closed' | 'protocol';
 
@@ -122,10 +135,10 @@ export class AuthQueryClient {
       let serverError: ReturnType<typeof parseServerError> | undefined;
       for (;;) {
         const frame = await this.messages.next();
-        if (frame.type === 'D') rows.push(readDataRow(frame.body));
-        else if (frame.type === 'E') serverError = parseServerError(frame.body);
-        else if (frame.type === 'Z') break;
-        else if (!'123CNSAn'.includes(frame.type)) throw new AuthQueryError('protocol', `${this.who}: unexpected message '${frame.type}'`);
+        if (frame.code === BackendCode.DataRow) rows.push(readDataRow(frame.body));
+        else if (frame.code === BackendCode.ErrorResponse) serverError = parseServerError(frame.body);
+        else if (frame.code === BackendCode.ReadyForQuery) break;
+        else if (!PASSED_OVER.has(frame.code)) throw new AuthQueryError('protocol', `${this.who}: unexpected message '${codeLetter(frame.code)}'`);
         this.messages.wipeRead();
       }
       this.messages.wipeRead();

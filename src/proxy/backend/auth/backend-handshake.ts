@@ -3,10 +3,11 @@ import { serialize } from 'pg-protocol';
 import { LoginError, MemberLogin, type LoginFailure } from './member-login.js';
 import type { ScramClientOptions } from './scram-client.js';
 import type { SessionSecret } from './session-secret.js';
+import { FrameTooLarge } from '../../../wire/frame-reader.js';
+import { BackendCode, codeLetter } from '../../../wire/message-codes.js';
+import { ConnectionClosed, ServerMessages } from '../message-stream.js';
 import { MalformedAuthRequest, parseAuthRequest } from './wire/auth-request.js';
-import { MessageTooLarge } from './wire/message-reader.js';
 import { parseServerError } from './wire/server-error.js';
-import { ConnectionClosed, ServerMessages } from './wire/server-messages.js';
 
 export type HandshakeFailure = 'refused' | 'timeout' | 'closed' | 'protocol' | LoginFailure;
 
@@ -62,8 +63,8 @@ export async function performBackendHandshake(stream: Duplex, options: Handshake
     stream.write(serialize.startup(options.parameters));
     for (;;) {
       const frame = await messages.next();
-      switch (frame.type) {
-        case 'R': {
+      switch (frame.code) {
+        case BackendCode.Authentication: {
           const step = login.respond(parseAuthRequest(frame.body));
           if (step.kind === 'send') {
             const message = step.message;
@@ -73,29 +74,29 @@ export async function performBackendHandshake(stream: Duplex, options: Handshake
           }
           break;
         }
-        case 'E': {
+        case BackendCode.ErrorResponse: {
           const error = parseServerError(frame.body);
           throw new HandshakeError('refused', `${options.who}: the server refused the login: ${error.code} ${error.message}`, error.code);
         }
-        case 'S': {
+        case BackendCode.ParameterStatus: {
           const nameEnd = frame.body.indexOf(0);
           const valueEnd = frame.body.indexOf(0, nameEnd + 1);
           if (nameEnd > 0 && valueEnd > nameEnd) parameters.set(frame.body.toString('utf8', 0, nameEnd), frame.body.toString('utf8', nameEnd + 1, valueEnd));
           break;
         }
-        case 'K':
+        case BackendCode.BackendKeyData:
           if (frame.body.length >= 8) backendKey = { processId: frame.body.readInt32BE(0), secret: Buffer.from(frame.body.subarray(4)) };
           break;
-        case 'N':
-        case 'v':
+        case BackendCode.NoticeResponse:
+        case BackendCode.NegotiateProtocolVersion:
           break;
-        case 'Z':
+        case BackendCode.ReadyForQuery:
           if (!authenticated) throw new HandshakeError('protocol', `${options.who}: ReadyForQuery before AuthenticationOk`);
           messages.wipeRead();
           clearTimeout(timer);
           return { messages, parameters, backendKey };
         default:
-          throw new HandshakeError('protocol', `${options.who}: unexpected message '${frame.type}' during the login`);
+          throw new HandshakeError('protocol', `${options.who}: unexpected message '${codeLetter(frame.code)}' during the login`);
       }
       messages.wipeRead();
     }
@@ -112,7 +113,7 @@ function describeFailure(error: unknown, options: HandshakeOptions, timedOut: bo
   if (error instanceof HandshakeError) return error;
   if (error instanceof LoginError) return new HandshakeError(error.reason, `${options.who}: ${error.message}`);
   if (error instanceof ConnectionClosed) return new HandshakeError('closed', `${options.who}: ${error.message} during the login`);
-  if (error instanceof MalformedAuthRequest || error instanceof MessageTooLarge) {
+  if (error instanceof MalformedAuthRequest || error instanceof FrameTooLarge) {
     return new HandshakeError('protocol', `${options.who}: ${error.message}`);
   }
   return error instanceof Error ? error : new Error(String(error));

@@ -13,8 +13,9 @@ import {
 import { authMessage, recoverClientKey, serverSignature } from './scram-proof.js';
 import type { ScramVerifier } from './scram-verifier.js';
 import { ScramSessionSecret } from './session-secret.js';
+import type { Frame } from '../../../wire/frame-reader.js';
+import { BackendCode, codeLetter, FrontendCode } from '../../../wire/message-codes.js';
 import { MalformedAuthRequest, parseAuthRequest } from './wire/auth-request.js';
-import type { WireFrame } from './wire/frame.js';
 import { parseSaslInitialResponse } from './wire/password-messages.js';
 import { parseServerError } from './wire/server-error.js';
 
@@ -55,24 +56,24 @@ export class ScramObserver {
     return this.result;
   }
 
-  /** A message from the member (type and body as framed). */
-  fromServer(frame: WireFrame): void {
+  /** A message from the member, as framed. */
+  fromServer(frame: Frame): void {
     if (this.phase === 'done') return;
-    if (frame.type === 'E') {
+    if (frame.code === BackendCode.ErrorResponse) {
       const error = parseServerError(frame.body);
       this.finish({ status: 'refused', sqlstate: error.code, message: error.message });
       return;
     }
     // Notices may come at any time; NegotiateProtocolVersion precedes authentication.
-    if (frame.type === 'N' || frame.type === 'v') return;
-    if (frame.type !== 'R') return this.lose(`unexpected server message '${frame.type}' during authentication`);
+    if (frame.code === BackendCode.NoticeResponse || frame.code === BackendCode.NegotiateProtocolVersion) return;
+    if (frame.code !== BackendCode.Authentication) return this.lose(`unexpected server message '${codeLetter(frame.code)}' during authentication`);
     this.capture(() => this.onAuthRequest(frame.body));
   }
 
   /** A message from the client. */
-  fromClient(frame: WireFrame): void {
+  fromClient(frame: Frame): void {
     if (this.phase === 'done') return;
-    if (frame.type !== 'p') return this.lose(`unexpected client message '${frame.type}' during authentication`);
+    if (frame.code !== FrontendCode.Password) return this.lose(`unexpected client message '${codeLetter(frame.code)}' during authentication`);
     this.capture(() => this.onClientResponse(frame.body));
   }
 

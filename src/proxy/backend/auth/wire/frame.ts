@@ -1,14 +1,4 @@
-/**
- * One protocol message after the startup packet: a type byte, an int32 length that counts itself,
- * and a body. The same shape as src/proxy/wire's BackendFrame minus `raw`; kept here so the
- * authentication code does not depend on a folder being reshaped (to be merged into the shared
- * wire vocabulary).
- */
-export interface WireFrame {
-  /** The type byte as a one-character string: 'R', 'E', 'p', ... */
-  type: string;
-  body: Buffer;
-}
+// The encoders left of this folder until the messages move to src/wire/serializer.ts.
 
 /** Builds `type + int32 length + body`. The result is a fresh buffer the caller may wipe. */
 export function encodeFrame(type: string, body: Buffer): Buffer {

@@ -4,6 +4,7 @@ import { authQueryText } from '../../../../../src/proxy/backend/auth/auth-query.
 import { AuthQueryClient, AuthQueryError, type AuthQueryClientOptions } from '../../../../../src/proxy/backend/auth/auth-query-client.js';
 import { Md5Hash } from '../../../../../src/proxy/backend/auth/md5-password.js';
 import { PasswordSessionSecret, TrustSessionSecret } from '../../../../../src/proxy/backend/auth/session-secret.js';
+import { FrontendCode } from '../../../../../src/wire/message-codes.js';
 import { backend, connectTo, fakePostgres, type ScriptedConnection } from './fake-postgres.js';
 
 const ROLE = 'patroni_router_auth';
@@ -27,7 +28,7 @@ async function md5Login(connection: ScriptedConnection, seen: { startup?: Record
   seen.startup = await connection.startup();
   connection.send(backend.md5(salt));
   const answer = await connection.message();
-  if (answer.type !== 'p' || answer.body.toString('latin1') !== `${md5Answer}\0`) {
+  if (answer.code !== FrontendCode.Password || answer.body.toString('latin1') !== `${md5Answer}\0`) {
     connection.send(backend.error('28P01', `password authentication failed for user "${ROLE}"`));
     return;
   }
@@ -40,7 +41,7 @@ async function readLookup(connection: ScriptedConnection): Promise<{ text: strin
   const bind = await connection.message();
   const execute = await connection.message();
   const sync = await connection.message();
-  expect([parse.type, bind.type, execute.type, sync.type]).toEqual(['P', 'B', 'E', 'S']);
+  expect([parse.code, bind.code, execute.code, sync.code]).toEqual([FrontendCode.Parse, FrontendCode.Bind, FrontendCode.Execute, FrontendCode.Sync]);
   const nameEnd = parse.body.indexOf(0);
   const textEnd = parse.body.indexOf(0, nameEnd + 1);
   const text = parse.body.toString('utf8', nameEnd + 1, textEnd);

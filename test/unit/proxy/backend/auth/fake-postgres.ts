@@ -1,13 +1,15 @@
 import net from 'node:net';
-import { encodeFrame, type WireFrame } from '../../../../../src/proxy/backend/auth/wire/frame.js';
-import { MessageReader } from '../../../../../src/proxy/backend/auth/wire/message-reader.js';
+import { FrameReader, type Frame } from '../../../../../src/wire/frame-reader.js';
+import { AuthCode, BackendCode, HEADER_LENGTH, TransactionStatus } from '../../../../../src/wire/message-codes.js';
+import { authentication, authenticationOk, backendKeyData, errorResponse, parameterStatus, readyForQuery } from '../../../../../src/wire/serializer.js';
+import { commandComplete, dataRow, message } from '../../../../support/test-buffers.js';
 
 /**
  * An in-process server that speaks real protocol messages, scripted per test: it reads the
  * startup packet and then typed messages, and the script writes whatever it wants back.
  */
 export class ScriptedConnection {
-  private readonly reader = new MessageReader();
+  private readonly reader = new FrameReader();
   private startupBytes: Buffer | undefined;
   private buffered = Buffer.alloc(0);
   private wake: (() => void) | undefined;
@@ -44,10 +46,13 @@ export class ScriptedConnection {
     return params;
   }
 
-  async message(): Promise<WireFrame> {
+  async message(): Promise<Frame> {
     for (;;) {
       const frame = this.reader.next();
-      if (frame) return { type: frame.type, body: Buffer.from(frame.body) };
+      if (frame) {
+        const raw = Buffer.from(frame.raw);
+        return { code: frame.code, body: raw.subarray(HEADER_LENGTH), raw };
+      }
       if (this.closed) throw new Error('client closed the connection');
       await this.waitForData();
     }
@@ -95,32 +100,18 @@ export function connectTo(port: number): Promise<net.Socket> {
   });
 }
 
+/** The cancel key's secret every scripted server hands out. */
+const KEY_SECRET = Buffer.from([0, 0, 0x30, 0x39]); // 12345
+
 export const backend = {
-  ok: () => encodeFrame('R', Buffer.from([0, 0, 0, 0])),
-  md5: (salt: Buffer) => encodeFrame('R', Buffer.concat([Buffer.from([0, 0, 0, 5]), salt])),
-  parameter: (name: string, value: string) => encodeFrame('S', Buffer.from(`${name}\0${value}\0`)),
-  key: (pid: number) => {
-    const b = Buffer.alloc(8);
-    b.writeInt32BE(pid, 0);
-    b.writeInt32BE(12345, 4);
-    return encodeFrame('K', b);
-  },
-  ready: () => encodeFrame('Z', Buffer.from('I')),
-  error: (code: string, message: string) => encodeFrame('E', Buffer.from(`SFATAL\0VFATAL\0C${code}\0M${message}\0\0`)),
-  parseComplete: () => encodeFrame('1', Buffer.alloc(0)),
-  bindComplete: () => encodeFrame('2', Buffer.alloc(0)),
-  commandComplete: (tag: string) => encodeFrame('C', Buffer.from(`${tag}\0`)),
-  dataRow: (fields: Array<string | null>) => {
-    const parts: Buffer[] = [];
-    const count = Buffer.alloc(2);
-    count.writeInt16BE(fields.length);
-    parts.push(count);
-    for (const field of fields) {
-      const length = Buffer.alloc(4);
-      length.writeInt32BE(field === null ? -1 : Buffer.byteLength(field));
-      parts.push(length);
-      if (field !== null) parts.push(Buffer.from(field));
-    }
-    return encodeFrame('D', Buffer.concat(parts));
-  },
+  ok: () => authenticationOk(),
+  md5: (salt: Buffer) => authentication(AuthCode.MD5Password, salt),
+  parameter: (name: string, value: string) => parameterStatus(name, value),
+  key: (pid: number) => backendKeyData(pid, KEY_SECRET),
+  ready: () => readyForQuery(TransactionStatus.Idle),
+  error: (code: string, text: string) => errorResponse({ severity: 'FATAL', code, message: text }),
+  parseComplete: () => message(BackendCode.ParseComplete),
+  bindComplete: () => message(BackendCode.BindComplete),
+  commandComplete: (tag: string) => commandComplete(tag),
+  dataRow: (fields: Array<string | null>) => dataRow(fields),
 };

@@ -3,9 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { ScramObserver } from '../../../../../src/proxy/backend/auth/scram-observer.js';
 import { parseScramVerifier, ScramVerifier } from '../../../../../src/proxy/backend/auth/scram-verifier.js';
 import { encodeAuthRequest } from '../../../../../src/proxy/backend/auth/wire/auth-request.js';
-import { encodeFrame } from '../../../../../src/proxy/backend/auth/wire/frame.js';
 import { encodeSaslInitialResponse, encodeSaslResponse } from '../../../../../src/proxy/backend/auth/wire/password-messages.js';
-import { asFrame, expectSameBytes, POSTGRES_STYLE, relayedExchange, VECTORS, type ScramVector } from './scram-vectors.js';
+import type { Frame } from '../../../../../src/wire/frame-reader.js';
+import { errorResponse } from '../../../../../src/wire/serializer.js';
+import { frameOf, message } from '../../../../support/test-buffers.js';
+import { expectSameBytes, POSTGRES_STYLE, relayedExchange, VECTORS, type ScramVector } from './scram-vectors.js';
 
 function observeAll(vector: ScramVector, options: Parameters<typeof relayedExchange>[1] = {}): ScramObserver {
   const { server, client } = relayedExchange(vector, options);
@@ -25,10 +27,6 @@ function verifierFor(password: string, salt: Buffer, iterations: number): ScramV
   const clientKey = createHmac('sha256', salted).update('Client Key').digest();
   const serverKey = createHmac('sha256', salted).update('Server Key').digest();
   return new ScramVerifier(iterations, salt, createHash('sha256').update(clientKey).digest(), serverKey);
-}
-
-function errorResponse(code: string, message: string): Buffer {
-  return encodeFrame('E', Buffer.from(`SFATAL\0VFATAL\0C${code}\0M${message}\0\0`));
 }
 
 describe.each(VECTORS)('ScramObserver on the $name exchange', (vector) => {
@@ -71,7 +69,7 @@ describe('ScramObserver: no key', () => {
     observer.fromClient(client.initial);
     observer.fromServer(server.serverFirst);
     observer.fromClient(client.clientFinal);
-    observer.fromServer(asFrame(errorResponse('28P01', 'password authentication failed for user "app"')));
+    observer.fromServer(frameOf(errorResponse({ severity: 'FATAL', code: '28P01', message: 'password authentication failed for user "app"' })));
     expect(observer.observation).toEqual({ status: 'refused', sqlstate: '28P01', message: 'password authentication failed for user "app"' });
     expect(observer.extract(verifier).ok).toBe(false);
   });
@@ -137,17 +135,17 @@ describe('ScramObserver: no key', () => {
       encodeAuthRequest({ kind: 'ok' }),
     ]) {
       const observer = new ScramObserver();
-      observer.fromServer(asFrame(request));
+      observer.fromServer(frameOf(request));
       expect(observer.observation).toMatchObject({ status: 'not-extractable', reason: 'not-scram' });
     }
     const observer = new ScramObserver();
-    observer.fromServer(asFrame(encodeAuthRequest({ kind: 'sasl', mechanisms: ['OAUTHBEARER'] })));
+    observer.fromServer(frameOf(encodeAuthRequest({ kind: 'sasl', mechanisms: ['OAUTHBEARER'] })));
     expect(observer.observation).toMatchObject({ status: 'not-extractable', reason: 'not-scram' });
   });
 
   it('ignores notices and messages after the end', () => {
     const { server, client } = relayedExchange(POSTGRES_STYLE);
-    const notice = asFrame(encodeFrame('N', Buffer.from('SNOTICE\0C00000\0Mhello\0\0')));
+    const notice = frameOf(message('N', Buffer.from('SNOTICE\0C00000\0Mhello\0\0')));
     const observer = new ScramObserver();
     observer.fromServer(notice);
     observer.fromServer(server.saslOffer);
@@ -157,26 +155,26 @@ describe('ScramObserver: no key', () => {
     observer.fromClient(client.clientFinal);
     observer.fromServer(server.serverFinal);
     observer.fromServer(server.ok);
-    observer.fromServer(asFrame(encodeFrame('S', Buffer.from('a\0b\0'))));
-    observer.fromClient(asFrame(encodeFrame('Q', Buffer.from('select 1\0'))));
+    observer.fromServer(frameOf(message('S', Buffer.from('a\0b\0'))));
+    observer.fromClient(frameOf(message('Q', Buffer.from('select 1\0'))));
     expect(observer.observation).toEqual({ status: 'authenticated' });
   });
 });
 
 describe('ScramObserver: malformed or out-of-order exchanges are lost, never guessed', () => {
   const { server, client } = relayedExchange(POSTGRES_STYLE);
-  const sasl = (data: string) => asFrame(encodeAuthRequest({ kind: 'sasl-continue', data: Buffer.from(data) }));
-  const final = (data: string) => asFrame(encodeAuthRequest({ kind: 'sasl-final', data: Buffer.from(data) }));
-  const initial = (data: string, mechanism = 'SCRAM-SHA-256') => asFrame(encodeSaslInitialResponse(mechanism, Buffer.from(data)));
-  const response = (data: string) => asFrame(encodeSaslResponse(Buffer.from(data)));
+  const sasl = (data: string) => frameOf(encodeAuthRequest({ kind: 'sasl-continue', data: Buffer.from(data) }));
+  const final = (data: string) => frameOf(encodeAuthRequest({ kind: 'sasl-final', data: Buffer.from(data) }));
+  const initial = (data: string, mechanism = 'SCRAM-SHA-256') => frameOf(encodeSaslInitialResponse(mechanism, Buffer.from(data)));
+  const response = (data: string) => frameOf(encodeSaslResponse(Buffer.from(data)));
   const n = POSTGRES_STYLE.clientNonce;
 
-  const cases: Array<[string, Array<['server' | 'client', ReturnType<typeof asFrame>]>, RegExp]> = [
-    ['a truncated R message', [['server', { type: 'R', body: Buffer.from([0, 0]) }]], /malformed authentication request/],
-    ['an unterminated mechanism list', [['server', { type: 'R', body: Buffer.from([0, 0, 0, 10, 0x41]) }]], /not terminated/],
+  const cases: Array<[string, Array<['server' | 'client', Frame]>, RegExp]> = [
+    ['a truncated R message', [['server', frameOf(message('R', Buffer.from([0, 0])))]], /malformed authentication request/],
+    ['an unterminated mechanism list', [['server', frameOf(message('R', Buffer.from([0, 0, 0, 10, 0x41])))]], /not terminated/],
     ['a mechanism the server did not offer', [['server', server.saslOffer], ['client', initial(POSTGRES_STYLE.clientFirst, 'SCRAM-SHA-1')]], /did not offer/],
-    ['a malformed SASLInitialResponse', [['server', server.saslOffer], ['client', { type: 'p', body: Buffer.from('SCRAM-SHA-256\0\0\0\0\x09ab') }]], /malformed SASLInitialResponse/],
-    ['no initial data', [['server', server.saslOffer], ['client', { type: 'p', body: Buffer.from('SCRAM-SHA-256\0\xff\xff\xff\xff', 'latin1') }]], /without a client-first/],
+    ['a malformed SASLInitialResponse', [['server', server.saslOffer], ['client', frameOf(message('p', Buffer.from('SCRAM-SHA-256\0\0\0\0\x09ab')))]], /malformed SASLInitialResponse/],
+    ['no initial data', [['server', server.saslOffer], ['client', frameOf(message('p', Buffer.from('SCRAM-SHA-256\0\xff\xff\xff\xff', 'latin1')))]], /without a client-first/],
     ['a malformed client-first', [['server', server.saslOffer], ['client', initial('n,,r=abc')]], /client-first-message/],
     ['a server nonce not continuing the client one', [['server', server.saslOffer], ['client', client.initial], ['server', sasl('r=other123,s=QUJD,i=4096')]], /client nonce/],
     ['a malformed server-first', [['server', server.saslOffer], ['client', client.initial], ['server', sasl(`r=${n}x,s=QUJD`)]], /server-first-message/],
@@ -188,8 +186,8 @@ describe('ScramObserver: malformed or out-of-order exchanges are lost, never gue
     ['SASLFinal twice', [['server', server.saslOffer], ['client', client.initial], ['server', server.serverFirst], ['client', client.clientFinal], ['server', server.serverFinal], ['server', server.serverFinal]], /expected AuthenticationOk/],
     ['client-final before server-first', [['server', server.saslOffer], ['client', client.initial], ['client', client.clientFinal]], /server was to answer/],
     ['a server message while the client answers', [['server', server.saslOffer], ['server', server.serverFirst]], /client was to answer/],
-    ['a non-auth server message', [['server', server.saslOffer], ['server', asFrame(encodeFrame('Z', Buffer.from('I')))]], /unexpected server message 'Z'/],
-    ['a non-password client message', [['server', server.saslOffer], ['client', asFrame(encodeFrame('X', Buffer.alloc(0)))]], /unexpected client message 'X'/],
+    ['a non-auth server message', [['server', server.saslOffer], ['server', frameOf(message('Z', Buffer.from('I')))]], /unexpected server message 'Z'/],
+    ['a non-password client message', [['server', server.saslOffer], ['client', frameOf(message('X', Buffer.alloc(0)))]], /unexpected client message 'X'/],
   ];
   for (const [what, steps, detail] of cases) {
     it(`on ${what}`, () => {

@@ -1,7 +1,8 @@
 import { expect } from 'vitest';
 import { encodeAuthRequest } from '../../../../../src/proxy/backend/auth/wire/auth-request.js';
-import type { WireFrame } from '../../../../../src/proxy/backend/auth/wire/frame.js';
 import { encodeSaslInitialResponse, encodeSaslResponse } from '../../../../../src/proxy/backend/auth/wire/password-messages.js';
+import type { Frame } from '../../../../../src/wire/frame-reader.js';
+import { frameOf } from '../../../../support/test-buffers.js';
 
 /**
  * SCRAM-SHA-256 exchanges with known answers. Test passwords only. Keys are compared with
@@ -57,28 +58,23 @@ export function expectSameBytes(actual: Buffer, expected: Buffer, what: string):
   expect(actual.length === expected.length && actual.equals(expected), `${what} has the expected bytes`).toBe(true);
 }
 
-/** Splits a whole wire message into the WireFrame the observer is fed. */
-export function asFrame(message: Buffer): WireFrame {
-  return { type: String.fromCharCode(message[0] as number), body: message.subarray(5) };
-}
-
 export interface RelayedExchange {
-  server: { saslOffer: WireFrame; serverFirst: WireFrame; serverFinal: WireFrame; ok: WireFrame };
-  client: { initial: WireFrame; clientFinal: WireFrame };
+  server: { saslOffer: Frame; serverFirst: Frame; serverFinal: Frame; ok: Frame };
+  client: { initial: Frame; clientFinal: Frame };
 }
 
 /** The six messages of a SCRAM login as the router relays them. */
 export function relayedExchange(vector: ScramVector, options: { mechanisms?: string[]; mechanism?: string } = {}): RelayedExchange {
   return {
     server: {
-      saslOffer: asFrame(encodeAuthRequest({ kind: 'sasl', mechanisms: options.mechanisms ?? ['SCRAM-SHA-256'] })),
-      serverFirst: asFrame(encodeAuthRequest({ kind: 'sasl-continue', data: Buffer.from(vector.serverFirst) })),
-      serverFinal: asFrame(encodeAuthRequest({ kind: 'sasl-final', data: Buffer.from(vector.serverFinal) })),
-      ok: asFrame(encodeAuthRequest({ kind: 'ok' })),
+      saslOffer: frameOf(encodeAuthRequest({ kind: 'sasl', mechanisms: options.mechanisms ?? ['SCRAM-SHA-256'] })),
+      serverFirst: frameOf(encodeAuthRequest({ kind: 'sasl-continue', data: Buffer.from(vector.serverFirst) })),
+      serverFinal: frameOf(encodeAuthRequest({ kind: 'sasl-final', data: Buffer.from(vector.serverFinal) })),
+      ok: frameOf(encodeAuthRequest({ kind: 'ok' })),
     },
     client: {
-      initial: asFrame(encodeSaslInitialResponse(options.mechanism ?? 'SCRAM-SHA-256', Buffer.from(vector.clientFirst))),
-      clientFinal: asFrame(encodeSaslResponse(Buffer.from(vector.clientFinal))),
+      initial: frameOf(encodeSaslInitialResponse(options.mechanism ?? 'SCRAM-SHA-256', Buffer.from(vector.clientFirst))),
+      clientFinal: frameOf(encodeSaslResponse(Buffer.from(vector.clientFinal))),
     },
   };
 }

@@ -2,8 +2,6 @@ import { Readable } from 'node:stream';
 import { parse, serialize } from 'pg-protocol';
 import { describe, expect, it } from 'vitest';
 import { encodeAuthRequest, MalformedAuthRequest, parseAuthRequest } from '../../../../../src/proxy/backend/auth/wire/auth-request.js';
-import { encodeFrame } from '../../../../../src/proxy/backend/auth/wire/frame.js';
-import { MessageReader, MessageTooLarge } from '../../../../../src/proxy/backend/auth/wire/message-reader.js';
 import {
   encodePasswordMessage,
   encodeSaslInitialResponse,
@@ -86,43 +84,6 @@ describe('password messages', () => {
     for (const bad of [Buffer.from('SCRAM-SHA-256'), Buffer.from('\0\0\0\0\0'), Buffer.from('SCRAM-SHA-256\0\0\0'), withLength(3, 'ab'), withLength(1, 'ab'), withLength(-2, ''), withLength(-1, 'x')]) {
       expect(parseSaslInitialResponse(bad)).toBeUndefined();
     }
-  });
-});
-
-describe('MessageReader', () => {
-  const stream = Buffer.concat([
-    encodeAuthRequest({ kind: 'ok' }),
-    encodeFrame('D', Buffer.from('secret-bytes')),
-    encodeFrame('Z', Buffer.from('I')),
-  ]);
-
-  it('splits messages fed one byte at a time', () => {
-    const reader = new MessageReader();
-    const types: string[] = [];
-    for (const byte of stream) {
-      reader.push(Buffer.from([byte]));
-      for (let m = reader.next(); m; m = reader.next()) types.push(m.type);
-    }
-    expect(types).toEqual(['R', 'D', 'Z']);
-  });
-
-  it('zero-fills what it handed out and what it copied', () => {
-    const first = Buffer.from(stream.subarray(0, 12));
-    const second = Buffer.from(stream.subarray(12));
-    const reader = new MessageReader();
-    reader.push(first);
-    reader.push(second);
-    expect(first.every((b) => b === 0) && second.every((b) => b === 0)).toBe(true);
-    const frames = [reader.next(), reader.next(), reader.next()];
-    expect(frames[1]?.body.toString()).toBe('secret-bytes');
-    reader.wipeHandedOut();
-    expect(frames.every((f) => f?.body.every((b) => b === 0))).toBe(true);
-  });
-
-  it('refuses absurd lengths', () => {
-    const reader = new MessageReader(1024);
-    reader.push(Buffer.from([0x44, 0x7f, 0xff, 0xff, 0xff]));
-    expect(() => reader.next()).toThrow(MessageTooLarge);
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
-import type { WireFrame } from './frame.js';
-import { MessageReader } from './message-reader.js';
+import type { Frame } from '../../wire/frame-reader.js';
+import { SecretFrameReader } from '../../wire/secret-frame-reader.js';
 
 export class ConnectionClosed extends Error {
   constructor(cause?: Error) {
@@ -9,12 +9,14 @@ export class ConnectionClosed extends Error {
 }
 
 /**
- * The messages a server sends on a stream, one `await next()` at a time. Owns the stream's 'data'
- * until release(); the bytes pass through a MessageReader, so they are zero-filled once read.
+ * The messages a server sends on a stream, one `await next()` at a time: how the router reads a
+ * member it logs in to itself (another link for a session, the auth query). Owns the stream's
+ * 'data' until release(); the bytes pass through a SecretFrameReader, because they may hold a
+ * user's secret, so they are zero-filled once read.
  */
 export class ServerMessages {
-  private readonly reader: MessageReader;
-  private waiter: { resolve: (frame: WireFrame) => void; reject: (error: Error) => void } | undefined;
+  private readonly reader: SecretFrameReader;
+  private waiter: { resolve: (frame: Frame) => void; reject: (error: Error) => void } | undefined;
   private failure: Error | undefined;
 
   private readonly onData = (chunk: Buffer): void => {
@@ -28,7 +30,7 @@ export class ServerMessages {
     private readonly stream: Duplex,
     maxMessageLength?: number,
   ) {
-    this.reader = new MessageReader(maxMessageLength);
+    this.reader = new SecretFrameReader(maxMessageLength);
     stream.on('data', this.onData);
     stream.on('end', this.onEnd);
     stream.on('close', this.onEnd);
@@ -36,7 +38,7 @@ export class ServerMessages {
   }
 
   /** The next whole message; rejects when the stream ends or errs, or a length is absurd. */
-  next(): Promise<WireFrame> {
+  next(): Promise<Frame> {
     if (this.waiter) return Promise.reject(new Error('ServerMessages.next() called while a read is pending'));
     try {
       const frame = this.reader.next();
