@@ -2,11 +2,11 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { mechanismsWithoutChannelBinding } from '../../src/proxy/backend/auth/channel-binding.js';
 import { ScramObserver } from '../../src/proxy/backend/auth/scram-observer.js';
-import { encodeAuthRequest, parseAuthRequest } from '../../src/proxy/backend/auth/wire/auth-request.js';
+import { parseAuthRequest } from '../../src/wire/auth-request.js';
 import { FrameReader, type Frame } from '../../src/wire/frame-reader.js';
 import { AuthCode, BackendCode, RequestCode } from '../../src/wire/message-codes.js';
 import { authCodeOf } from '../../src/wire/parser.js';
-import { negotiationAnswer } from '../../src/wire/serializer.js';
+import { authenticationSasl, negotiationAnswer } from '../../src/wire/serializer.js';
 
 export interface RelayedSession {
   observer: ScramObserver;
@@ -93,7 +93,7 @@ export class ObservingRelay {
 function forwardedServerFrame(frame: Frame): Buffer {
   if (frame.code === BackendCode.Authentication && authCodeOf(frame.body) === AuthCode.SASL) {
     const request = parseAuthRequest(frame.body);
-    if (request.kind === 'sasl') return encodeAuthRequest({ kind: 'sasl', mechanisms: mechanismsWithoutChannelBinding(request.mechanisms) });
+    if (request.kind === 'sasl') return authenticationSasl(mechanismsWithoutChannelBinding(request.mechanisms));
   }
   return frame.raw;
 }

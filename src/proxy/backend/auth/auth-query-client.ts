@@ -1,12 +1,12 @@
 import type { Duplex } from 'node:stream';
 import { serialize } from 'pg-protocol';
+import { BackendCode, codeLetter } from '../../../wire/message-codes.js';
+import { ConnectionClosed, type ServerMessages } from '../message-stream.js';
 import { AuthQueryAnswerError, authQueryText, NAME_TYPE_OID, readAuthQueryRows, type AuthQueryResult, type TextRow } from './auth-query.js';
 import { DEFAULT_AUTH_SCHEMA } from './auth-setup.js';
 import { HandshakeError, performBackendHandshake } from './backend-handshake.js';
 import type { PasswordSessionSecret, TrustSessionSecret } from './session-secret.js';
 import { checkedName } from './sql-identifier.js';
-import { BackendCode, codeLetter } from '../../../wire/message-codes.js';
-import { ConnectionClosed, type ServerMessages } from '../message-stream.js';
 import { parseServerError } from './wire/server-error.js';
 
 export interface AuthQueryClientOptions {

@@ -1,12 +1,12 @@
 import type { Duplex } from 'node:stream';
 import { serialize } from 'pg-protocol';
-import { LoginError, MemberLogin, type LoginFailure } from './member-login.js';
-import type { ScramClientOptions } from './scram-client.js';
-import type { SessionSecret } from './session-secret.js';
+import { MalformedAuthRequest, parseAuthRequest } from '../../../wire/auth-request.js';
 import { FrameTooLarge } from '../../../wire/frame-reader.js';
 import { BackendCode, codeLetter } from '../../../wire/message-codes.js';
 import { ConnectionClosed, ServerMessages } from '../message-stream.js';
-import { MalformedAuthRequest, parseAuthRequest } from './wire/auth-request.js';
+import { LoginError, MemberLogin, type LoginFailure } from './member-login.js';
+import type { ScramClientOptions } from './scram-client.js';
+import type { SessionSecret } from './session-secret.js';
 import { parseServerError } from './wire/server-error.js';
 
 export type HandshakeFailure = 'refused' | 'timeout' | 'closed' | 'protocol' | LoginFailure;

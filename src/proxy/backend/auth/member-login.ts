@@ -1,7 +1,7 @@
+import type { AuthRequest } from '../../../wire/auth-request.js';
 import { md5HashOfPassword, md5Response } from './md5-password.js';
 import { ScramClient, ScramClientError, type ScramClientOptions } from './scram-client.js';
 import type { SessionSecret } from './session-secret.js';
-import type { AuthRequest } from './wire/auth-request.js';
 import { encodePasswordMessage, encodeSaslInitialResponse, encodeSaslResponse } from './wire/password-messages.js';
 
 export type LoginFailure =

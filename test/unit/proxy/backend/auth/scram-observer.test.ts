@@ -2,10 +2,10 @@ import { pbkdf2Sync, createHmac, createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ScramObserver } from '../../../../../src/proxy/backend/auth/scram-observer.js';
 import { parseScramVerifier, ScramVerifier } from '../../../../../src/proxy/backend/auth/scram-verifier.js';
-import { encodeAuthRequest } from '../../../../../src/proxy/backend/auth/wire/auth-request.js';
 import { encodeSaslInitialResponse, encodeSaslResponse } from '../../../../../src/proxy/backend/auth/wire/password-messages.js';
 import type { Frame } from '../../../../../src/wire/frame-reader.js';
-import { errorResponse } from '../../../../../src/wire/serializer.js';
+import { AuthCode } from '../../../../../src/wire/message-codes.js';
+import { authentication, authenticationOk, authenticationSasl, errorResponse } from '../../../../../src/wire/serializer.js';
 import { frameOf, message } from '../../../../support/test-buffers.js';
 import { expectSameBytes, POSTGRES_STYLE, relayedExchange, VECTORS, type ScramVector } from './scram-vectors.js';
 
@@ -130,16 +130,16 @@ describe('ScramObserver: no key', () => {
 
   it('for logins that are not SCRAM: md5, cleartext, trust', () => {
     for (const request of [
-      encodeAuthRequest({ kind: 'md5-password', salt: Buffer.from([1, 2, 3, 4]) }),
-      encodeAuthRequest({ kind: 'cleartext-password' }),
-      encodeAuthRequest({ kind: 'ok' }),
+      authentication(AuthCode.MD5Password, Buffer.from([1, 2, 3, 4])),
+      authentication(AuthCode.CleartextPassword),
+      authenticationOk(),
     ]) {
       const observer = new ScramObserver();
       observer.fromServer(frameOf(request));
       expect(observer.observation).toMatchObject({ status: 'not-extractable', reason: 'not-scram' });
     }
     const observer = new ScramObserver();
-    observer.fromServer(frameOf(encodeAuthRequest({ kind: 'sasl', mechanisms: ['OAUTHBEARER'] })));
+    observer.fromServer(frameOf(authenticationSasl(['OAUTHBEARER'])));
     expect(observer.observation).toMatchObject({ status: 'not-extractable', reason: 'not-scram' });
   });
 
@@ -163,8 +163,8 @@ describe('ScramObserver: no key', () => {
 
 describe('ScramObserver: malformed or out-of-order exchanges are lost, never guessed', () => {
   const { server, client } = relayedExchange(POSTGRES_STYLE);
-  const sasl = (data: string) => frameOf(encodeAuthRequest({ kind: 'sasl-continue', data: Buffer.from(data) }));
-  const final = (data: string) => frameOf(encodeAuthRequest({ kind: 'sasl-final', data: Buffer.from(data) }));
+  const sasl = (data: string) => frameOf(authentication(AuthCode.SASLContinue, Buffer.from(data)));
+  const final = (data: string) => frameOf(authentication(AuthCode.SASLFinal, Buffer.from(data)));
   const initial = (data: string, mechanism = 'SCRAM-SHA-256') => frameOf(encodeSaslInitialResponse(mechanism, Buffer.from(data)));
   const response = (data: string) => frameOf(encodeSaslResponse(Buffer.from(data)));
   const n = POSTGRES_STYLE.clientNonce;

@@ -1,7 +1,8 @@
 import { expect } from 'vitest';
-import { encodeAuthRequest } from '../../../../../src/proxy/backend/auth/wire/auth-request.js';
 import { encodeSaslInitialResponse, encodeSaslResponse } from '../../../../../src/proxy/backend/auth/wire/password-messages.js';
 import type { Frame } from '../../../../../src/wire/frame-reader.js';
+import { AuthCode } from '../../../../../src/wire/message-codes.js';
+import { authentication, authenticationOk, authenticationSasl } from '../../../../../src/wire/serializer.js';
 import { frameOf } from '../../../../support/test-buffers.js';
 
 /**
@@ -67,10 +68,10 @@ export interface RelayedExchange {
 export function relayedExchange(vector: ScramVector, options: { mechanisms?: string[]; mechanism?: string } = {}): RelayedExchange {
   return {
     server: {
-      saslOffer: frameOf(encodeAuthRequest({ kind: 'sasl', mechanisms: options.mechanisms ?? ['SCRAM-SHA-256'] })),
-      serverFirst: frameOf(encodeAuthRequest({ kind: 'sasl-continue', data: Buffer.from(vector.serverFirst) })),
-      serverFinal: frameOf(encodeAuthRequest({ kind: 'sasl-final', data: Buffer.from(vector.serverFinal) })),
-      ok: frameOf(encodeAuthRequest({ kind: 'ok' })),
+      saslOffer: frameOf(authenticationSasl(options.mechanisms ?? ['SCRAM-SHA-256'])),
+      serverFirst: frameOf(authentication(AuthCode.SASLContinue, Buffer.from(vector.serverFirst))),
+      serverFinal: frameOf(authentication(AuthCode.SASLFinal, Buffer.from(vector.serverFinal))),
+      ok: frameOf(authenticationOk()),
     },
     client: {
       initial: frameOf(encodeSaslInitialResponse(options.mechanism ?? 'SCRAM-SHA-256', Buffer.from(vector.clientFirst))),

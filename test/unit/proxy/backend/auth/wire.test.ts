@@ -1,7 +1,5 @@
-import { Readable } from 'node:stream';
-import { parse, serialize } from 'pg-protocol';
+import { serialize } from 'pg-protocol';
 import { describe, expect, it } from 'vitest';
-import { encodeAuthRequest, MalformedAuthRequest, parseAuthRequest } from '../../../../../src/proxy/backend/auth/wire/auth-request.js';
 import {
   encodePasswordMessage,
   encodeSaslInitialResponse,
@@ -9,55 +7,6 @@ import {
   parseSaslInitialResponse,
 } from '../../../../../src/proxy/backend/auth/wire/password-messages.js';
 import { parseServerError } from '../../../../../src/proxy/backend/auth/wire/server-error.js';
-
-async function parseWithPg(bytes: Buffer): Promise<Array<Record<string, unknown>>> {
-  const messages: Array<Record<string, unknown>> = [];
-  await parse(Readable.from([bytes]), (m) => messages.push(m as unknown as Record<string, unknown>));
-  return messages;
-}
-
-describe('authentication requests', () => {
-  it('encodes what pg-protocol reads back', async () => {
-    const bytes = Buffer.concat([
-      encodeAuthRequest({ kind: 'sasl', mechanisms: ['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256'] }),
-      encodeAuthRequest({ kind: 'sasl-continue', data: Buffer.from('r=abc,s=QUJD,i=1') }),
-      encodeAuthRequest({ kind: 'sasl-final', data: Buffer.from('v=xyz') }),
-      encodeAuthRequest({ kind: 'md5-password', salt: Buffer.from([9, 8, 7, 6]) }),
-      encodeAuthRequest({ kind: 'cleartext-password' }),
-      encodeAuthRequest({ kind: 'ok' }),
-    ]);
-    const messages = await parseWithPg(bytes);
-    expect(messages.map((m) => m.name)).toEqual([
-      'authenticationSASL',
-      'authenticationSASLContinue',
-      'authenticationSASLFinal',
-      'authenticationMD5Password',
-      'authenticationCleartextPassword',
-      'authenticationOk',
-    ]);
-    expect(messages[0]?.mechanisms).toEqual(['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256']);
-    expect(messages[1]?.data).toBe('r=abc,s=QUJD,i=1');
-  });
-
-  it('parses back what it encodes', () => {
-    for (const request of [
-      { kind: 'sasl', mechanisms: ['SCRAM-SHA-256'] },
-      { kind: 'sasl-continue', data: Buffer.from('x') },
-      { kind: 'md5-password', salt: Buffer.from([1, 2, 3, 4]) },
-      { kind: 'ok' },
-      { kind: 'unsupported', code: 7 },
-    ] as const) {
-      expect(parseAuthRequest(encodeAuthRequest(request).subarray(5))).toEqual(request);
-    }
-  });
-
-  it('rejects malformed requests', () => {
-    const body = (code: number, rest: number[] = []) => Buffer.from([0, 0, 0, code, ...rest]);
-    for (const bad of [Buffer.from([0, 0]), body(0, [1]), body(3, [1]), body(5, [1, 2, 3]), body(10, [0]), body(10, [65, 0]), body(10, [65, 0, 0, 66])]) {
-      expect(() => parseAuthRequest(bad)).toThrow(MalformedAuthRequest);
-    }
-  });
-});
 
 describe('password messages', () => {
   it('reads the SASLInitialResponse pg-protocol writes', () => {
