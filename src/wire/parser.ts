@@ -41,6 +41,26 @@ export function parseError(body: Buffer): { code?: string; message?: string; sev
   return out;
 }
 
+/** A SASLInitialResponse: the mechanism the client chose and its first message (none when the length is -1). */
+export interface SaslInitialResponse {
+  mechanism: string;
+  data: Buffer | undefined;
+}
+
+/** Parses a SASLInitialResponse body (a Password message); undefined when malformed. `data` is a copy. */
+export function parseSaslInitialResponse(body: Buffer): SaslInitialResponse | undefined {
+  const nameEnd = body.indexOf(0);
+  if (nameEnd <= 0) return undefined;
+  const lengthAt = nameEnd + 1;
+  const start = lengthAt + 4;
+  if (body.length < start) return undefined;
+  const length = body.readInt32BE(lengthAt);
+  const mechanism = body.toString('utf8', 0, nameEnd);
+  if (length === -1) return start === body.length ? { mechanism, data: undefined } : undefined;
+  if (length < 0 || start + length !== body.length) return undefined;
+  return { mechanism, data: Buffer.from(body.subarray(start)) };
+}
+
 /** The auth code of an Authentication message body, undefined when too short. */
 export function authCodeOf(body: Buffer): number | undefined {
   return body.length >= 4 ? body.readInt32BE(0) : undefined;

@@ -1,8 +1,8 @@
 import type { AuthRequest } from '../../../wire/auth-request.js';
+import { passwordMessage, saslInitialResponse, saslResponse } from '../../../wire/serializer.js';
 import { md5HashOfPassword, md5Response } from './md5-password.js';
 import { ScramClient, ScramClientError, type ScramClientOptions } from './scram-client.js';
 import type { SessionSecret } from './session-secret.js';
-import { encodePasswordMessage, encodeSaslInitialResponse, encodeSaslResponse } from './wire/password-messages.js';
 
 export type LoginFailure =
   /** The member asks for a method this secret cannot answer (e.g. md5 with a SCRAM key). */
@@ -62,7 +62,7 @@ export class MemberLogin {
         return { kind: 'authenticated' };
       case 'cleartext-password':
         if (secret.kind !== 'password') throw this.mismatch('a cleartext password');
-        return { kind: 'send', message: encodePasswordMessage(secret.password) };
+        return { kind: 'send', message: passwordMessage(secret.password) };
       case 'md5-password': {
         if (secret.kind === 'md5') return { kind: 'send', message: this.md5Message(secret.hash.hex, request.salt) };
         if (secret.kind !== 'password') throw this.mismatch('md5');
@@ -78,10 +78,10 @@ export class MemberLogin {
         if (this.scram) throw new LoginError('protocol', 'the server started SASL twice');
         this.scram = new ScramClient(secret, this.scramOptions);
         const initial = this.scramStep(() => this.started().start(request.mechanisms));
-        return { kind: 'send', message: encodeSaslInitialResponse(initial.mechanism, initial.data) };
+        return { kind: 'send', message: saslInitialResponse(initial.mechanism, initial.data) };
       }
       case 'sasl-continue':
-        return { kind: 'send', message: encodeSaslResponse(this.scramStep(() => this.started().respond(request.data))) };
+        return { kind: 'send', message: saslResponse(this.scramStep(() => this.started().respond(request.data))) };
       case 'sasl-final':
         this.scramStep(() => this.started().verify(request.data));
         return { kind: 'wait' };
@@ -93,7 +93,7 @@ export class MemberLogin {
   private md5Message(hashHex: Buffer, salt: Buffer): Buffer {
     const response = md5Response(hashHex, salt);
     try {
-      return encodePasswordMessage(response);
+      return passwordMessage(response);
     } finally {
       response.fill(0);
     }

@@ -1,6 +1,7 @@
 import { MalformedAuthRequest, parseAuthRequest } from '../../../wire/auth-request.js';
 import type { Frame } from '../../../wire/frame-reader.js';
 import { BackendCode, codeLetter, FrontendCode } from '../../../wire/message-codes.js';
+import { parseSaslInitialResponse } from '../../../wire/parser.js';
 import { SCRAM_SHA_256, SCRAM_SHA_256_PLUS } from './channel-binding.js';
 import { sameBytes } from './scram-keys.js';
 import {
@@ -16,7 +17,6 @@ import {
 import { authMessage, recoverClientKey, serverSignature } from './scram-proof.js';
 import type { ScramVerifier } from './scram-verifier.js';
 import { ScramSessionSecret } from './session-secret.js';
-import { parseSaslInitialResponse } from './wire/password-messages.js';
 import { parseServerError } from './wire/server-error.js';
 
 export type ScramObservation =

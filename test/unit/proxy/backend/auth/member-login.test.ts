@@ -9,7 +9,7 @@ import {
   TrustSessionSecret,
   type SessionSecret,
 } from '../../../../../src/proxy/backend/auth/session-secret.js';
-import { parseSaslInitialResponse } from '../../../../../src/proxy/backend/auth/wire/password-messages.js';
+import { parseSaslInitialResponse } from '../../../../../src/wire/parser.js';
 import { POSTGRES_STYLE } from './scram-vectors.js';
 
 const verifier = parseScramVerifier(POSTGRES_STYLE.verifier);

@@ -2,10 +2,9 @@ import { pbkdf2Sync, createHmac, createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ScramObserver } from '../../../../../src/proxy/backend/auth/scram-observer.js';
 import { parseScramVerifier, ScramVerifier } from '../../../../../src/proxy/backend/auth/scram-verifier.js';
-import { encodeSaslInitialResponse, encodeSaslResponse } from '../../../../../src/proxy/backend/auth/wire/password-messages.js';
 import type { Frame } from '../../../../../src/wire/frame-reader.js';
 import { AuthCode } from '../../../../../src/wire/message-codes.js';
-import { authentication, authenticationOk, authenticationSasl, errorResponse } from '../../../../../src/wire/serializer.js';
+import { authentication, authenticationOk, authenticationSasl, errorResponse, saslInitialResponse, saslResponse } from '../../../../../src/wire/serializer.js';
 import { frameOf, message } from '../../../../support/test-buffers.js';
 import { expectSameBytes, POSTGRES_STYLE, relayedExchange, VECTORS, type ScramVector } from './scram-vectors.js';
 
@@ -165,8 +164,8 @@ describe('ScramObserver: malformed or out-of-order exchanges are lost, never gue
   const { server, client } = relayedExchange(POSTGRES_STYLE);
   const sasl = (data: string) => frameOf(authentication(AuthCode.SASLContinue, Buffer.from(data)));
   const final = (data: string) => frameOf(authentication(AuthCode.SASLFinal, Buffer.from(data)));
-  const initial = (data: string, mechanism = 'SCRAM-SHA-256') => frameOf(encodeSaslInitialResponse(mechanism, Buffer.from(data)));
-  const response = (data: string) => frameOf(encodeSaslResponse(Buffer.from(data)));
+  const initial = (data: string, mechanism = 'SCRAM-SHA-256') => frameOf(saslInitialResponse(mechanism, Buffer.from(data)));
+  const response = (data: string) => frameOf(saslResponse(Buffer.from(data)));
   const n = POSTGRES_STYLE.clientNonce;
 
   const cases: Array<[string, Array<['server' | 'client', Frame]>, RegExp]> = [

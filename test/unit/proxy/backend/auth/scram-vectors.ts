@@ -1,8 +1,7 @@
 import { expect } from 'vitest';
-import { encodeSaslInitialResponse, encodeSaslResponse } from '../../../../../src/proxy/backend/auth/wire/password-messages.js';
 import type { Frame } from '../../../../../src/wire/frame-reader.js';
 import { AuthCode } from '../../../../../src/wire/message-codes.js';
-import { authentication, authenticationOk, authenticationSasl } from '../../../../../src/wire/serializer.js';
+import { authentication, authenticationOk, authenticationSasl, saslInitialResponse, saslResponse } from '../../../../../src/wire/serializer.js';
 import { frameOf } from '../../../../support/test-buffers.js';
 
 /**
@@ -74,8 +73,8 @@ export function relayedExchange(vector: ScramVector, options: { mechanisms?: str
       ok: frameOf(authenticationOk()),
     },
     client: {
-      initial: frameOf(encodeSaslInitialResponse(options.mechanism ?? 'SCRAM-SHA-256', Buffer.from(vector.clientFirst))),
-      clientFinal: frameOf(encodeSaslResponse(Buffer.from(vector.clientFinal))),
+      initial: frameOf(saslInitialResponse(options.mechanism ?? 'SCRAM-SHA-256', Buffer.from(vector.clientFirst))),
+      clientFinal: frameOf(saslResponse(Buffer.from(vector.clientFinal))),
     },
   };
 }
