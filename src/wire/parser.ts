@@ -28,16 +28,28 @@ export function parseErrorFields(body: Buffer): Map<string, string> {
   return fields;
 }
 
-/** SQLSTATE and message of an ErrorResponse body. */
-export function parseError(body: Buffer): { code?: string; message?: string; severity?: string } {
+/** What an ErrorResponse/NoticeResponse says; a field the server left out is absent. */
+export interface ServerError {
+  /** SQLSTATE, e.g. 28P01 (invalid password). */
+  code?: string;
+  message?: string;
+  /** The non-localized severity when the server sends it (9.6+), else the localized one. */
+  severity?: string;
+  detail?: string;
+}
+
+/** SQLSTATE, message, severity and detail of an ErrorResponse/NoticeResponse body. */
+export function parseError(body: Buffer): ServerError {
   const fields = parseErrorFields(body);
-  const out: { code?: string; message?: string; severity?: string } = {};
+  const out: ServerError = {};
   const code = fields.get(ErrorField.Code);
   const message = fields.get(ErrorField.Message);
   const severity = fields.get(ErrorField.SeverityNonLocalized) ?? fields.get(ErrorField.Severity);
+  const detail = fields.get(ErrorField.Detail);
   if (code !== undefined) out.code = code;
   if (message !== undefined) out.message = message;
   if (severity !== undefined) out.severity = severity;
+  if (detail !== undefined) out.detail = detail;
   return out;
 }
 

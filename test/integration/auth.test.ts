@@ -9,9 +9,9 @@ import { HandshakeError, performBackendHandshake } from '../../src/proxy/backend
 import { Md5Hash } from '../../src/proxy/backend/auth/md5-password.js';
 import { ScramVerifier } from '../../src/proxy/backend/auth/scram-verifier.js';
 import { Md5SessionSecret, PasswordSessionSecret, TrustSessionSecret, type SessionSecret } from '../../src/proxy/backend/auth/session-secret.js';
-import { parseServerError } from '../../src/proxy/backend/auth/wire/server-error.js';
 import type { ServerMessages } from '../../src/proxy/backend/message-stream.js';
 import { BackendCode } from '../../src/wire/message-codes.js';
+import { parseError } from '../../src/wire/parser.js';
 import { ObservingRelay } from '../support/observing-relay.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/throwaway-postgres.js';
 
@@ -58,7 +58,7 @@ async function firstColumn(socket: net.Socket, messages: ServerMessages, sql: st
   const values: Array<string | null> = [];
   for (;;) {
     const frame = await messages.next();
-    if (frame.code === BackendCode.ErrorResponse) throw new Error(parseServerError(frame.body).message);
+    if (frame.code === BackendCode.ErrorResponse) throw new Error(parseError(frame.body).message);
     if (frame.code === BackendCode.DataRow) {
       const length = frame.body.readInt32BE(2);
       values.push(length < 0 ? null : frame.body.toString('utf8', 6, 6 + length));

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, serialize, type DatabaseError } from 'pg-protocol';
 import { FrameReader, FrameTooLarge } from '../../../src/wire/frame-reader.js';
 import { TransactionStatus } from '../../../src/wire/message-codes.js';
-import { endsWithReadyForQuery, endsWithTerminate, parseBackendKeyData, parseErrorFields, parseParameterStatus } from '../../../src/wire/parser.js';
+import { endsWithReadyForQuery, endsWithTerminate, parseBackendKeyData, parseError, parseErrorFields, parseParameterStatus } from '../../../src/wire/parser.js';
 import {
   authenticationOk,
   authenticationSasl,
@@ -51,6 +51,13 @@ describe('ErrorResponse writer', () => {
     const fields = parseErrorFields(errorResponse({ severity: 'FATAL', code: '28P01', message: 'bad password' }).subarray(5));
     expect(fields.get('C')).toBe('28P01');
     expect(fields.get('M')).toBe('bad password');
+  });
+});
+
+describe('parseError', () => {
+  it('reads severity, SQLSTATE, message and detail', () => {
+    const body = Buffer.from('SFATAL\0VFATAL\0C28P01\0Mpassword authentication failed for user "x"\0Dd\0\0');
+    expect(parseError(body)).toEqual({ severity: 'FATAL', code: '28P01', message: 'password authentication failed for user "x"', detail: 'd' });
   });
 });
 

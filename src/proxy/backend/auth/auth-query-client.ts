@@ -1,13 +1,13 @@
 import type { Duplex } from 'node:stream';
 import { serialize } from 'pg-protocol';
 import { BackendCode, codeLetter } from '../../../wire/message-codes.js';
+import { parseError, type ServerError } from '../../../wire/parser.js';
 import { ConnectionClosed, type ServerMessages } from '../message-stream.js';
 import { AuthQueryAnswerError, authQueryText, NAME_TYPE_OID, readAuthQueryRows, type AuthQueryResult, type TextRow } from './auth-query.js';
 import { DEFAULT_AUTH_SCHEMA } from './auth-setup.js';
 import { HandshakeError, performBackendHandshake } from './backend-handshake.js';
 import type { PasswordSessionSecret, TrustSessionSecret } from './session-secret.js';
 import { checkedName } from './sql-identifier.js';
-import { parseServerError } from './wire/server-error.js';
 
 export interface AuthQueryClientOptions {
   /** The role the router logs in as (authSetupSql's auth role). */
@@ -132,11 +132,11 @@ export class AuthQueryClient {
           serialize.sync(),
         ]),
       );
-      let serverError: ReturnType<typeof parseServerError> | undefined;
+      let serverError: ServerError | undefined;
       for (;;) {
         const frame = await this.messages.next();
         if (frame.code === BackendCode.DataRow) rows.push(readDataRow(frame.body));
-        else if (frame.code === BackendCode.ErrorResponse) serverError = parseServerError(frame.body);
+        else if (frame.code === BackendCode.ErrorResponse) serverError = parseError(frame.body);
         else if (frame.code === BackendCode.ReadyForQuery) break;
         else if (!PASSED_OVER.has(frame.code)) throw new AuthQueryError('protocol', `${this.who}: unexpected message '${codeLetter(frame.code)}'`);
         this.messages.wipeRead();
@@ -145,7 +145,8 @@ export class AuthQueryClient {
       clearTimeout(timer);
       if (serverError) {
         // The connection is still in sync (the server answered Sync): only this lookup failed.
-        throw new AuthQueryError('query', `${this.who}: the auth query failed: ${serverError.code} ${serverError.message}`, serverError.code);
+        const { code = '', message = '' } = serverError;
+        throw new AuthQueryError('query', `${this.who}: the auth query failed: ${code} ${message}`, code);
       }
       try {
         return readAuthQueryRows(user, rows);

@@ -3,11 +3,11 @@ import { serialize } from 'pg-protocol';
 import { MalformedAuthRequest, parseAuthRequest } from '../../../wire/auth-request.js';
 import { FrameTooLarge } from '../../../wire/frame-reader.js';
 import { BackendCode, codeLetter } from '../../../wire/message-codes.js';
+import { parseError } from '../../../wire/parser.js';
 import { ConnectionClosed, ServerMessages } from '../message-stream.js';
 import { LoginError, MemberLogin, type LoginFailure } from './member-login.js';
 import type { ScramClientOptions } from './scram-client.js';
 import type { SessionSecret } from './session-secret.js';
-import { parseServerError } from './wire/server-error.js';
 
 export type HandshakeFailure = 'refused' | 'timeout' | 'closed' | 'protocol' | LoginFailure;
 
@@ -75,8 +75,9 @@ export async function performBackendHandshake(stream: Duplex, options: Handshake
           break;
         }
         case BackendCode.ErrorResponse: {
-          const error = parseServerError(frame.body);
-          throw new HandshakeError('refused', `${options.who}: the server refused the login: ${error.code} ${error.message}`, error.code);
+          // Tolerant as libpq is: a missing field reads as empty rather than hide the refusal.
+          const { code = '', message = '' } = parseError(frame.body);
+          throw new HandshakeError('refused', `${options.who}: the server refused the login: ${code} ${message}`, code);
         }
         case BackendCode.ParameterStatus: {
           const nameEnd = frame.body.indexOf(0);

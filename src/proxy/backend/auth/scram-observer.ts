@@ -1,7 +1,7 @@
 import { MalformedAuthRequest, parseAuthRequest } from '../../../wire/auth-request.js';
 import type { Frame } from '../../../wire/frame-reader.js';
 import { BackendCode, codeLetter, FrontendCode } from '../../../wire/message-codes.js';
-import { parseSaslInitialResponse } from '../../../wire/parser.js';
+import { parseError, parseSaslInitialResponse } from '../../../wire/parser.js';
 import { SCRAM_SHA_256, SCRAM_SHA_256_PLUS } from './channel-binding.js';
 import { sameBytes } from './scram-keys.js';
 import {
@@ -17,7 +17,6 @@ import {
 import { authMessage, recoverClientKey, serverSignature } from './scram-proof.js';
 import type { ScramVerifier } from './scram-verifier.js';
 import { ScramSessionSecret } from './session-secret.js';
-import { parseServerError } from './wire/server-error.js';
 
 export type ScramObservation =
   | { status: 'observing' }
@@ -60,8 +59,8 @@ export class ScramObserver {
   fromServer(frame: Frame): void {
     if (this.phase === 'done') return;
     if (frame.code === BackendCode.ErrorResponse) {
-      const error = parseServerError(frame.body);
-      this.finish({ status: 'refused', sqlstate: error.code, message: error.message });
+      const { code = '', message = '' } = parseError(frame.body);
+      this.finish({ status: 'refused', sqlstate: code, message });
       return;
     }
     // Notices may come at any time; NegotiateProtocolVersion precedes authentication.
