@@ -53,6 +53,36 @@ export function parseError(body: Buffer): ServerError {
   return out;
 }
 
+/**
+ * The columns of a DataRow, each copied into a buffer of its own (null for SQL NULL) so that the
+ * frame can be zero-filled once read; an error sentence when the row is malformed (copies made
+ * so far are zero-filled then).
+ */
+export function parseDataRow(body: Buffer): { columns: Array<Buffer | null> } | { error: string } {
+  const columns: Array<Buffer | null> = [];
+  const malformed = (error: string): { error: string } => {
+    for (const column of columns) column?.fill(0);
+    return { error };
+  };
+  if (body.length < 2) return malformed('DataRow too short');
+  const count = body.readInt16BE(0);
+  let offset = 2;
+  for (let i = 0; i < count; i++) {
+    if (offset + 4 > body.length) return malformed('DataRow truncated');
+    const length = body.readInt32BE(offset);
+    offset += 4;
+    if (length === -1) {
+      columns.push(null);
+      continue;
+    }
+    if (length < 0 || offset + length > body.length) return malformed('DataRow truncated');
+    columns.push(Buffer.from(body.subarray(offset, offset + length)));
+    offset += length;
+  }
+  if (offset !== body.length) return malformed('DataRow has trailing bytes');
+  return { columns };
+}
+
 /** A SASLInitialResponse: the mechanism the client chose and its first message (none when the length is -1). */
 export interface SaslInitialResponse {
   mechanism: string;

@@ -2,7 +2,7 @@
  * Every message the router writes itself, to a client (it speaks as a server) or to a member
  * (it speaks as a client). Relayed messages are never rebuilt: their bytes pass as they came.
  */
-import { AuthCode, BackendCode, ErrorField, FrontendCode, HEADER_LENGTH, NegotiationAnswer, RequestCode, type TransactionStatus } from './message-codes.js';
+import { AuthCode, BackendCode, ErrorField, FormatCode, FrontendCode, HEADER_LENGTH, NegotiationAnswer, RequestCode, type TransactionStatus } from './message-codes.js';
 import { MessageWriter } from './message-writer.js';
 import type { StartupParams } from './startup-params.js';
 
@@ -95,6 +95,38 @@ export function query(text: string): Buffer {
 
 export function terminate(): Buffer {
   return new MessageWriter(FrontendCode.Terminate, 8).finish();
+}
+
+// The extended query protocol, as the router's auth query uses it: the unnamed statement and
+// portal (the empty name), so that each Sync leaves nothing behind on the connection.
+
+/** Parse: the statement text with its parameters' type OIDs, so the server guesses no type. */
+export function parse(text: string, parameterTypes: readonly number[]): Buffer {
+  const w = new MessageWriter(FrontendCode.Parse, 16 + Buffer.byteLength(text, 'utf8') + 4 * parameterTypes.length);
+  w.cstring('').cstring(text).int16(parameterTypes.length);
+  for (const oid of parameterTypes) w.int32(oid);
+  return w.finish();
+}
+
+/** Bind: every parameter in text format, every result column asked for in text format. */
+export function bind(values: readonly string[]): Buffer {
+  const w = new MessageWriter(FrontendCode.Bind).cstring('').cstring('').int16(values.length);
+  for (let i = 0; i < values.length; i++) w.int16(FormatCode.Text);
+  w.int16(values.length);
+  for (const value of values) {
+    const bytes = Buffer.from(value, 'utf8');
+    w.int32(bytes.length).bytes(bytes);
+  }
+  return w.int16(1).int16(FormatCode.Text).finish();
+}
+
+/** Execute: the unnamed portal, all rows (0 = no limit). */
+export function execute(): Buffer {
+  return new MessageWriter(FrontendCode.Execute, 16).cstring('').int32(0).finish();
+}
+
+export function sync(): Buffer {
+  return new MessageWriter(FrontendCode.Sync, 8).finish();
 }
 
 // The client's answers to an Authentication request all travel as Password ('p') messages;

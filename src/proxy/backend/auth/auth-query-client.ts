@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
-import { serialize } from 'pg-protocol';
 import { BackendCode, codeLetter } from '../../../wire/message-codes.js';
-import { parseError, type ServerError } from '../../../wire/parser.js';
+import { parseDataRow, parseError, type ServerError } from '../../../wire/parser.js';
+import { bind, execute, parse, sync, terminate } from '../../../wire/serializer.js';
 import { ConnectionClosed, type ServerMessages } from '../message-stream.js';
 import { AuthQueryAnswerError, authQueryText, NAME_TYPE_OID, readAuthQueryRows, type AuthQueryResult, type TextRow } from './auth-query.js';
 import { DEFAULT_AUTH_SCHEMA } from './auth-setup.js';
@@ -53,9 +53,9 @@ export class AuthQueryError extends Error {
  * parameter. The query text and the startup parameters are fixed; no client value reaches
  * either except as that one parameter.
  *
- * pg-protocol's `serialize` writes the startup and the extended-query messages (they hold no
- * secret). Its Parser is not used: it turns every column into a JavaScript string, and a
- * rolpassword (an md5 hash is password-equivalent) must stay in buffers that can be wiped.
+ * The answers are read with the router's own parser rather than pg-protocol's, which turns every
+ * column into a JavaScript string: a rolpassword (an md5 hash is password-equivalent) must stay
+ * in buffers that can be wiped.
  */
 export class AuthQueryClient {
   private queue: Promise<unknown> = Promise.resolve();
@@ -111,7 +111,7 @@ export class AuthQueryClient {
   close(): void {
     this.broken ??= new AuthQueryError('closed', `${this.who}: the connection was closed`);
     this.messages.release();
-    if (!this.stream.destroyed) this.stream.end(serialize.end());
+    if (!this.stream.destroyed) this.stream.end(terminate());
   }
 
   private async runLookup(user: string): Promise<AuthQueryResult> {
@@ -125,12 +125,7 @@ export class AuthQueryClient {
     const rows: TextRow[] = [];
     try {
       this.stream.write(
-        Buffer.concat([
-          serialize.parse({ text: this.queryText, types: [NAME_TYPE_OID] }),
-          serialize.bind({ values: [user] }),
-          serialize.execute({}),
-          serialize.sync(),
-        ]),
+        Buffer.concat([parse(this.queryText, [NAME_TYPE_OID]), bind([user]), execute(), sync()]),
       );
       let serverError: ServerError | undefined;
       for (;;) {
@@ -179,22 +174,7 @@ export class AuthQueryClient {
 
 /** A DataRow in text format: each column copied into its own buffer (the frame is wiped after). */
 function readDataRow(body: Buffer): TextRow {
-  if (body.length < 2) throw new AuthQueryAnswerError('DataRow too short');
-  const count = body.readInt16BE(0);
-  const row: TextRow = [];
-  let offset = 2;
-  for (let i = 0; i < count; i++) {
-    if (offset + 4 > body.length) throw new AuthQueryAnswerError('DataRow truncated');
-    const length = body.readInt32BE(offset);
-    offset += 4;
-    if (length === -1) {
-      row.push(null);
-      continue;
-    }
-    if (length < 0 || offset + length > body.length) throw new AuthQueryAnswerError('DataRow truncated');
-    row.push(Buffer.from(body.subarray(offset, offset + length)));
-    offset += length;
-  }
-  if (offset !== body.length) throw new AuthQueryAnswerError('DataRow has trailing bytes');
-  return row;
+  const row = parseDataRow(body);
+  if ('error' in row) throw new AuthQueryAnswerError(row.error);
+  return row.columns;
 }

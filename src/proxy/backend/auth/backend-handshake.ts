@@ -1,9 +1,10 @@
 import type { Duplex } from 'node:stream';
-import { serialize } from 'pg-protocol';
 import { MalformedAuthRequest, parseAuthRequest } from '../../../wire/auth-request.js';
 import { FrameTooLarge } from '../../../wire/frame-reader.js';
-import { BackendCode, codeLetter } from '../../../wire/message-codes.js';
-import { parseError } from '../../../wire/parser.js';
+import { BackendCode, codeLetter, PROTOCOL_3_0 } from '../../../wire/message-codes.js';
+import { parseBackendKeyData, parseError, parseParameterStatus } from '../../../wire/parser.js';
+import { startupMessage } from '../../../wire/serializer.js';
+import { emptyParams } from '../../../wire/startup-params.js';
 import { ConnectionClosed, ServerMessages } from '../message-stream.js';
 import { LoginError, MemberLogin, type LoginFailure } from './member-login.js';
 import type { ScramClientOptions } from './scram-client.js';
@@ -60,7 +61,7 @@ export async function performBackendHandshake(stream: Duplex, options: Handshake
     stream.destroy();
   }, options.timeoutMs);
   try {
-    stream.write(serialize.startup(options.parameters));
+    stream.write(startupFor(options.parameters));
     for (;;) {
       const frame = await messages.next();
       switch (frame.code) {
@@ -80,14 +81,15 @@ export async function performBackendHandshake(stream: Duplex, options: Handshake
           throw new HandshakeError('refused', `${options.who}: the server refused the login: ${code} ${message}`, code);
         }
         case BackendCode.ParameterStatus: {
-          const nameEnd = frame.body.indexOf(0);
-          const valueEnd = frame.body.indexOf(0, nameEnd + 1);
-          if (nameEnd > 0 && valueEnd > nameEnd) parameters.set(frame.body.toString('utf8', 0, nameEnd), frame.body.toString('utf8', nameEnd + 1, valueEnd));
+          const status = parseParameterStatus(frame.body);
+          if (status !== undefined && status.name !== '') parameters.set(status.name, status.value);
           break;
         }
-        case BackendCode.BackendKeyData:
-          if (frame.body.length >= 8) backendKey = { processId: frame.body.readInt32BE(0), secret: Buffer.from(frame.body.subarray(4)) };
+        case BackendCode.BackendKeyData: {
+          const key = parseBackendKeyData(frame.body);
+          if (key !== undefined) backendKey = key;
           break;
+        }
         case BackendCode.NoticeResponse:
         case BackendCode.NegotiateProtocolVersion:
           break;
@@ -107,6 +109,15 @@ export async function performBackendHandshake(stream: Duplex, options: Handshake
     stream.destroy();
     throw describeFailure(error, options, timedOut);
   }
+}
+
+/**
+ * The StartupMessage: protocol 3.0, the router's parameters, then client_encoding=UTF8 so that
+ * what comes back as text (role names, error messages) is UTF-8 whatever the database's encoding.
+ */
+function startupFor(parameters: Record<string, string>): Buffer {
+  const params = Object.assign(emptyParams(), parameters, { client_encoding: 'UTF8' });
+  return startupMessage(PROTOCOL_3_0.major, PROTOCOL_3_0.minor, params);
 }
 
 function describeFailure(error: unknown, options: HandshakeOptions, timedOut: boolean): Error {
