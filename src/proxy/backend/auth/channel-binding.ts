@@ -1,19 +1,11 @@
+import type { ErrorFields } from '../../../wire/serializer.js';
 import type { ChannelBindingFlag } from './scram-messages.js';
 
 export const SCRAM_SHA_256 = 'SCRAM-SHA-256';
 export const SCRAM_SHA_256_PLUS = 'SCRAM-SHA-256-PLUS';
 
-/**
- * A refusal the router writes as a FATAL ErrorResponse. The same fields as src/proxy/wire's
- * ErrorFields, declared here so this folder does not import from the code being reshaped.
- */
-export interface AuthRefusal {
-  severity: 'FATAL';
-  code: string;
-  message: string;
-  detail?: string;
-  hint?: string;
-}
+/** A refusal the router writes with serializer.ts's errorResponse: it ends the login, so FATAL. */
+export type AuthRefusal = ErrorFields & { severity: 'FATAL' };
 
 /**
  * The mechanism list to forward to a client. Channel binding (`tls-server-end-point`) binds the

@@ -6,7 +6,8 @@ import {
   mechanismsWithoutChannelBinding,
 } from '../../../../../src/proxy/backend/auth/channel-binding.js';
 import { parseAuthRequest } from '../../../../../src/wire/auth-request.js';
-import { authenticationSasl } from '../../../../../src/wire/serializer.js';
+import { parseError } from '../../../../../src/wire/parser.js';
+import { authenticationSasl, errorResponse } from '../../../../../src/wire/serializer.js';
 import { frameOf } from '../../../../support/test-buffers.js';
 
 describe('channel binding through the router', () => {
@@ -29,6 +30,11 @@ describe('channel binding through the router', () => {
     expect(refusal).toMatchObject({ severity: 'FATAL', code: '28000' });
     expect(refusal.message).toMatch(/cannot relay SCRAM channel binding/);
     expect(refusal.hint).toMatch(/channel_binding=prefer or disable/);
+  });
+
+  it('writes its refusal as the FATAL ErrorResponse the serializer builds', () => {
+    const written = parseError(frameOf(errorResponse(channelBindingUnavailable())).body);
+    expect(written).toMatchObject({ severity: 'FATAL', code: '28000', message: channelBindingUnavailable().message });
   });
 
   it('knows a y flag is refused by a member that itself supports channel binding', () => {
