@@ -3,8 +3,9 @@ import tls from 'node:tls';
 import { mechanismsWithoutChannelBinding } from '../../src/proxy/backend/auth/channel-binding.js';
 import { ScramObserver } from '../../src/proxy/backend/auth/scram-observer.js';
 import { parseAuthRequest } from '../../src/wire/auth-request.js';
+import { readFirstPacket } from '../../src/wire/first-packet.js';
 import { FrameReader, type Frame } from '../../src/wire/frame-reader.js';
-import { AuthCode, BackendCode, RequestCode } from '../../src/wire/message-codes.js';
+import { AuthCode, BackendCode, NegotiationAnswer } from '../../src/wire/message-codes.js';
 import { authCodeOf } from '../../src/wire/parser.js';
 import { authenticationSasl, negotiationAnswer } from '../../src/wire/serializer.js';
 
@@ -54,7 +55,7 @@ export class ObservingRelay {
     this.sockets.add(upstream);
     await new Promise<void>((resolve, reject) => upstream.once('connect', resolve).once('error', reject));
     let client: net.Socket = plainClient;
-    if (clientFirst.packet.length === 8 && clientFirst.packet.readInt32BE(4) === RequestCode.SSL) {
+    if (isSslRequest(clientFirst.packet)) {
       if (!this.tlsFiles) {
         plainClient.write(negotiationAnswer(false));
       } else {
@@ -62,7 +63,7 @@ export class ObservingRelay {
         client = new tls.TLSSocket(plainClient, { isServer: true, cert: this.tlsFiles.cert, key: this.tlsFiles.key });
         upstream.write(clientFirst.packet);
         const answer = await readBytes(upstream, 1);
-        if (answer.toString() !== 'S') throw new Error('the server does not do TLS');
+        if (answer[0] !== NegotiationAnswer.Accept) throw new Error('the server does not do TLS');
         upstream = tls.connect({ socket: upstream, rejectUnauthorized: false });
         await new Promise<void>((resolve, reject) => upstream.once('secureConnect', resolve).once('error', reject));
         this.sockets.add(upstream);
@@ -87,6 +88,11 @@ export class ObservingRelay {
       return frame.raw;
     }, onClose);
   }
+}
+
+function isSslRequest(packet: Buffer): boolean {
+  const read = readFirstPacket(packet);
+  return read.status === 'complete' && read.packet.kind === 'ssl-request';
 }
 
 /** The server's message as the client gets it: the SASL offer without -PLUS, anything else as is. */
