@@ -22,7 +22,7 @@ export class MalformedAuthRequest extends Error {
   }
 }
 
-/** MD5 salt length (PostgreSQL's pqcomm.h). */
+/** The salt of AuthenticationMD5Password is four bytes, always. */
 const MD5_SALT_LENGTH = 4;
 
 /** Parses the body of an Authentication message; payloads are copies. Throws MalformedAuthRequest. */

@@ -17,8 +17,8 @@ export class FrameTooLarge extends Error {
 /**
  * The whole message at the start of `bytes` (views, no copy), or undefined when more bytes are
  * needed. Throws FrameTooLarge as soon as the header shows a length beyond `maxMessageLength`,
- * so no reader ever waits for, or buffers, such a message. Shared by both readers below so
- * there is one definition of framing.
+ * so no reader ever waits for, or buffers, such a message. FrameReader and SecretFrameReader
+ * both frame with it, so framing is defined once.
  */
 export function leadingFrame(bytes: Buffer, maxMessageLength: number): Frame | undefined {
   if (bytes.length < HEADER_LENGTH) return undefined;

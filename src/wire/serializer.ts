@@ -98,7 +98,8 @@ export function terminate(): Buffer {
 }
 
 // The extended query protocol, as the router's auth query uses it: the unnamed statement and
-// portal (the empty name), so that each Sync leaves nothing behind on the connection.
+// portal (the empty name), which the next lookup replaces, so nothing named piles up on the
+// connection.
 
 /** Parse: the statement text with its parameters' type OIDs, so the server guesses no type. */
 export function parse(text: string, parameterTypes: readonly number[]): Buffer {

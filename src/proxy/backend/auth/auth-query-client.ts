@@ -124,9 +124,7 @@ export class AuthQueryClient {
     }, this.options.timeoutMs);
     const rows: TextRow[] = [];
     try {
-      this.stream.write(
-        Buffer.concat([parse(this.queryText, [NAME_TYPE_OID]), bind([user]), execute(), sync()]),
-      );
+      this.stream.write(Buffer.concat([parse(this.queryText, [NAME_TYPE_OID]), bind([user]), execute(), sync()]));
       let serverError: ServerError | undefined;
       for (;;) {
         const frame = await this.messages.next();
