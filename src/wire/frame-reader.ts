@@ -15,6 +15,21 @@ export class FrameTooLarge extends Error {
 }
 
 /**
+ * The whole message at the start of `bytes` (views, no copy), or undefined when more bytes are
+ * needed. Throws FrameTooLarge as soon as the header shows a length beyond `maxMessageLength`,
+ * so no reader ever waits for, or buffers, such a message. FrameReader and SecretFrameReader
+ * both frame with it, so framing is defined once.
+ */
+export function leadingFrame(bytes: Buffer, maxMessageLength: number): Frame | undefined {
+  if (bytes.length < HEADER_LENGTH) return undefined;
+  const length = bytes.readInt32BE(1);
+  if (length < 4 || length > maxMessageLength) throw new FrameTooLarge(length);
+  if (bytes.length < length + 1) return undefined;
+  const raw = bytes.subarray(0, length + 1);
+  return { code: raw[0] as number, body: raw.subarray(HEADER_LENGTH), raw };
+}
+
+/**
  * Splits a byte stream of `type + int32 length + body` messages, however it is chunked, in
  * either direction. Frames are views into the received chunks (no copy) unless a message
  * straddles chunks. Bounded: a length beyond `maxMessageLength` throws before anything is
@@ -31,13 +46,9 @@ export class FrameReader {
 
   /** The next whole message, or undefined when more bytes are needed. Throws FrameTooLarge. */
   next(): Frame | undefined {
-    if (this.pending.length < HEADER_LENGTH) return undefined;
-    const length = this.pending.readInt32BE(1);
-    if (length < 4 || length > this.maxMessageLength) throw new FrameTooLarge(length);
-    if (this.pending.length < length + 1) return undefined;
-    const raw = this.pending.subarray(0, length + 1);
-    this.pending = this.pending.subarray(length + 1);
-    return { code: raw[0] as number, body: raw.subarray(HEADER_LENGTH), raw };
+    const frame = leadingFrame(this.pending, this.maxMessageLength);
+    if (frame !== undefined) this.pending = this.pending.subarray(frame.raw.length);
+    return frame;
   }
 
   /** Bytes received after the last whole message, handed over when framing stops. */

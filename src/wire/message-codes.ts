@@ -67,6 +67,15 @@ export const AuthCode = {
 } as const;
 export type AuthCode = (typeof AuthCode)[keyof typeof AuthCode];
 
+/** The protocol version of the links the router opens itself (its auth query, its own logins), as libpq's. */
+export const PROTOCOL_3_0 = { major: 3, minor: 0 } as const;
+
+/** Format codes of Bind parameters and results. */
+export const FormatCode = {
+  Text: 0,
+  Binary: 1,
+} as const;
+
 /** Request codes that take the place of a protocol version in the first packet. */
 export const RequestCode = {
   SSL: 80877103,
@@ -111,3 +120,8 @@ export const ErrorField = {
   Detail: 'D',
   Hint: 'H',
 } as const;
+
+/** A type byte as the letter the protocol documentation names it by ('R', 'E'): for messages to people. */
+export function codeLetter(code: number): string {
+  return String.fromCharCode(code);
+}

@@ -1,15 +1,22 @@
 /**
  * Builds one message: an optional type byte, an int32 length patched in at the end, then the
  * fields. Grows by doubling, so a message is written once and copied once.
+ *
+ * With `secret`, for messages carrying a password or a SCRAM proof that the caller zero-fills
+ * once written: the memory is the message's own, outside Node's shared allocation pool (where
+ * any other buffer's `.buffer` would reach it), and a buffer it outgrows is zero-filled, so
+ * wiping the finished message leaves no copy behind.
  */
 export class MessageWriter {
   private buffer: Buffer;
   private offset: number;
   private readonly lengthAt: number;
+  private readonly secret: boolean;
 
   /** `code` undefined: a startup-style packet (length first, no type byte). */
-  constructor(code?: number, sizeHint = 64) {
-    this.buffer = Buffer.allocUnsafe(Math.max(sizeHint, 16));
+  constructor(code?: number, sizeHint = 64, options: { secret?: boolean } = {}) {
+    this.secret = options.secret === true;
+    this.buffer = this.allocate(Math.max(sizeHint, 16));
     if (code === undefined) {
       this.lengthAt = 0;
       this.offset = 4;
@@ -24,9 +31,15 @@ export class MessageWriter {
     if (this.offset + n <= this.buffer.length) return;
     let size = this.buffer.length * 2;
     while (size < this.offset + n) size *= 2;
-    const grown = Buffer.allocUnsafe(size);
+    const grown = this.allocate(size);
     this.buffer.copy(grown, 0, 0, this.offset);
+    if (this.secret) this.buffer.fill(0);
     this.buffer = grown;
+  }
+
+  private allocate(size: number): Buffer {
+    // Buffer.alloc never takes from the pool; allocUnsafe does below 4 KiB.
+    return this.secret ? Buffer.alloc(size) : Buffer.allocUnsafe(size);
   }
 
   byte(value: number): this {

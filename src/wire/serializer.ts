@@ -2,7 +2,7 @@
  * Every message the router writes itself, to a client (it speaks as a server) or to a member
  * (it speaks as a client). Relayed messages are never rebuilt: their bytes pass as they came.
  */
-import { AuthCode, BackendCode, ErrorField, FrontendCode, NegotiationAnswer, RequestCode, type TransactionStatus } from './message-codes.js';
+import { AuthCode, BackendCode, ErrorField, FormatCode, FrontendCode, HEADER_LENGTH, NegotiationAnswer, RequestCode, type TransactionStatus } from './message-codes.js';
 import { MessageWriter } from './message-writer.js';
 import type { StartupParams } from './startup-params.js';
 
@@ -97,17 +97,64 @@ export function terminate(): Buffer {
   return new MessageWriter(FrontendCode.Terminate, 8).finish();
 }
 
-/** PasswordMessage: a cleartext password or an md5 response, NUL-terminated. */
-export function passwordMessage(text: string): Buffer {
-  return new MessageWriter(FrontendCode.Password).cstring(text).finish();
+// The extended query protocol, as the router's auth query uses it: the unnamed statement and
+// portal (the empty name), which the next lookup replaces, so nothing named piles up on the
+// connection.
+
+/** Parse: the statement text with its parameters' type OIDs, so the server guesses no type. */
+export function parse(text: string, parameterTypes: readonly number[]): Buffer {
+  const w = new MessageWriter(FrontendCode.Parse, 16 + Buffer.byteLength(text, 'utf8') + 4 * parameterTypes.length);
+  w.cstring('').cstring(text).int16(parameterTypes.length);
+  for (const oid of parameterTypes) w.int32(oid);
+  return w.finish();
+}
+
+/** Bind: every parameter in text format, every result column asked for in text format. */
+export function bind(values: readonly string[]): Buffer {
+  const w = new MessageWriter(FrontendCode.Bind).cstring('').cstring('').int16(values.length);
+  for (let i = 0; i < values.length; i++) w.int16(FormatCode.Text);
+  w.int16(values.length);
+  for (const value of values) {
+    const bytes = Buffer.from(value, 'utf8');
+    w.int32(bytes.length).bytes(bytes);
+  }
+  return w.int16(1).int16(FormatCode.Text).finish();
+}
+
+/** Execute: the unnamed portal, all rows (0 = no limit). */
+export function execute(): Buffer {
+  return new MessageWriter(FrontendCode.Execute, 16).cstring('').int32(0).finish();
+}
+
+export function sync(): Buffer {
+  return new MessageWriter(FrontendCode.Sync, 8).finish();
+}
+
+// The client's answers to an Authentication request all travel as Password ('p') messages;
+// only the state of the exchange tells them apart. They carry secrets, so each is written by a
+// secret MessageWriter sized exactly: a fresh buffer of its own that the caller zero-fills once
+// the stream has taken it.
+
+/**
+ * PasswordMessage: a cleartext password or an md5 response, NUL-terminated. Text follows
+ * MessageWriter.cstring (NULs dropped). Bytes are what the router holds in buffers it wipes; a
+ * NUL in them is refused rather than dropped, so a secret travels exactly or not at all.
+ */
+export function passwordMessage(password: string | Uint8Array): Buffer {
+  if (typeof password === 'string') {
+    return new MessageWriter(FrontendCode.Password, HEADER_LENGTH + Buffer.byteLength(password, 'utf8') + 1, { secret: true }).cstring(password).finish();
+  }
+  if (password.includes(0)) throw new RangeError('a password message cannot contain a NUL byte');
+  return new MessageWriter(FrontendCode.Password, HEADER_LENGTH + password.length + 1, { secret: true }).bytes(password).byte(0).finish();
 }
 
 /** SASLInitialResponse: the mechanism, then the length-prefixed client-first message. */
 export function saslInitialResponse(mechanism: string, data: Uint8Array): Buffer {
-  return new MessageWriter(FrontendCode.Password, 32 + data.length).cstring(mechanism).int32(data.length).bytes(data).finish();
+  const size = HEADER_LENGTH + Buffer.byteLength(mechanism, 'utf8') + 1 + 4 + data.length;
+  return new MessageWriter(FrontendCode.Password, size, { secret: true }).cstring(mechanism).int32(data.length).bytes(data).finish();
 }
 
 /** SASLResponse: the raw client-final message. */
 export function saslResponse(data: Uint8Array): Buffer {
-  return new MessageWriter(FrontendCode.Password, 16 + data.length).bytes(data).finish();
+  return new MessageWriter(FrontendCode.Password, HEADER_LENGTH + data.length, { secret: true }).bytes(data).finish();
 }

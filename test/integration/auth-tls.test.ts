@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { channelBindingVerdict, LIBPQ_CHANNEL_BINDING_REQUIRED } from '../../src/backend/auth/channel-binding.js';
+import { channelBindingVerdict, LIBPQ_CHANNEL_BINDING_REQUIRED } from '../../src/proxy/backend/auth/channel-binding.js';
 import { childEnvironment } from '../cluster/os-user.js';
 import { forgetDir, registerDir } from '../cluster/process-registry.js';
 import { runCommand } from '../cluster/run-command.js';

@@ -3,14 +3,15 @@ import net from 'node:net';
 import pg from 'pg';
 import { serialize } from 'pg-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuthQueryClient, type AuthQueryClientOptions } from '../../src/backend/auth/auth-query-client.js';
-import { authFunctionSignature, authHbaLine, authSetupSql } from '../../src/backend/auth/auth-setup.js';
-import { HandshakeError, performBackendHandshake } from '../../src/backend/auth/backend-handshake.js';
-import { Md5Hash } from '../../src/backend/auth/md5-password.js';
-import { ScramVerifier } from '../../src/backend/auth/scram-verifier.js';
-import { Md5SessionSecret, PasswordSessionSecret, TrustSessionSecret, type SessionSecret } from '../../src/backend/auth/session-secret.js';
-import { parseServerError } from '../../src/backend/auth/wire/server-error.js';
-import type { ServerMessages } from '../../src/backend/auth/wire/server-messages.js';
+import { AuthQueryClient, type AuthQueryClientOptions } from '../../src/proxy/backend/auth/auth-query-client.js';
+import { authFunctionSignature, authHbaLine, authSetupSql } from '../../src/proxy/backend/auth/auth-setup.js';
+import { HandshakeError, performBackendHandshake } from '../../src/proxy/backend/auth/backend-handshake.js';
+import { Md5Hash } from '../../src/proxy/backend/auth/md5-password.js';
+import { ScramVerifier } from '../../src/proxy/backend/auth/scram-verifier.js';
+import { Md5SessionSecret, PasswordSessionSecret, TrustSessionSecret, type SessionSecret } from '../../src/proxy/backend/auth/session-secret.js';
+import type { ServerMessages } from '../../src/proxy/backend/message-stream.js';
+import { BackendCode } from '../../src/wire/message-codes.js';
+import { parseError } from '../../src/wire/parser.js';
 import { ObservingRelay } from '../support/observing-relay.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/throwaway-postgres.js';
 
@@ -57,12 +58,12 @@ async function firstColumn(socket: net.Socket, messages: ServerMessages, sql: st
   const values: Array<string | null> = [];
   for (;;) {
     const frame = await messages.next();
-    if (frame.type === 'E') throw new Error(parseServerError(frame.body).message);
-    if (frame.type === 'D') {
+    if (frame.code === BackendCode.ErrorResponse) throw new Error(parseError(frame.body).message);
+    if (frame.code === BackendCode.DataRow) {
       const length = frame.body.readInt32BE(2);
       values.push(length < 0 ? null : frame.body.toString('utf8', 6, 6 + length));
     }
-    if (frame.type === 'Z') return values;
+    if (frame.code === BackendCode.ReadyForQuery) return values;
   }
 }
 

@@ -1,12 +1,13 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { mechanismsWithoutChannelBinding } from '../../src/backend/auth/channel-binding.js';
-import { ScramObserver } from '../../src/backend/auth/scram-observer.js';
-import { encodeAuthRequest, parseAuthRequest } from '../../src/backend/auth/wire/auth-request.js';
-import { encodeFrame, type WireFrame } from '../../src/backend/auth/wire/frame.js';
-import { MessageReader } from '../../src/backend/auth/wire/message-reader.js';
-
-const SSL_REQUEST = 80877103;
+import { mechanismsWithoutChannelBinding } from '../../src/proxy/backend/auth/channel-binding.js';
+import { ScramObserver } from '../../src/proxy/backend/auth/scram-observer.js';
+import { parseAuthRequest } from '../../src/wire/auth-request.js';
+import { readFirstPacket } from '../../src/wire/first-packet.js';
+import { FrameReader, type Frame } from '../../src/wire/frame-reader.js';
+import { AuthCode, BackendCode, NegotiationAnswer } from '../../src/wire/message-codes.js';
+import { authCodeOf } from '../../src/wire/parser.js';
+import { authenticationSasl, negotiationAnswer } from '../../src/wire/serializer.js';
 
 export interface RelayedSession {
   observer: ScramObserver;
@@ -54,15 +55,15 @@ export class ObservingRelay {
     this.sockets.add(upstream);
     await new Promise<void>((resolve, reject) => upstream.once('connect', resolve).once('error', reject));
     let client: net.Socket = plainClient;
-    if (clientFirst.packet.length === 8 && clientFirst.packet.readInt32BE(4) === SSL_REQUEST) {
+    if (isSslRequest(clientFirst.packet)) {
       if (!this.tlsFiles) {
-        plainClient.write('N');
+        plainClient.write(negotiationAnswer(false));
       } else {
-        plainClient.write('S');
+        plainClient.write(negotiationAnswer(true));
         client = new tls.TLSSocket(plainClient, { isServer: true, cert: this.tlsFiles.cert, key: this.tlsFiles.key });
         upstream.write(clientFirst.packet);
         const answer = await readBytes(upstream, 1);
-        if (answer.toString() !== 'S') throw new Error('the server does not do TLS');
+        if (answer[0] !== NegotiationAnswer.Accept) throw new Error('the server does not do TLS');
         upstream = tls.connect({ socket: upstream, rejectUnauthorized: false });
         await new Promise<void>((resolve, reject) => upstream.once('secureConnect', resolve).once('error', reject));
         this.sockets.add(upstream);
@@ -84,25 +85,30 @@ export class ObservingRelay {
     }, onClose);
     pipeFrames(client, upstream, (frame) => {
       observer.fromClient(frame);
-      return encodeFrame(frame.type, frame.body);
+      return frame.raw;
     }, onClose);
   }
 }
 
-/** The server's message as the client gets it: the SASL offer without -PLUS, anything else as is. */
-function forwardedServerFrame(frame: WireFrame): Buffer {
-  if (frame.type === 'R' && frame.body.length >= 4 && frame.body.readInt32BE(0) === 10) {
-    const request = parseAuthRequest(frame.body);
-    if (request.kind === 'sasl') return encodeAuthRequest({ kind: 'sasl', mechanisms: mechanismsWithoutChannelBinding(request.mechanisms) });
-  }
-  return encodeFrame(frame.type, frame.body);
+function isSslRequest(packet: Buffer): boolean {
+  const read = readFirstPacket(packet);
+  return read.status === 'complete' && read.packet.kind === 'ssl-request';
 }
 
-function pipeFrames(from: net.Socket, to: net.Socket, forward: (frame: WireFrame) => Buffer, onClose: () => void): void {
-  const reader = new MessageReader(64 << 20);
+/** The server's message as the client gets it: the SASL offer without -PLUS, anything else as is. */
+function forwardedServerFrame(frame: Frame): Buffer {
+  if (frame.code === BackendCode.Authentication && authCodeOf(frame.body) === AuthCode.SASL) {
+    const request = parseAuthRequest(frame.body);
+    if (request.kind === 'sasl') return authenticationSasl(mechanismsWithoutChannelBinding(request.mechanisms));
+  }
+  return frame.raw;
+}
+
+function pipeFrames(from: net.Socket, to: net.Socket, forward: (frame: Frame) => Buffer, onClose: () => void): void {
+  const reader = new FrameReader(64 << 20);
   from.on('data', (chunk: Buffer) => {
-    reader.push(Buffer.from(chunk));
-    for (let frame = reader.next(); frame; frame = reader.next()) to.write(forward({ type: frame.type, body: Buffer.from(frame.body) }));
+    reader.push(chunk);
+    for (let frame = reader.next(); frame; frame = reader.next()) to.write(forward(frame));
   });
   // readBytes() paused it explicitly; a new 'data' listener alone would not resume it.
   from.resume();

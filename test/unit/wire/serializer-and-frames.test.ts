@@ -3,25 +3,29 @@ import { describe, expect, it } from 'vitest';
 import { parse, serialize, type DatabaseError } from 'pg-protocol';
 import { FrameReader, FrameTooLarge } from '../../../src/wire/frame-reader.js';
 import { TransactionStatus } from '../../../src/wire/message-codes.js';
-import { endsWithReadyForQuery, endsWithTerminate, parseBackendKeyData, parseErrorFields, parseParameterStatus } from '../../../src/wire/parser.js';
+import { endsWithReadyForQuery, endsWithTerminate, parseBackendKeyData, parseDataRow, parseError, parseErrorFields, parseParameterStatus } from '../../../src/wire/parser.js';
 import {
   authenticationOk,
   authenticationSasl,
   backendKeyData,
+  bind,
   cancelRequest,
   errorResponse,
+  execute,
   noticeResponse,
   parameterStatus,
+  parse as parseMessage,
   passwordMessage,
   query,
   readyForQuery,
   saslInitialResponse,
   saslResponse,
   startupMessage,
+  sync,
   terminate,
 } from '../../../src/wire/serializer.js';
 import { emptyParams } from '../../../src/wire/startup-params.js';
-import { message } from '../../support/test-buffers.js';
+import { dataRow, frameOf, message } from '../../support/test-buffers.js';
 
 async function parseWithPg(bytes: Buffer): Promise<Array<Record<string, unknown>>> {
   const messages: Array<Record<string, unknown>> = [];
@@ -51,6 +55,13 @@ describe('ErrorResponse writer', () => {
     const fields = parseErrorFields(errorResponse({ severity: 'FATAL', code: '28P01', message: 'bad password' }).subarray(5));
     expect(fields.get('C')).toBe('28P01');
     expect(fields.get('M')).toBe('bad password');
+  });
+});
+
+describe('parseError', () => {
+  it('reads severity, SQLSTATE, message and detail', () => {
+    const body = Buffer.from('SFATAL\0VFATAL\0C28P01\0Mpassword authentication failed for user "x"\0Dd\0\0');
+    expect(parseError(body)).toEqual({ severity: 'FATAL', code: '28P01', message: 'password authentication failed for user "x"', detail: 'd' });
   });
 });
 
@@ -84,6 +95,34 @@ describe('messages the router writes to members are byte for byte what pg-protoc
     expect(saslResponse(Buffer.from('c=biws,r=abc,p=xyz')).equals(serialize.sendSCRAMClientFinalMessage('c=biws,r=abc,p=xyz'))).toBe(true);
     expect(cancelRequest(7, Buffer.from([0, 0, 0, 9])).equals(serialize.cancel(7, 9))).toBe(true);
     expect(terminate().equals(serialize.end())).toBe(true);
+  });
+
+  it('Parse, Bind, Execute, Sync of the unnamed statement and portal', () => {
+    const text = 'SELECT secret FROM patroni_router.user_secret($1)';
+    expect(parseMessage(text, [19]).equals(serialize.parse({ text, types: [19] }))).toBe(true);
+    expect(parseMessage('SELECT 1', []).equals(serialize.parse({ text: 'SELECT 1' }))).toBe(true);
+    expect(bind(["o'hara; --", 'zoë']).equals(serialize.bind({ values: ["o'hara; --", 'zoë'] }))).toBe(true);
+    expect(bind([]).equals(serialize.bind({}))).toBe(true);
+    expect(execute().equals(serialize.execute({}))).toBe(true);
+    expect(sync().equals(serialize.sync())).toBe(true);
+  });
+});
+
+describe('parseDataRow', () => {
+  it('copies each column, and reads NULL as null', () => {
+    const row = dataRow(['md5abc', null, '']);
+    const parsed = parseDataRow(frameOf(row).body);
+    if ('error' in parsed) throw new Error(parsed.error);
+    expect(parsed.columns.map((c) => c?.toString() ?? null)).toEqual(['md5abc', null, '']);
+    row.fill(0);
+    expect(parsed.columns[0]?.toString()).toBe('md5abc');
+  });
+
+  it('says what is wrong with a malformed row', () => {
+    const row = frameOf(dataRow(['abc'])).body;
+    expect(parseDataRow(Buffer.from([0]))).toEqual({ error: 'DataRow too short' });
+    expect(parseDataRow(row.subarray(0, row.length - 1))).toEqual({ error: 'DataRow truncated' });
+    expect(parseDataRow(Buffer.concat([row, Buffer.from([0])]))).toEqual({ error: 'DataRow has trailing bytes' });
   });
 });
 
