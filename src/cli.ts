@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-/** The `patroni-router` command: run, check-config, status. */
+/** The `patroni-router` command: run, check-config, status, auth-setup. */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { AUTH_SETUP_USAGE, runAuthSetup } from './cli/auth-setup.js';
 import { checkConfig } from './cli/check-config.js';
 import { runRouter } from './cli/run.js';
 import { runStatus } from './cli/status.js';
@@ -12,6 +13,8 @@ const USAGE = `usage:
   patroni-router [--config FILE] [--log-format json|pretty]   run the router (default config ${DEFAULT_CONFIG})
   patroni-router check-config FILE                             validate a configuration file and exit
   patroni-router status [--admin URL] [--token TOKEN]          members, roles, lag, tags, and where each listener routes now
+  ${AUTH_SETUP_USAGE}
+                                                               print the SQL for the auth_query role (links, SCRAM across terminated TLS)
   patroni-router --version | --help`;
 
 function version(): string {
@@ -30,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
     return checkConfig(file, (line) => process.stdout.write(`${line}\n`));
   }
   if (command === 'status') return runStatus(rest, (line) => process.stdout.write(`${line}\n`));
+  if (command === 'auth-setup') return runAuthSetup(rest, (line) => process.stdout.write(`${line}\n`), (line) => process.stderr.write(`${line}\n`));
   const args = command === 'run' ? rest : argv;
   let parsed;
   try {

@@ -14,6 +14,7 @@ import { fanOutProxyEvents } from './observe/proxy-event-fanout.js';
 import { sessionLog } from './observe/session-log.js';
 import type { ProxyEvents } from './proxy/proxy-events.js';
 import { ProxyServer, type ListenerSessions, type ListenerStatus } from './proxy/proxy-server.js';
+import type { SessionHandle } from './proxy/session-handle.js';
 import type { ClusterFeed } from './topology/cluster-feed.js';
 import { ClusterFollower } from './topology/cluster-follower.js';
 import { FeedSlot } from './topology/feed-slot.js';
@@ -64,6 +65,7 @@ export class PatroniRouter implements AdminContext {
       startupTimeoutMs: options.config.startupTimeoutMs,
       authenticationTimeoutMs: options.config.authenticationTimeoutMs,
       targetParameterPrefix: options.config.targetParameterPrefix,
+      ...(options.config.auth !== undefined ? { auth: options.config.auth } : {}),
       feeds: this.slots,
       logger: this.log,
       events: fanOutProxyEvents([sessionLog(this.log), this.metrics, this.eventLog, ...(options.events ?? [])]),
@@ -133,7 +135,16 @@ export class PatroniRouter implements AdminContext {
     const admin = { ...running.admin };
     if (next.admin.token === undefined) delete admin.token;
     else admin.token = next.admin.token;
-    this.currentConfig = { ...next, tls: running.tls, startupTimeoutMs: running.startupTimeoutMs, authenticationTimeoutMs: running.authenticationTimeoutMs, targetParameterPrefix: running.targetParameterPrefix, admin };
+    const { auth: _nextAuth, ...rest } = next;
+    this.currentConfig = {
+      ...rest,
+      ...(running.auth !== undefined ? { auth: running.auth } : {}),
+      tls: running.tls,
+      startupTimeoutMs: running.startupTimeoutMs,
+      authenticationTimeoutMs: running.authenticationTimeoutMs,
+      targetParameterPrefix: running.targetParameterPrefix,
+      admin,
+    };
     const changed = (label: string, names: string[]): string => `${label}: ${names.join(', ') || 'none'}`;
     this.eventLog.reloaded(
       [changed('listeners added', listeners.added), changed('removed', listeners.removed), changed('restarted', listeners.restarted), changed('clusters replaced', replaced)].join('; '),
@@ -172,6 +183,10 @@ export class PatroniRouter implements AdminContext {
   }
   sessions(): ListenerSessions[] {
     return this.proxy.sessions();
+  }
+  /** The open sessions of one listener (tests open links through them). */
+  sessionsOf(listener: string): SessionHandle[] {
+    return this.proxy.sessionsOf(listener);
   }
   ready(): boolean {
     const topologyKnown = [...this.slots.values()].every((s) => s.current() !== undefined);

@@ -4,14 +4,14 @@
  */
 import { accessSync, constants } from 'node:fs';
 import type { ClusterSection, ConfigFile, EtcdSection, ListenerSection } from './schema.js';
-import type { ClusterSource, EtcdAccess, ListenerConfig, RestTls, RouteKind, RouterConfig } from './types.js';
+import type { AuthConfig, ClusterSource, EtcdAccess, ListenerConfig, RestTls, RouteKind, RouterConfig } from './types.js';
 import { parseDurationMs, parseSizeBytes } from './units.js';
 import { resolveSecret } from './secrets.js';
 
 /** Patroni's HAProxy template: 5000 to the primary, 5001 to the replicas. */
 export const DEFAULT_LISTENERS: ListenerSection[] = [
-  { name: 'primary', port: 5000, route: 'primary', host: '127.0.0.1', tags: {}, balance: 'round-robin', hold_timeout: 'auto', connect_timeout: '5s', fence: true, queue_timeout: '5s', max_clients: 5000, max_lag_recovery: '10s', max_lag_fence_after: '30s', max_lag_fence_busy: true },
-  { name: 'replicas', port: 5001, route: 'replica', host: '127.0.0.1', tags: {}, balance: 'round-robin', hold_timeout: 'auto', connect_timeout: '5s', fence: true, queue_timeout: '5s', max_clients: 5000, max_lag_recovery: '10s', max_lag_fence_after: '30s', max_lag_fence_busy: true },
+  { name: 'primary', port: 5000, route: 'primary', host: '127.0.0.1', tags: {}, balance: 'round-robin', hold_timeout: 'auto', connect_timeout: '5s', fence: true, queue_timeout: '5s', max_clients: 5000, max_lag_recovery: '10s', max_lag_fence_after: '30s', max_lag_fence_busy: true, links: false },
+  { name: 'replicas', port: 5001, route: 'replica', host: '127.0.0.1', tags: {}, balance: 'round-robin', hold_timeout: 'auto', connect_timeout: '5s', fence: true, queue_timeout: '5s', max_clients: 5000, max_lag_recovery: '10s', max_lag_fence_after: '30s', max_lag_fence_busy: true, links: false },
 ];
 
 /**
@@ -125,6 +125,7 @@ function listenerConfig(section: ListenerSection, index: number, clusters: Clust
     maxLagRecoveryMs: parseDurationMs(section.max_lag_recovery) ?? 10_000,
     maxLagFenceBusy: section.max_lag_fence_busy,
     maxClients: section.max_clients,
+    links: section.links,
   };
   if (section.maxconn !== undefined) listener.maxconn = section.maxconn;
   if (section.max_lag_fence_after !== 'off') listener.maxLagFenceAfterMs = parseDurationMs(section.max_lag_fence_after) ?? 30_000;
@@ -188,6 +189,18 @@ export function normalise(file: ConfigFile, env: NodeJS.ProcessEnv, problems: st
     }
   }
 
+  let auth: AuthConfig | undefined;
+  if (file.auth !== undefined) {
+    const a = file.auth;
+    auth = { user: a.user, database: a.database, schema: a.schema, cacheTimeMs: parseDurationMs(a.cache_time) ?? 30_000, timeoutMs: parseDurationMs(a.timeout) ?? 5_000 };
+    const password = resolveSecret(a, 'password', 'auth.password', env, problems);
+    if (password !== undefined) auth.password = password;
+    if (!/^[A-Za-z_][A-Za-z0-9_$]*$/.test(a.schema)) problems.push('auth.schema: a plain SQL identifier (letters, digits, "_", "$")');
+  }
+  listeners.forEach((l, i) => {
+    if (l.links && auth === undefined) problems.push(`listeners[${i}].links: needs an auth: section (the auth_query role), or sessions could not log in to another member`);
+  });
+
   const adminFile = file.admin ?? { enabled: true, host: '127.0.0.1', port: 7000 };
   const admin: RouterConfig['admin'] = { enabled: adminFile.enabled, host: adminFile.host, port: adminFile.port };
   const token = resolveSecret(adminFile, 'token', 'admin.token', env, problems);
@@ -197,6 +210,7 @@ export function normalise(file: ConfigFile, env: NodeJS.ProcessEnv, problems: st
     clusters,
     listeners,
     tls,
+    ...(auth !== undefined ? { auth } : {}),
     admin,
     log: { level: file.log?.level ?? 'info' },
     startupTimeoutMs: parseDurationMs(file.startup_timeout) ?? 10_000,

@@ -98,6 +98,7 @@ export const listenerSchema = z
     maxconn: z.number().int().min(1).optional(),
     queue_timeout: duration.default('5s'),
     max_clients: z.number().int().min(1).default(5000),
+    links: z.boolean().default(false),
   })
   .strict();
 
@@ -119,6 +120,18 @@ export const tlsSchema = z
   .refine((v) => (v.cert === undefined) === (v.key === undefined), {
     message: '`cert` and `key` go together: both to terminate TLS, neither to pass it through',
   });
+
+/** The auth_query role (`patroni-router auth-setup` prints its SQL). */
+export const authSchema = z
+  .object({
+    user: z.string().min(1).default('patroni_router_auth'),
+    ...secret('password'),
+    database: z.string().min(1).default('postgres'),
+    schema: z.string().min(1).default('patroni_router'),
+    cache_time: duration.default('30s'),
+    timeout: duration.default('5s'),
+  })
+  .strict();
 
 export const adminSchema = z
   .object({
@@ -142,6 +155,7 @@ export const fileSchema = z
     clusters: z.array(clusterSchema).optional(),
     listeners: z.array(listenerSchema).optional(),
     tls: tlsSchema.optional(),
+    auth: authSchema.optional(),
     admin: adminSchema.optional(),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().optional(),
     startup_timeout: duration.default('10s'),

@@ -104,6 +104,12 @@ export interface ListenerConfig {
   queueTimeoutMs: number;
   /** Client connections the listener holds at once, in any phase; beyond it they get 53300 at once. */
   maxClients: number;
+  /**
+   * Sessions may open more links to other members as the client's user (read/write split,
+   * moving to a new primary): the router learns the user's SCRAM ClientKey or md5 hash during
+   * the login it relays (needs `auth:`). Needs the router to read the startup (not TLS passed through).
+   */
+  links: boolean;
 }
 
 export type BackendTlsMode = 'disable' | 'prefer' | 'require' | 'verify-full';
@@ -117,6 +123,17 @@ export interface TlsConfig {
   backend: { mode: BackendTlsMode; ca?: string };
 }
 
+/** The auth_query connection: how the router looks up a user's secret (SCRAM verifier, md5 hash). */
+export interface AuthConfig {
+  user: string;
+  /** Undefined: the role logs in by trust (or peer over a socket). */
+  password?: string;
+  database: string;
+  schema: string;
+  cacheTimeMs: number;
+  timeoutMs: number;
+}
+
 export interface AdminConfig {
   host: string;
   port: number;
@@ -128,6 +145,8 @@ export interface RouterConfig {
   clusters: ClusterSource[];
   listeners: ListenerConfig[];
   tls: TlsConfig;
+  /** Set when the router may look up users' secrets (links, and SCRAM across terminated TLS). */
+  auth?: AuthConfig;
   admin: AdminConfig;
   log: { level: string };
   startupTimeoutMs: number;

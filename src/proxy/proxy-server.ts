@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import type { Logger } from 'pino';
-import type { ListenerConfig, RouteKind, TlsConfig } from '../config/types.js';
+import type { AuthConfig, ListenerConfig, RouteKind, TlsConfig } from '../config/types.js';
 import type { ClusterFeed } from '../topology/cluster-feed.js';
 import type { ClusterState } from '../topology/cluster-state.js';
 import { CancelRegistry } from './cancel-registry.js';
@@ -9,6 +9,8 @@ import { HoldQueue } from './hold-queue.js';
 import { boundPort, closeListener, openListener } from './listener.js';
 import { ListenerRuntime } from './listener-runtime.js';
 import { noProxyEvents, type ProxyEvents } from './proxy-events.js';
+import type { AuthQueryResult } from './backend/auth/auth-query.js';
+import { SecretSource } from './backend/auth/secret-source.js';
 import { memberConnector, type BackendConnector } from './backend/connector.js';
 import { systemClock, type Clock } from './clock.js';
 import { refusals } from './refusal.js';
@@ -30,6 +32,8 @@ export interface ProxyServerOptions {
   events?: ProxyEvents;
   /** How members are reached; default TCP with `tls.backend`'s mode. */
   connector?: BackendConnector;
+  /** The auth_query role: lets sessions learn their user's secret (links, SCRAM across terminated TLS). */
+  auth?: AuthConfig;
   clock?: Clock;
 }
 
@@ -85,16 +89,23 @@ export class ProxyServer {
   private started = false;
   private closing = false;
   private readonly sessionsGone = new Set<() => void>();
+  /** One auth_query per followed cluster, when `auth:` is configured. */
+  private readonly secretSources = new Map<string, SecretSource>();
 
   constructor(private readonly options: ProxyServerOptions) {
     this.log = options.logger;
     this.events = guardEvents(options.events ?? noProxyEvents, this.log);
     const clock = options.clock ?? systemClock;
     const backendTls = { mode: options.tls.backend.mode, ...(options.tls.backend.ca !== undefined ? { ca: readPem(options.tls.backend.ca) } : {}) };
+    const connector = options.connector ?? memberConnector(backendTls);
+    if (options.auth !== undefined) {
+      for (const [scope, feed] of options.feeds) this.secretSources.set(scope, new SecretSource(feed, connector, options.auth, this.log.child({ cluster: scope })));
+    }
     this.services = {
       feedFor: (scope) => options.feeds.get(scope),
       serverTls: serverTlsContext(options.tls),
-      connector: options.connector ?? memberConnector(backendTls),
+      connector,
+      ...(this.secretSources.size > 0 ? { secretLookup: (scope: string, user: string) => this.lookupSecret(scope, user) } : {}),
       startupTimeoutMs: options.startupTimeoutMs,
       authenticationTimeoutMs: options.authenticationTimeoutMs ?? 60_000,
       targetPrefix: options.targetParameterPrefix,
@@ -156,6 +167,11 @@ export class ProxyServer {
     });
   }
 
+  /** The open sessions of a listener (tests, and the admin's per-session views). */
+  sessionsOf(listener: string): SessionHandle[] {
+    return this.allRuntimes().filter((r) => r.config.name === listener).flatMap((r) => [...r.sessions]);
+  }
+
   /** Open cancel keys (for tests and the status page). */
   cancelKeyCount(): number {
     return this.services.cancelRegistry.size;
@@ -209,6 +225,12 @@ export class ProxyServer {
     await this.close();
   }
 
+  private lookupSecret(scope: string, user: string): Promise<AuthQueryResult> {
+    const source = this.secretSources.get(scope);
+    if (source === undefined) return Promise.reject(new Error(`no auth_query for cluster ${scope}`));
+    return source.lookup(user);
+  }
+
   /** Immediate stop: listeners closed, every session's sockets destroyed, feeds unsubscribed. */
   async close(): Promise<void> {
     this.closing = true;
@@ -217,6 +239,7 @@ export class ProxyServer {
     this.services.holdQueue.release();
     await Promise.all(this.allRuntimes().map((r) => closeListener(r.server)));
     this.destroyAllSessions();
+    for (const source of this.secretSources.values()) source.close();
     this.active.clear();
     this.retired.clear();
   }

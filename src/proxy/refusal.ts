@@ -18,6 +18,7 @@ export type RefusalKind =
   | 'member_full'
   | 'queue_timeout'
   | 'too_many_clients'
+  | 'login_refused'
   | 'shutdown'
   | 'fenced';
 
@@ -101,6 +102,8 @@ export const refusals = {
     sqlstate: '53300',
     message: `${listenerLabel(listener)}: sorry, too many clients already (max_clients ${maxClients})`,
   }),
+  /** A login the router answered itself (SCRAM across terminated TLS) fails: PostgreSQL's own words. */
+  loginRefused: (sqlstate: string, message: string): Refusal => ({ kind: 'login_refused', sqlstate, message }),
   shutdown: (): Refusal => ({ kind: 'shutdown', sqlstate: '57P01', message: 'patroni-router is shutting down' }),
   fenced: (reason: string): Refusal => ({ kind: 'fenced', sqlstate: '57P01', message: `terminating connection: ${reason}` }),
 };

@@ -2,6 +2,7 @@ import type { RouteRequest } from '../routing/route-request.js';
 import type { Member } from '../topology/cluster-state.js';
 import type { SessionEnding } from './proxy-events.js';
 import type { Refusal } from './refusal.js';
+import type { BackendLink } from './backend/backend-link.js';
 
 export type SessionPhase = 'startup' | 'holding' | 'connecting' | 'authenticating' | 'relaying' | 'passthrough' | 'closing' | 'closed';
 
@@ -12,6 +13,10 @@ export interface SessionDescription {
   startedAt: number;
   bytesIn: number;
   bytesOut: number;
+  /** Links beyond the first (listeners with `links`). */
+  extraLinks: number;
+  /** Why the session cannot open more links, on a listener whose sessions may. */
+  singleLinkReason?: string;
 }
 
 /** What a listener, fencing and the proxy's drain see of a session. */
@@ -28,4 +33,10 @@ export interface SessionHandle {
   /** Ends it at once: sockets destroyed, registrations undone. */
   finish(ending: SessionEnding): void;
   describe(): SessionDescription;
+  /**
+   * Opens another authenticated link to `member` as the session's user (listeners with
+   * `links`); the session owns it and closes it when it ends. Rejects with the reason when the
+   * session cannot (no secret, or the member refused the login: PostgreSQL's own answer).
+   */
+  openLink(member: string): Promise<BackendLink>;
 }

@@ -9,7 +9,12 @@ import type { Member } from '../topology/cluster-state.js';
 import { backendKeyData, errorResponse, negotiationAnswer, startupMessage } from '../wire/serializer.js';
 import { sendCancel } from './backend/cancel-sender.js';
 import { BackendConnectError, type BackendConnector } from './backend/connector.js';
+import type { AuthQueryResult } from './backend/auth/auth-query.js';
+import type { SessionSecret } from './backend/auth/session-secret.js';
+import type { LoginContext, SecretOutcome } from './backend/login-watch.js';
+import { BackendLink } from './backend/backend-link.js';
 import { StartupRelay } from './backend/startup-relay.js';
+import type { StartupParams } from '../wire/startup-params.js';
 import { ByteRelay } from './byte-relay.js';
 import { forwardCancel } from './cancel-forwarding.js';
 import type { CancelKey, CancelOwner, CancelRegistry } from './cancel-registry.js';
@@ -33,6 +38,8 @@ export interface SessionServices {
   startupTimeoutMs: number;
   authenticationTimeoutMs: number;
   targetPrefix: string;
+  /** The user's stored secret from the cluster's auth_query, when `auth:` is configured. */
+  secretLookup?: (cluster: string, user: string) => Promise<AuthQueryResult>;
   cancelRegistry: CancelRegistry;
   holdQueue: HoldQueue;
   events: ProxyEvents;
@@ -69,6 +76,16 @@ export class Session implements SessionHandle, CancelOwner {
   private memberCancelKey: CancelKey | undefined;
   /** The key the client was given, the router's own: it stays the same whichever member serves. */
   private clientCancelKey: CancelKey | undefined;
+  /** The user of the client's startup packet. */
+  private startupUser: string | undefined;
+  /** The startup parameters the member got (the router's own options removed), for more links. */
+  private startupParams: StartupParams | undefined;
+  /** What the router may log in to other members with as this session's user; wiped at the end. */
+  private secret: SessionSecret | undefined;
+  /** Why the session cannot open more links, when it cannot. */
+  private singleLinkReason: string | undefined;
+  /** Links beyond the first, closed with the session. */
+  private readonly extraLinks = new Set<BackendLink>();
   private readonly timers: TimerSet;
   /** Aborted when the client leaves or the session ends: holds and pauses stop waiting. */
   private readonly over = new AbortController();
@@ -155,6 +172,8 @@ export class Session implements SessionHandle, CancelOwner {
     const override = parseTargetOverride(opening.params, this.services.targetPrefix, config.allowedTargets, config.name);
     if (override.error !== undefined) return this.refuse(refusals.targetRefused(config.name, override.error, override.errorKind === 'unknown'));
     const params = stripTargetOverride(opening.params, this.services.targetPrefix);
+    this.startupUser = opening.params['user'];
+    this.startupParams = params;
     this.request = this.listener.routeRequest(override.target ?? config.route);
     const message = startupMessage(opening.major, opening.minor, params);
     const refusal = await this.place(this.request, (member, decision) => this.startOn(member, decision, message, opening.rest));
@@ -325,8 +344,10 @@ export class Session implements SessionHandle, CancelOwner {
       startupMessage: message,
       writeRoute: decision.routeUsed === 'primary',
       canRetry: true,
+      client: this.client.stream,
+      clientRest,
+      login: this.loginContext(),
       toClient: (bytes) => relay.writeClient(bytes),
-      startClientFlow: () => relay.startClientToBackend(clientRest),
       onCancelKey: (key) => this.keyForClient(key),
       firstAnswerTimeoutMs: config.connectTimeoutMs,
       timeoutMs: this.services.authenticationTimeoutMs,
@@ -337,8 +358,13 @@ export class Session implements SessionHandle, CancelOwner {
     switch (outcome.kind) {
       case 'ready':
         this.phase = 'relaying';
+        this.keepSecret(outcome.secret);
+        relay.startClientToBackend(outcome.clientRest);
         relay.startBackendToClient(outcome.rest);
         return { kind: 'placed' };
+      case 'login-refused':
+        this.refuse(refusals.loginRefused(outcome.error.code, outcome.error.message));
+        return { kind: 'over' };
       case 'give-way': {
         this.log.info({ member: member.name, reason: outcome.why }, 'member could not take the session');
         const why = `${member.name} ${outcome.why}`;
@@ -361,6 +387,54 @@ export class Session implements SessionHandle, CancelOwner {
         return { kind: 'over' };
       case 'abandoned':
         return { kind: 'over' };
+    }
+  }
+
+  /** What the login relay needs to know about this session's two connections. */
+  private loginContext(): LoginContext {
+    const user = this.startupUser ?? '';
+    const lookup = this.services.secretLookup;
+    const cluster = this.listener.config.cluster;
+    return {
+      user,
+      clientTlsTerminated: this.client.tlsTerminated,
+      learnSecret: this.listener.config.links,
+      ...(lookup !== undefined ? { lookup: () => lookup(cluster, user) } : {}),
+    };
+  }
+
+  async openLink(memberName: string): Promise<BackendLink> {
+    if (this.secret === undefined || this.startupParams === undefined || this.isOver()) {
+      throw new Error(`session cannot open more links: ${this.singleLinkReason ?? (this.isOver() ? 'it has ended' : 'it is not logged in yet')}`);
+    }
+    const member = this.services.feedFor(this.listener.config.cluster)?.current()?.members.find((m) => m.name === memberName);
+    if (member === undefined) throw new Error(`no member ${memberName} in cluster ${this.listener.config.cluster}`);
+    const link = await BackendLink.open(member, {
+      connector: this.services.connector,
+      parameters: this.startupParams,
+      secret: this.secret,
+      timeoutMs: this.listener.config.connectTimeoutMs,
+    });
+    if (this.isOver()) {
+      link.close();
+      throw new Error('session ended while the link opened');
+    }
+    this.extraLinks.add(link);
+    link.socket.once('close', () => this.extraLinks.delete(link));
+    this.log.debug({ member: memberName, ms: Math.round(link.openedInMs) }, 'link opened');
+    return link;
+  }
+
+  /** The secret for more links, or why there is none: the session holds it until it ends. */
+  private keepSecret(outcome: SecretOutcome): void {
+    this.secret?.wipe();
+    if ('secret' in outcome) {
+      this.secret = outcome.secret;
+      this.singleLinkReason = undefined;
+    } else {
+      this.secret = undefined;
+      this.singleLinkReason = outcome.none;
+      if (this.listener.config.links) this.log.info({ member: this.member?.name, reason: outcome.none }, 'session stays on one member');
     }
   }
 
@@ -498,6 +572,10 @@ export class Session implements SessionHandle, CancelOwner {
     this.startupRelay?.abandon();
     this.releaseMember();
     if (this.clientCancelKey !== undefined) this.services.cancelRegistry.release(this.clientCancelKey, this);
+    this.secret?.wipe();
+    this.secret = undefined;
+    for (const link of this.extraLinks) link.close();
+    this.extraLinks.clear();
     this.backend?.destroy();
     this.client.destroy();
     if (this.sessionStartedEmitted) {
@@ -526,6 +604,8 @@ export class Session implements SessionHandle, CancelOwner {
       startedAt: this.startedAt,
       bytesIn: this.relay?.bytesIn ?? 0,
       bytesOut: this.relay?.bytesOut ?? 0,
+      extraLinks: this.extraLinks.size,
+      ...(this.singleLinkReason !== undefined ? { singleLinkReason: this.singleLinkReason } : {}),
     };
   }
 }

@@ -7,13 +7,16 @@ import type { HbaMethod } from './cluster-shape.js';
  */
 export function pgHbaLines(method: HbaMethod): string[] {
   const local = ['local all all trust', 'local replication all trust'];
-  const { replication, md5, scram } = credentials;
+  const { replication, md5, scram, authRole, rejected } = credentials;
   if (method === 'mixed') {
     return [
       ...local,
       `host replication ${replication.user} 127.0.0.1/32 scram-sha-256`,
       `host all ${md5.user} 127.0.0.1/32 md5`,
       `host all ${scram.user} 127.0.0.1/32 scram-sha-256`,
+      // The router's auth_query role logs in with its password, as patroni-router auth-setup suggests.
+      `host all ${authRole.user} 127.0.0.1/32 scram-sha-256`,
+      `host all ${rejected.user} 127.0.0.1/32 reject`,
       'host all all 127.0.0.1/32 trust',
     ];
   }

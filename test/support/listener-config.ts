@@ -18,6 +18,7 @@ export function listenerConfig(name: string, cluster: string, overrides: Partial
     maxLagRecoveryMs: 10_000,
     maxLagFenceAfterMs: 30_000,
     maxLagFenceBusy: true,
+    links: false,
     maxClients: 5000,
     ...overrides,
   };

@@ -35,6 +35,8 @@ export class ServerMessages {
     stream.on('end', this.onEnd);
     stream.on('close', this.onEnd);
     stream.on('error', this.onError);
+    // Sockets from the connector arrive paused; this reader owns their data from now on.
+    stream.resume();
   }
 
   /** The next whole message; rejects when the stream ends or errs, or a length is absurd. */

@@ -53,6 +53,11 @@ export class ClientConnection {
     this.raw.unshift(bytes);
   }
 
+  /** The client's TLS ends here (the router holds the certificate). */
+  get tlsTerminated(): boolean {
+    return this.stream !== this.raw;
+  }
+
   write(bytes: Buffer): void {
     this.stream.write(bytes);
   }

@@ -42,6 +42,8 @@ describe('cluster shapes', () => {
       'host replication replicator 127.0.0.1/32 scram-sha-256',
       'host all md5user 127.0.0.1/32 md5',
       'host all scramuser 127.0.0.1/32 scram-sha-256',
+      'host all patroni_router_auth 127.0.0.1/32 scram-sha-256',
+      'host all rejecteduser 127.0.0.1/32 reject',
       'host all all 127.0.0.1/32 trust',
     ]);
     expect(c.bootstrap.dcs.synchronous_mode).toBe(false);

@@ -112,11 +112,12 @@ export async function performBackendHandshake(stream: Duplex, options: Handshake
 }
 
 /**
- * The StartupMessage: protocol 3.0, the router's parameters, then client_encoding=UTF8 so that
- * what comes back as text (role names, error messages) is UTF-8 whatever the database's encoding.
+ * The StartupMessage: protocol 3.0 and the given parameters. Without a client_encoding among
+ * them (the router's own connections), UTF8, so that what comes back as text (role names, error
+ * messages) is UTF-8 whatever the database's encoding; a session's link keeps its client's.
  */
 function startupFor(parameters: Record<string, string>): Buffer {
-  const params = Object.assign(emptyParams(), parameters, { client_encoding: 'UTF8' });
+  const params = Object.assign(emptyParams(), { client_encoding: 'UTF8' }, parameters);
   return startupMessage(PROTOCOL_3_0.major, PROTOCOL_3_0.minor, params);
 }
 
