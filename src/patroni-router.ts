@@ -58,6 +58,7 @@ export class PatroniRouter implements AdminContext {
       dcsHealth: () => this.dcsHealth(),
       onFailoverStep: (cluster, step) => this.eventLog.failoverStep(cluster, step),
       sessions: () => this.proxy.sessions(),
+      classifiers: () => this.proxy.classifierCounters(),
     });
     this.proxy = new ProxyServer({
       listeners: options.config.listeners,

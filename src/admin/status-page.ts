@@ -258,6 +258,15 @@ export const STATUS_PAGE_HTML = String.raw`<!doctype html>
     return h;
   }
 
+  function splitHtml(s) {
+    var total = s.units.primary + s.units.replica;
+    var share = total ? Math.round(100 * s.units.replica / total) + '%' : '\u2013';
+    var pins = Object.keys(s.pinned).map(function (k) { return k + ' ' + s.pinned[k]; });
+    var fallbacks = s.primaryReasons.consistency || 0;
+    return '<div class="muted split" style="font-size:12px;margin-top:2px" data-testid="split">split: ' + esc(share) + ' of ' + total + ' units on replicas \u00b7 ' +
+      fallbacks + ' read-your-writes fallbacks \u00b7 ' + s.retriedOnPrimary + ' retried on the primary \u00b7 pinned: ' + esc(pins.length ? pins.join(', ') : 'none') + '</div>';
+  }
+
   function renderListener(l) {
     var target, cls;
     if (l.wouldUse.length > 0) { target = l.wouldUse.join(', '); cls = 'ok'; }
@@ -275,6 +284,7 @@ export const STATUS_PAGE_HTML = String.raw`<!doctype html>
     filters.push(l.request.balance);
     if (l.routeUsed && l.routeUsed !== l.route) filters.push('using fallback ' + l.routeUsed);
     h += '<div class="muted" style="font-size:12px;margin-top:2px">' + esc(filters.join(' \u00b7 ')) + '</div>';
+    if (l.split) h += splitHtml(l.split);
     if (l.explanation) {
       var items = renderExplanation(l.explanation);
       if (l.explanation.fallback && l.wouldUse.length === 0) items += renderExplanation(l.explanation.fallback);

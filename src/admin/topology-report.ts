@@ -27,6 +27,8 @@ export interface ListenerReport {
   port: number;
   accepting: boolean;
   sessions: { total: number; held: number; byMember: Record<string, number> };
+  /** A split listener: units routed by destination, why units went to the primary, replica retries, pinned sessions. */
+  split?: NonNullable<ListenerSessions['split']>;
   request: Omit<RouteRequest, 'now'>;
   /** Members a new connection may use now: the route's, else the fallback's. */
   wouldUse: string[];
@@ -103,6 +105,7 @@ export function topologyReport(inputs: TopologyInputs): TopologyReport {
       sessions: { total: sessions?.total ?? 0, held: sessions?.held ?? 0, byMember: sessions?.byMember ?? {} },
       request,
       wouldUse: [],
+      ...(sessions?.split !== undefined ? { split: sessions.split } : {}),
     };
     const state = inputs.states.get(config.cluster);
     if (state === undefined) {

@@ -108,13 +108,14 @@ function listenerConfig(section: ListenerSection, index: number, clusters: Clust
   } else if (!clusters.some((c) => c.scope === cluster)) {
     problems.push(`${fieldPath}.cluster: no followed cluster has scope "${cluster}"`);
   }
-  const allowed = new Set<RouteKind>([section.route, ...(section.allow_targets ?? DEFAULT_TARGETS[section.route])]);
+  const route: RouteKind = section.route === 'split' ? 'primary' : section.route;
+  const allowed = new Set<RouteKind>([route, ...(section.allow_targets ?? DEFAULT_TARGETS[route])]);
   const listener: ListenerConfig = {
     name: section.name,
     cluster: cluster ?? '',
     host: section.host,
     port: section.port,
-    route: section.route,
+    route,
     tags: Object.fromEntries(Object.entries(section.tags).map(([k, v]) => [k, String(v)])),
     balance: section.balance,
     holdTimeoutMs: section.hold_timeout === 'auto' ? 'auto' : (parseDurationMs(section.hold_timeout) ?? 30_000),
@@ -125,9 +126,15 @@ function listenerConfig(section: ListenerSection, index: number, clusters: Clust
     maxLagRecoveryMs: parseDurationMs(section.max_lag_recovery) ?? 10_000,
     maxLagFenceBusy: section.max_lag_fence_busy,
     maxClients: section.max_clients,
-    links: section.links,
+    links: section.links || section.route === 'split',
   };
   if (section.maxconn !== undefined) listener.maxconn = section.maxconn;
+  if (section.route === 'split') {
+    const s = section.split ?? { consistency: 'read-your-writes' as const, replica_route: 'replica' as const, safe_functions: [], catalog_refresh: '60s', replay_poll: '50ms', replica_wait: '50ms' };
+    const replayPollMs = parseDurationMs(s.replay_poll) ?? 50;
+    if (replayPollMs > 100) problems.push(`${fieldPath}.split.replay_poll: at most 100ms, or reads wait on the primary too long after each write`);
+    listener.split = { consistency: s.consistency, replicaRoute: s.replica_route, safeFunctions: s.safe_functions, catalogRefreshMs: parseDurationMs(s.catalog_refresh) ?? 60_000, replayPollMs, replicaWaitMs: parseDurationMs(s.replica_wait) ?? 50 };
+  } else if (section.split !== undefined) problems.push(`${fieldPath}.split: only for route: split`);
   if (section.max_lag_fence_after !== 'off') listener.maxLagFenceAfterMs = parseDurationMs(section.max_lag_fence_after) ?? 30_000;
   if (section.max_lag !== undefined) listener.maxLagBytes = parseSizeBytes(section.max_lag);
   if (section.fallback !== undefined) {

@@ -83,7 +83,8 @@ export const listenerSchema = z
     cluster: z.string().optional(),
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(1).max(65535),
-    route: z.enum(ROUTES),
+    /** `split`: one endpoint, reads to a replica and writes to the primary, statement by statement. */
+    route: z.enum([...ROUTES, 'split']),
     tags: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
     max_lag: size.optional(),
     max_lag_recovery: duration.default('10s'),
@@ -99,6 +100,17 @@ export const listenerSchema = z
     queue_timeout: duration.default('5s'),
     max_clients: z.number().int().min(1).default(5000),
     links: z.boolean().default(false),
+    split: z
+      .object({
+        consistency: z.enum(['read-your-writes', 'eventual']).default('read-your-writes'),
+        replica_route: z.enum(['replica', 'sync', 'async', 'quorum']).default('replica'),
+        safe_functions: z.array(z.string().min(1)).default([]),
+        catalog_refresh: duration.default('60s'),
+        replay_poll: duration.default('50ms'),
+        replica_wait: duration.default('50ms'),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

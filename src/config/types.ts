@@ -110,6 +110,28 @@ export interface ListenerConfig {
    * the login it relays (needs `auth:`). Needs the router to read the startup (not TLS passed through).
    */
   links: boolean;
+  /**
+   * Set on a `route: split` listener (its `route` is then `primary`: the session's first link):
+   * reads that are safe there go to a replica link, statement by statement.
+   */
+  split?: SplitSettings;
+}
+
+export interface SplitSettings {
+  /** read-your-writes: a replica serves a session's read only once it has replayed past the session's last commit. */
+  consistency: 'read-your-writes' | 'eventual';
+  /** How the replica link is chosen (with the listener's tags, max_lag and balance). */
+  replicaRoute: 'replica' | 'sync' | 'async' | 'quorum';
+  /** Volatile user functions that are safe on a replica anyway (`name` or `schema.name`). */
+  safeFunctions: string[];
+  catalogRefreshMs: number;
+  /** How often replicas' replay positions are read. */
+  replayPollMs: number;
+  /**
+   * How long a read may wait for a fresher replay position when the last one does not cover
+   * the session's last write yet (0: go to the primary at once).
+   */
+  replicaWaitMs: number;
 }
 
 export type BackendTlsMode = 'disable' | 'prefer' | 'require' | 'verify-full';

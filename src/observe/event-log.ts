@@ -141,6 +141,12 @@ export class EventLog implements ProxyEvents {
   }
 
   cancel(): void {}
+  unitRouted(): void {}
+  readRetried(): void {}
+
+  sessionPinned(e: ProxyEvent<'sessionPinned'>): void {
+    this.record({ kind: 'topology', listener: e.listener, message: `a split session pinned itself to the primary: ${e.pin}` });
+  }
 }
 
 function sameEvent(a: RouterEvent, b: RouterEventInput): boolean {

@@ -22,6 +22,8 @@ export interface RouterMetricsOptions {
    * what the router holds then, never a running sum of events that could drift.
    */
   sessions?: () => readonly ListenerSessions[];
+  /** The split listeners' classifier counters, read at scrape time. */
+  classifiers?: () => ReadonlyArray<{ listener: string; hitRatio: number; parseSeconds: number }>;
 }
 
 const P = 'patroni_router_';
@@ -50,6 +52,9 @@ export class RouterMetrics implements ProxyEvents {
   private readonly sessionsEnded: Counter<'listener' | 'ending'>;
   private readonly failoverPhase: Histogram<'cluster' | 'phase'>;
   private readonly failovers: Counter<'cluster'>;
+  private readonly unitsRouted: Counter<'listener' | 'destination' | 'reason'>;
+  private readonly readsRetried: Counter<'listener'>;
+  private readonly pins: Counter<'listener' | 'pin'>;
 
   constructor(options: RouterMetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
@@ -100,6 +105,32 @@ export class RouterMetrics implements ProxyEvents {
       registers,
     });
     this.failovers = new Counter({ name: `${P}failovers_total`, help: 'Changes of writable primary (switchovers and failovers).', labelNames: ['cluster'], registers });
+
+    this.unitsRouted = new Counter({ name: `${P}statements_routed_total`, help: 'Units (a query, an extended-protocol batch) split sessions sent, by destination and reason.', labelNames: ['listener', 'destination', 'reason'], registers });
+    this.readsRetried = new Counter({ name: `${P}replica_reads_retried_total`, help: 'Statements a replica refused as writes (25006) before any row, run on the primary instead.', labelNames: ['listener'], registers });
+    this.pins = new Counter({ name: `${P}sessions_pinned_total`, help: 'Split sessions that pinned themselves to the primary, by what pinned them.', labelNames: ['listener', 'pin'], registers });
+    const classifiers = options.classifiers ?? (() => []);
+    new Gauge({
+      name: `${P}classifier_cache_hit_ratio`,
+      help: 'Share of statements a split listener classified from its cache.',
+      labelNames: ['listener'],
+      registers,
+      collect() {
+        this.reset();
+        for (const c of classifiers()) this.set({ listener: c.listener }, c.hitRatio);
+      },
+    });
+    new Counter({
+      name: `${P}classifier_parse_seconds_total`,
+      help: 'Time a split listener spent parsing statements it had not cached.',
+      labelNames: ['listener'],
+      registers,
+      collect() {
+        // The classifier keeps the running sum; the counter shows it as it is at the scrape.
+        this.reset();
+        for (const c of classifiers()) this.inc({ listener: c.listener }, c.parseSeconds);
+      },
+    });
 
     const states = (): ClusterState[] => [...this.states.values()];
     new Gauge({
@@ -214,6 +245,18 @@ export class RouterMetrics implements ProxyEvents {
 
   cancel(e: ProxyEvent<'cancel'>): void {
     this.cancels.inc({ outcome: e.outcome });
+  }
+
+  unitRouted(e: ProxyEvent<'unitRouted'>): void {
+    this.unitsRouted.inc({ listener: e.listener, destination: e.destination, reason: e.reason });
+  }
+
+  readRetried(e: ProxyEvent<'readRetried'>): void {
+    this.readsRetried.inc({ listener: e.listener });
+  }
+
+  sessionPinned(e: ProxyEvent<'sessionPinned'>): void {
+    this.pins.inc({ listener: e.listener, pin: e.pin });
   }
 
   private timeline(cluster: string): FailoverTimeline {

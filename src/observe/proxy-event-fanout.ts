@@ -16,5 +16,8 @@ export function fanOutProxyEvents(observers: readonly ProxyEvents[]): ProxyEvent
     holdEnded: each('holdEnded'),
     fenced: each('fenced'),
     cancel: each('cancel'),
+    unitRouted: each('unitRouted'),
+    readRetried: each('readRetried'),
+    sessionPinned: each('sessionPinned'),
   };
 }

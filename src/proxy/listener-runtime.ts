@@ -3,6 +3,9 @@ import type { ListenerConfig } from '../config/types.js';
 import type { BalanceMemory, RouteRequest } from '../routing/route-request.js';
 import { createBalanceMemory } from '../routing/balance-order.js';
 import { LagHysteresis } from '../routing/lag-hysteresis.js';
+import { SplitStats } from './split/split-stats.js';
+import { StatementClassifier } from '../sql/classifier-cache.js';
+import { emptyFunctionCatalog } from '../sql/function-catalog.js';
 import type { Clock } from './clock.js';
 import type { SessionHandle } from './session-handle.js';
 
@@ -31,9 +34,12 @@ export class ListenerRuntime {
   readonly lag: LagHysteresis | undefined;
   /** Re-checks lag fencing when a replica that stays over max_lag becomes due, with no new snapshot. */
   lagTimer: NodeJS.Timeout | undefined;
+  /** A split listener's statement classifier (cached by text), the texts replicas refused as writes, and what it routed where. */
+  readonly split: { classifier: StatementClassifier; learnedWrites: Set<string>; stats: SplitStats } | undefined;
 
   constructor(readonly config: ListenerConfig) {
     this.memory = createBalanceMemory(this.sessionsByMember);
+    this.split = config.split === undefined ? undefined : { classifier: new StatementClassifier(emptyFunctionCatalog), learnedWrites: new Set(), stats: new SplitStats() };
     if (config.maxLagBytes !== undefined) {
       this.lag = new LagHysteresis({ maxLagBytes: config.maxLagBytes, recoveryMs: config.maxLagRecoveryMs, fenceAfterMs: config.maxLagFenceAfterMs });
     }
@@ -41,6 +47,8 @@ export class ListenerRuntime {
 
   /** The listener's own route as a routing request (a client override replaces `route`). */
   routeRequest(route = this.config.route): RouteRequest {
+    // A split listener's tags, max_lag and balance choose its replica link; its primary link is the primary.
+    if (this.config.split !== undefined && route === 'primary') return { route, tags: {}, balance: this.config.balance, now: Date.now() };
     return {
       route,
       tags: this.config.tags,

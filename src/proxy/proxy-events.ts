@@ -36,6 +36,12 @@ export interface ProxyEvents {
   holdEnded(e: { listener: string; waitedMs: number; outcome: HoldOutcome }): void;
   fenced(e: { listener: string; member: string; reason: string }): void;
   cancel(e: { listener: string; outcome: CancelOutcome }): void;
+  /** A split session sent a unit (a query, a batch) to a link, and why there. */
+  unitRouted(e: { listener: string; destination: 'primary' | 'replica'; reason: string }): void;
+  /** A replica refused a statement as a write (25006) before any row: it ran on the primary instead. */
+  readRetried(e: { listener: string }): void;
+  /** A split session pinned itself to the primary (a temp table, LISTEN, ...). */
+  sessionPinned(e: { listener: string; pin: string }): void;
 }
 
 /** The event object one hook receives, e.g. `ProxyEvent<'sessionEnded'>`. */
@@ -50,4 +56,7 @@ export const noProxyEvents: ProxyEvents = {
   holdEnded() {},
   fenced() {},
   cancel() {},
+  unitRouted() {},
+  readRetried() {},
+  sessionPinned() {},
 };

@@ -11,6 +11,11 @@ import { ListenerRuntime } from './listener-runtime.js';
 import { noProxyEvents, type ProxyEvents } from './proxy-events.js';
 import type { AuthQueryResult } from './backend/auth/auth-query.js';
 import { SecretSource } from './backend/auth/secret-source.js';
+import { CatalogSource } from './split/catalog-source.js';
+import { ReplayWatch } from './split/replay-watch.js';
+import type { SplitStats } from './split/split-stats.js';
+import { allowedFunctions, withAllowedFunctions, type FunctionCatalog } from '../sql/function-catalog.js';
+import { loadSqlParser } from '../sql/sql-parser.js';
 import { memberConnector, type BackendConnector } from './backend/connector.js';
 import { systemClock, type Clock } from './clock.js';
 import { refusals } from './refusal.js';
@@ -62,6 +67,17 @@ export interface ListenerSessions {
   byMember: Record<string, number>;
   /** Replicas this listener's max_lag keeps out for now although under it (they lagged lately), and why. */
   lagHeld?: Record<string, string>;
+  /** A split listener: what it routed where since it started, and its sessions pinned to the primary by why. */
+  split?: ReturnType<SplitStats['snapshot']> & { pinned: Record<string, number> };
+}
+
+function pinnedSessions(sessions: Iterable<SessionHandle>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of sessions) {
+    const pin = s.describe().pinnedBy;
+    if (pin !== undefined) out[pin] = (out[pin] ?? 0) + 1;
+  }
+  return out;
 }
 
 /** How often sessions spared by max_lag_fence_busy are looked at again while the lag lasts. */
@@ -91,6 +107,8 @@ export class ProxyServer {
   private readonly sessionsGone = new Set<() => void>();
   /** One auth_query per followed cluster, when `auth:` is configured. */
   private readonly secretSources = new Map<string, SecretSource>();
+  /** Per cluster with split listeners: replicas' replay positions and the function catalog. */
+  private readonly splitClusters = new Map<string, { replay: ReplayWatch; catalog: CatalogSource; latest?: FunctionCatalog }>();
 
   constructor(private readonly options: ProxyServerOptions) {
     this.log = options.logger;
@@ -106,6 +124,8 @@ export class ProxyServer {
       serverTls: serverTlsContext(options.tls),
       connector,
       ...(this.secretSources.size > 0 ? { secretLookup: (scope: string, user: string) => this.lookupSecret(scope, user) } : {}),
+      replayPosition: (scope, member) => this.splitClusters.get(scope)?.replay.position(member),
+      refreshReplayPosition: (scope, member) => this.splitClusters.get(scope)?.replay.refresh(member) ?? Promise.resolve(),
       startupTimeoutMs: options.startupTimeoutMs,
       authenticationTimeoutMs: options.authenticationTimeoutMs ?? 60_000,
       targetPrefix: options.targetParameterPrefix,
@@ -125,7 +145,11 @@ export class ProxyServer {
       this.unsubscribes.push(
         feed.subscribe((change) => {
           fenceSessions(change, this.allRuntimes(), this.events);
-          for (const runtime of this.allRuntimes()) if (runtime.config.cluster === change.next.scope) this.followLag(runtime, change.next);
+          for (const runtime of this.allRuntimes()) {
+            if (runtime.config.cluster !== change.next.scope) continue;
+            this.followLag(runtime, change.next);
+            if (runtime.split !== undefined) for (const session of runtime.sessions) session.clusterChanged(change.next);
+          }
         }),
       );
     }
@@ -163,6 +187,7 @@ export class ProxyServer {
         byPhase,
         byMember: r.countsByMember(),
         ...(r.lag !== undefined ? { lagHeld: Object.fromEntries(r.lag.held(this.services.clock.now())) } : {}),
+        ...(r.split !== undefined ? { split: { ...r.split.stats.snapshot(), pinned: pinnedSessions(r.sessions) } } : {}),
       };
     });
   }
@@ -240,6 +265,10 @@ export class ProxyServer {
     await Promise.all(this.allRuntimes().map((r) => closeListener(r.server)));
     this.destroyAllSessions();
     for (const source of this.secretSources.values()) source.close();
+    for (const split of this.splitClusters.values()) {
+      split.replay.stop();
+      split.catalog.stop();
+    }
     this.active.clear();
     this.retired.clear();
   }
@@ -299,8 +328,51 @@ export class ProxyServer {
     runtime.lagTimer.unref();
   }
 
+  /** A split listener needs its cluster's replay positions and function catalog: started with the first one. */
+  private followForSplit(runtime: ListenerRuntime): void {
+    const split = runtime.config.split;
+    const feed = this.options.feeds.get(runtime.config.cluster);
+    if (split === undefined || runtime.split === undefined || feed === undefined || this.options.auth === undefined) return;
+    let cluster = this.splitClusters.get(runtime.config.cluster);
+    if (cluster === undefined) {
+      const log = this.log.child({ cluster: runtime.config.cluster });
+      const auth = this.options.auth;
+      const catalog = new CatalogSource(feed, this.services.connector, auth, allowedFunctions([]), split.catalogRefreshMs, (c) => this.catalogRead(runtime.config.cluster, c), log);
+      cluster = { replay: new ReplayWatch(feed, this.services.connector, auth, split.replayPollMs, log), catalog };
+      this.splitClusters.set(runtime.config.cluster, cluster);
+      cluster.replay.start();
+      // The catalog wants a primary to read from: once the topology is known.
+      if (feed.current() !== undefined) catalog.start();
+      else {
+        const unsubscribe = feed.subscribe(() => {
+          unsubscribe();
+          catalog.start();
+        });
+        this.unsubscribes.push(unsubscribe);
+      }
+    }
+    if (cluster.latest !== undefined) runtime.split.classifier.useCatalog(withAllowedFunctions(cluster.latest, allowedFunctions(split.safeFunctions)));
+  }
+
+  private catalogRead(scope: string, catalog: FunctionCatalog): void {
+    const cluster = this.splitClusters.get(scope);
+    if (cluster !== undefined) cluster.latest = catalog;
+    for (const runtime of this.allRuntimes()) {
+      if (runtime.config.cluster !== scope || runtime.split === undefined || runtime.config.split === undefined) continue;
+      runtime.split.classifier.useCatalog(withAllowedFunctions(catalog, allowedFunctions(runtime.config.split.safeFunctions)));
+    }
+  }
+
+  /** The split listeners' classifier counters, for the metrics. */
+  classifierCounters(): Array<{ listener: string; hitRatio: number; parseSeconds: number }> {
+    return this.allRuntimes().flatMap((r) => (r.split === undefined ? [] : [{ listener: r.config.name, hitRatio: r.split.classifier.hitRatio(), parseSeconds: r.split.classifier.counters().parseSeconds }]));
+  }
+
   private async startListener(config: ListenerConfig): Promise<void> {
+    // A split listener classifies with PostgreSQL's grammar; until it is loaded everything would go to the primary.
+    if (config.split !== undefined) await loadSqlParser();
     const runtime = new ListenerRuntime(config);
+    this.followForSplit(runtime);
     runtime.server = await openListener(runtime, (socket) => this.accept(runtime, socket));
     runtime.server.on('error', (err) => this.log.error({ listener: config.name, err: err.message }, 'listener error'));
     this.active.set(config.name, runtime);

@@ -1,5 +1,5 @@
 import type { RouteRequest } from '../routing/route-request.js';
-import type { Member } from '../topology/cluster-state.js';
+import type { ClusterState, Member } from '../topology/cluster-state.js';
 import type { SessionEnding } from './proxy-events.js';
 import type { Refusal } from './refusal.js';
 import type { BackendLink } from './backend/backend-link.js';
@@ -17,6 +17,8 @@ export interface SessionDescription {
   extraLinks: number;
   /** Why the session cannot open more links, on a listener whose sessions may. */
   singleLinkReason?: string;
+  /** A split session that stays on the primary from now on, and why (a temp table, LISTEN, ...). */
+  pinnedBy?: string;
 }
 
 /** What a listener, fencing and the proxy's drain see of a session. */
@@ -39,4 +41,6 @@ export interface SessionHandle {
    * session cannot (no secret, or the member refused the login: PostgreSQL's own answer).
    */
   openLink(member: string): Promise<BackendLink>;
+  /** A new state of the session's cluster (a split session re-checks its replica link). */
+  clusterChanged(state: ClusterState): void;
 }

@@ -5,7 +5,7 @@ import type { RouteDecision, RouteRequest } from '../routing/route-request.js';
 import { routeNoun } from '../routing/route-words.js';
 import { parseTargetOverride, stripTargetOverride } from '../routing/target-override.js';
 import type { ClusterFeed } from '../topology/cluster-feed.js';
-import type { Member } from '../topology/cluster-state.js';
+import type { ClusterState, Member } from '../topology/cluster-state.js';
 import { backendKeyData, errorResponse, negotiationAnswer, startupMessage } from '../wire/serializer.js';
 import { sendCancel } from './backend/cancel-sender.js';
 import { BackendConnectError, type BackendConnector } from './backend/connector.js';
@@ -14,6 +14,9 @@ import type { SessionSecret } from './backend/auth/session-secret.js';
 import type { LoginContext, SecretOutcome } from './backend/login-watch.js';
 import { BackendLink } from './backend/backend-link.js';
 import { StartupRelay } from './backend/startup-relay.js';
+import type { ReplayPosition } from './split/read-your-writes.js';
+import { SplitRelay } from './split/split-relay.js';
+import { chooseBackends } from '../routing/choose-backends.js';
 import type { StartupParams } from '../wire/startup-params.js';
 import { ByteRelay } from './byte-relay.js';
 import { forwardCancel } from './cancel-forwarding.js';
@@ -40,6 +43,10 @@ export interface SessionServices {
   targetPrefix: string;
   /** The user's stored secret from the cluster's auth_query, when `auth:` is configured. */
   secretLookup?: (cluster: string, user: string) => Promise<AuthQueryResult>;
+  /** Where a replica has replayed to (split listeners). */
+  replayPosition(cluster: string, member: string): ReplayPosition | undefined;
+  /** Resolves once a replay position read from now on is known (or could not be read). */
+  refreshReplayPosition(cluster: string, member: string): Promise<void>;
   cancelRegistry: CancelRegistry;
   holdQueue: HoldQueue;
   events: ProxyEvents;
@@ -48,6 +55,10 @@ export interface SessionServices {
 }
 
 const KEEPALIVE_DELAY_MS = 30_000;
+/** Texts a listener remembers as refused by a replica (25006); beyond this it stops learning. */
+const MAX_LEARNED_WRITES = 10_000;
+
+/** The verdict of a text a replica refused as a write: the primary's from now on. */
 /** How long a refused SSLRequest client has to send its plain startup, to hear why (at least). */
 const SSL_REFUSAL_GRACE_MS = 2_000;
 
@@ -66,7 +77,9 @@ export class Session implements SessionHandle, CancelOwner {
   request: RouteRequest | undefined;
   private readonly client: ClientConnection;
   private backend: net.Socket | undefined;
-  private relay: ByteRelay | undefined;
+  private relay: ByteRelay | SplitRelay | undefined;
+  /** Set on a split listener once the session relays statement by statement. */
+  private split: SplitRelay | undefined;
   /** Set while a member's startup is being relayed. */
   private startupRelay: StartupRelay | undefined;
   private readonly startedAt: number;
@@ -359,6 +372,10 @@ export class Session implements SessionHandle, CancelOwner {
       case 'ready':
         this.phase = 'relaying';
         this.keepSecret(outcome.secret);
+        if (config.split !== undefined) {
+          this.startSplit(member, backend, relay.bytesOut, outcome.clientRest, outcome.rest);
+          return { kind: 'placed' };
+        }
         relay.startClientToBackend(outcome.clientRest);
         relay.startBackendToClient(outcome.rest);
         return { kind: 'placed' };
@@ -388,6 +405,71 @@ export class Session implements SessionHandle, CancelOwner {
       case 'abandoned':
         return { kind: 'over' };
     }
+  }
+
+  /**
+   * A split listener's session from ReadyForQuery on: units go to the primary link or, when
+   * safe, to a replica link opened as the session's user on first need.
+   */
+  private startSplit(member: Member, backend: net.Socket, startupBytes: number, clientRest: Buffer, backendRest: Buffer): void {
+    const config = this.listener.config;
+    const runtime = this.listener.split;
+    const settings = config.split;
+    if (runtime === undefined || settings === undefined) return;
+    const listener = config.name;
+    const events = this.services.events;
+    const split = new SplitRelay({
+      client: this.client.stream,
+      primary: { socket: backend, member, cancelKey: this.memberCancelKey },
+      classify: (text, prepared) => {
+        const verdict = runtime.classifier.classify(text, prepared.lookup);
+        return runtime.learnedWrites.has(text) ? { ...verdict, destination: 'primary', reason: 'write', detail: 'refused-by-replica' } : verdict;
+      },
+      consistency: settings.consistency,
+      replayPosition: (name) => this.services.replayPosition(config.cluster, name),
+      refreshPosition: (name) => this.services.refreshReplayPosition(config.cluster, name),
+      replicaWaitMs: settings.replicaWaitMs,
+      openReplica: () => this.openReplicaLink(),
+      replicaStillUsable: (name) => this.replicaCandidates().some((m) => m.name === name),
+      routed: (destination, reason) => {
+        runtime.stats.routed(destination, reason);
+        events.unitRouted({ listener, destination, reason });
+      },
+      retriedOnPrimary: (text) => {
+        if (text !== undefined && runtime.learnedWrites.size < MAX_LEARNED_WRITES) runtime.learnedWrites.add(text);
+        runtime.stats.retriedOnPrimary++;
+        events.readRetried({ listener });
+      },
+      pinned: (pin) => events.sessionPinned({ listener, pin }),
+      primaryLost: () => this.onBackendEnd(backend),
+      log: this.log,
+    });
+    split.bytesOut = startupBytes;
+    this.relay = this.split = split;
+    split.start(clientRest, backendRest);
+  }
+
+  /** The replicas a split session's replica link may use now, best first (the listener's tags, max_lag, balance). */
+  private replicaCandidates(): readonly Member[] {
+    const settings = this.listener.config.split;
+    const state = this.services.feedFor(this.listener.config.cluster)?.current();
+    if (settings === undefined || state === undefined) return [];
+    const now = this.services.clock.now();
+    const lagHeld = this.listener.lag?.held(now);
+    const request = { ...this.listener.routeRequest(settings.replicaRoute), now, ...(lagHeld !== undefined ? { lagHeld } : {}) };
+    return chooseBackends(state, request, this.listener.memory).candidates;
+  }
+
+  private async openReplicaLink(): Promise<BackendLink | { none: string }> {
+    const candidate = this.replicaCandidates()[0];
+    if (candidate === undefined) return { none: 'no replica qualifies' };
+    if (this.secret === undefined) return { none: this.singleLinkReason ?? 'no secret to log in with' };
+    return this.openLink(candidate.name);
+  }
+
+  /** A new cluster state: a split session lets go of a replica that no longer qualifies. */
+  clusterChanged(state: ClusterState): void {
+    this.split?.reconsider(state);
   }
 
   /** What the login relay needs to know about this session's two connections. */
@@ -477,8 +559,9 @@ export class Session implements SessionHandle, CancelOwner {
 
   /** Asks the member to cancel what this session is running, with the key it gave us. */
   cancelRunningQuery(): void {
-    const member = this.member;
-    const key = this.memberCancelKey;
+    const active = this.split?.activeLink();
+    const member = active?.member ?? this.member;
+    const key = active?.cancelKey ?? this.memberCancelKey;
     if (key === undefined || member?.host === undefined || member.port === undefined) return;
     sendCancel({ host: member.host, port: member.port }, key.processId, key.secret, this.listener.config.connectTimeoutMs, this.log);
   }
@@ -604,7 +687,8 @@ export class Session implements SessionHandle, CancelOwner {
       startedAt: this.startedAt,
       bytesIn: this.relay?.bytesIn ?? 0,
       bytesOut: this.relay?.bytesOut ?? 0,
-      extraLinks: this.extraLinks.size,
+      extraLinks: this.split?.extraLinks ?? this.extraLinks.size,
+      ...(this.split?.pinnedBy !== undefined ? { pinnedBy: this.split.pinnedBy } : {}),
       ...(this.singleLinkReason !== undefined ? { singleLinkReason: this.singleLinkReason } : {}),
     };
   }

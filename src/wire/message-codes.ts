@@ -83,6 +83,12 @@ export const RequestCode = {
   Cancel: 80877102,
 } as const;
 
+/** What a Describe or Close message names: a prepared statement or a portal. */
+export const DescribeTarget = {
+  Statement: 0x53, // S
+  Portal: 0x50, // P
+} as const;
+
 /** ReadyForQuery's status byte. */
 export const TransactionStatus = {
   Idle: 0x49, // I

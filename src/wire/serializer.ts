@@ -2,7 +2,7 @@
  * Every message the router writes itself, to a client (it speaks as a server) or to a member
  * (it speaks as a client). Relayed messages are never rebuilt: their bytes pass as they came.
  */
-import { AuthCode, BackendCode, ErrorField, FormatCode, FrontendCode, HEADER_LENGTH, NegotiationAnswer, RequestCode, type TransactionStatus } from './message-codes.js';
+import { AuthCode, BackendCode, DescribeTarget, ErrorField, FormatCode, FrontendCode, HEADER_LENGTH, NegotiationAnswer, RequestCode, type TransactionStatus } from './message-codes.js';
 import { MessageWriter } from './message-writer.js';
 import type { StartupParams } from './startup-params.js';
 
@@ -124,6 +124,11 @@ export function bind(values: readonly string[]): Buffer {
 /** Execute: the unnamed portal, all rows (0 = no limit). */
 export function execute(): Buffer {
   return new MessageWriter(FrontendCode.Execute, 16).cstring('').int32(0).finish();
+}
+
+/** Close of a named prepared statement (a split session closes on one link what the client closed on another). */
+export function closeStatement(name: string): Buffer {
+  return new MessageWriter(FrontendCode.Close, 8 + Buffer.byteLength(name, 'utf8')).byte(DescribeTarget.Statement).cstring(name).finish();
 }
 
 export function sync(): Buffer {

@@ -36,4 +36,13 @@ export class RecordingEvents implements ProxyEvents {
   cancel(e: object): void {
     this.record('cancel', e);
   }
+  unitRouted(e: object): void {
+    this.record('unitRouted', e);
+  }
+  readRetried(e: object): void {
+    this.record('readRetried', e);
+  }
+  sessionPinned(e: object): void {
+    this.record('sessionPinned', e);
+  }
 }

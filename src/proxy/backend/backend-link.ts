@@ -88,6 +88,15 @@ export class BackendLink {
     }
   }
 
+  /**
+   * Hands the connection over to whoever relays it from now on: the socket, and what the member
+   * already sent past the login. The link's own reader lets go.
+   */
+  release(): { socket: net.Socket; rest: Buffer } {
+    const rest = this.messages.release();
+    return { socket: this.socket, rest };
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

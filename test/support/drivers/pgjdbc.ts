@@ -15,7 +15,7 @@ import type { ScenarioResult } from './scenario-types.js';
 export const pgjdbcJar = '/usr/share/java/postgresql.jar';
 const source = path.join(programDir, 'PgjdbcScenario.java');
 
-let compiled: Promise<string> | undefined;
+const compiled = new Map<string, Promise<string>>();
 
 function javac(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -25,10 +25,10 @@ function javac(args: string[]): Promise<void> {
   });
 }
 
-async function compile(): Promise<string> {
+async function compile(source: string, className: string): Promise<string> {
   const hash = createHash('sha256').update(fs.readFileSync(source)).update(fs.realpathSync(pgjdbcJar)).update(String(fs.statSync(pgjdbcJar).size)).digest('hex').slice(0, 16);
-  const cacheDir = path.join(os.tmpdir(), 'patroni-router-pgjdbc', hash);
-  if (fs.existsSync(path.join(cacheDir, 'PgjdbcScenario.class'))) return cacheDir;
+  const cacheDir = path.join(os.tmpdir(), 'patroni-router-pgjdbc', `${className}-${hash}`);
+  if (fs.existsSync(path.join(cacheDir, `${className}.class`))) return cacheDir;
   // Compile beside the cache and rename into place: a concurrent run sees all or nothing.
   fs.mkdirSync(path.dirname(cacheDir), { recursive: true });
   const work = fs.mkdtempSync(`${cacheDir}.tmp-`);
@@ -38,19 +38,31 @@ async function compile(): Promise<string> {
   } catch (error) {
     fs.rmSync(work, { recursive: true, force: true });
     // Another run finished first; its classes are the same.
-    if (fs.existsSync(path.join(cacheDir, 'PgjdbcScenario.class'))) return cacheDir;
+    if (fs.existsSync(path.join(cacheDir, `${className}.class`))) return cacheDir;
     throw error;
   }
   return cacheDir;
 }
 
-/** The directory with PgjdbcScenario.class; compiles on first use in this process. */
-export function pgjdbcClasses(): Promise<string> {
-  compiled ??= compile();
-  // A failed compile is not cached: the next cell reports the same error afresh.
-  compiled.catch(() => (compiled = undefined));
-  return compiled;
+/** The directory with `<className>.class` compiled from `source` against the pgjdbc jar; compiles on first use in this process. */
+export function compiledJavaProgram(source: string, className: string): Promise<string> {
+  let pending = compiled.get(source);
+  if (pending === undefined) {
+    pending = compile(source, className);
+    compiled.set(source, pending);
+    // A failed compile is not cached: the next cell reports the same error afresh.
+    pending.catch(() => compiled.delete(source));
+  }
+  return pending;
 }
+
+/** The directory with PgjdbcScenario.class. */
+export function pgjdbcClasses(): Promise<string> {
+  return compiledJavaProgram(source, 'PgjdbcScenario');
+}
+
+/** JVM flags for a short-lived program on a small shared machine: one GC thread, no optimising compiler. */
+export const shortLivedJvm = ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'];
 
 export async function pgjdbcScenario(plan: ScenarioPlan): Promise<ScenarioResult> {
   let classes: string;
@@ -59,7 +71,6 @@ export async function pgjdbcScenario(plan: ScenarioPlan): Promise<ScenarioResult
   } catch (error) {
     return { driver: 'pgjdbc', steps: [{ step: 'connect', ok: false, ms: 0, error: (error as Error).message }] };
   }
-  // A short-lived JVM on a small shared machine: one GC thread, no optimising compiler.
-  const jvm = ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-cp', `${classes}${path.delimiter}${pgjdbcJar}`, 'PgjdbcScenario'];
+  const jvm = [...shortLivedJvm, '-cp', `${classes}${path.delimiter}${pgjdbcJar}`, 'PgjdbcScenario'];
   return runScenarioProgram(plan, 'java', jvm, { cwd: classes });
 }

@@ -1,0 +1,631 @@
+import type net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { PreparedStatementVerdicts } from '../../sql/prepared-statements.js';
+import type { StatementEffect } from '../../sql/statement-effects.js';
+import type { StatementVerdict } from '../../sql/statement-verdict.js';
+import type { ClusterState, Member } from '../../topology/cluster-state.js';
+import { FrameReader, FrameTooLarge, type Frame } from '../../wire/frame-reader.js';
+import { BackendCode, FrontendCode, TransactionStatus } from '../../wire/message-codes.js';
+import { endsWithTerminate, parseDataRow, parseError, parseParameterStatus } from '../../wire/parser.js';
+import { closeStatement, query, sync, terminate } from '../../wire/serializer.js';
+import { parseWalPosition } from '../../topology/wal-position.js';
+import type { BackendLink } from '../backend/backend-link.js';
+import { ClientUnits, type ClientUnit } from './client-units.js';
+import { ReadYourWrites, type ReplayPosition, type ReplicaVerdict } from './read-your-writes.js';
+import { SessionState, freshLinkState } from './session-state.js';
+import { SplitLink, type ClientSegment, type InternalSegment } from './split-link.js';
+import { routeUnit, type LinkName, type UnitDecision, type UnitReason } from './unit-routing.js';
+
+/** What the split relay asks of the rest of the router. */
+export interface SplitDeps {
+  client: Duplex;
+  primary: { socket: net.Socket; member: Member; cancelKey: { processId: number; secret: Buffer } | undefined };
+  classify(text: string, prepared: PreparedStatementVerdicts): StatementVerdict;
+  consistency: 'read-your-writes' | 'eventual';
+  /** Where the replica with this name has replayed to, as last read. */
+  replayPosition(member: string): ReplayPosition | undefined;
+  /** Resolves once a position read from now on is known (or could not be read). */
+  refreshPosition(member: string): Promise<void>;
+  /** How long a read may wait for the replica to be known past the session's last write. */
+  replicaWaitMs: number;
+  /** Picks a replica and opens a link to it as the session's user; why not when it cannot. */
+  openReplica(): Promise<BackendLink | { none: string }>;
+  /** Whether the replica the link goes to still qualifies (checked on every new state). */
+  replicaStillUsable(member: string): boolean;
+  routed(link: LinkName, reason: UnitReason): void;
+  /** A replica refused this text as a write: the listener sends it to the primary from now on. */
+  retriedOnPrimary(text: string | undefined): void;
+  pinned(pin: string): void;
+  /** The primary link ended: the session ends with it. */
+  primaryLost(why: string): void;
+  log: Logger;
+}
+
+/** Parameters a replica reports that must not tell a session whose writes go to the primary that it is read-only. */
+const REPLICA_ONLY_PARAMETERS: ReadonlySet<string> = new Set(['in_hot_standby', 'default_transaction_read_only']);
+
+/** A client that pipelines more than this ahead of the answers is paused until the queue drains below QUEUE_RESUME_BYTES. */
+const QUEUE_PAUSE_BYTES = 8 << 20;
+const QUEUE_RESUME_BYTES = 1 << 20;
+
+function unitBytes(unit: ClientUnit): number {
+  let n = 0;
+  for (const f of unit.frames) n += f.raw.length;
+  return n;
+}
+
+/** A replica link that failed to open is not tried again for this long. */
+const REPLICA_RETRY_MS = 5_000;
+
+/** Messages that carry rows or copy data to the client: the safety net cannot take a statement back after one. */
+const ROWS: ReadonlySet<number> = new Set([BackendCode.DataRow, BackendCode.CopyOutResponse, BackendCode.CopyData, BackendCode.CopyBothResponse]);
+
+/**
+ * A `split` session's relay: the client's messages framed into units (a simple query, an
+ * extended-protocol batch up to Sync), each sent whole to the primary link or, when every
+ * statement in it is safe there and the session's consistency allows, to a replica link opened
+ * on first need. Answers come back in order; the session state that must hold everywhere
+ * (settings, prepared statements) is replayed on a link before it serves; a session that
+ * makes state no other link can share stays on the primary from then on.
+ */
+export class SplitRelay {
+  bytesIn = 0;
+  bytesOut = 0;
+  clientSaidGoodbye = false;
+  readonly clientFlowing = true;
+  private readonly clientFrames = new FrameReader(1 << 30);
+  private readonly units = new ClientUnits();
+  private readonly queue: Array<{ unit: ClientUnit; forced?: LinkName }> = [];
+  private readonly state = new SessionState();
+  private readonly prepared = new PreparedStatementVerdicts();
+  private readonly consistency: ReadYourWrites;
+  private readonly primary: SplitLink;
+  private replica: SplitLink | undefined;
+  /** The writable primary of the last cluster state seen (undefined while there is none). */
+  private lastPrimary: string | undefined;
+  private replicaOpening = false;
+  private replicaRetryAt = 0;
+  /** The link a COPY FROM STDIN runs on: the client's copy data goes straight there. */
+  private copyIn: SplitLink | undefined;
+  /** Effects of a transaction that is still open: they hold only if it commits. */
+  private pendingTransactionEffects: StatementEffect[] = [];
+  /** The replica position a read was routed on, for the monotonic-read token. */
+  private readonly readPositions = new WeakMap<ClientSegment, ReplayPosition>();
+  private stopped = false;
+  private clientBlocked = false;
+  /** The unit at the head of the queue waits for the replica to be known to have caught up. */
+  private wait: { unit: ClientUnit; pending: boolean; refreshed: boolean; expired: boolean; timer: NodeJS.Timeout } | undefined;
+  /** Why the replica could not serve, at the last decision. */
+  private replicaVerdict: ReplicaVerdict = true;
+  /** Bytes of units queued and not sent yet: a pipelining client is paused above QUEUE_PAUSE_BYTES. */
+  private queuedBytes = 0;
+  private clientPaused = false;
+
+  constructor(private readonly deps: SplitDeps) {
+    this.consistency = new ReadYourWrites(deps.consistency);
+    this.lastPrimary = deps.primary.member.name;
+    this.primary = new SplitLink('primary', deps.primary.member, deps.primary.socket, TransactionStatus.Idle, freshLinkState, deps.primary.cancelKey);
+  }
+
+  /** Starts relaying; `clientRest` and `primaryRest` are bytes already read past the startup. */
+  start(clientRest: Buffer, primaryRest: Buffer): void {
+    this.attach(this.primary, primaryRest);
+    this.deps.client.on('data', (chunk: Buffer) => this.onClient(chunk));
+    this.deps.client.resume();
+    // Opened now, while the client reads its ReadyForQuery: its first read should not wait for it.
+    this.openReplicaSoon();
+    if (clientRest.length > 0) this.onClient(clientRest);
+  }
+
+  /** Between messages with nothing in flight: a FATAL of the router's own may be written. */
+  get idle(): { isIdle(): boolean; isAtBoundary(): boolean } {
+    const quiet = (): boolean => this.primary.quiet && (this.replica?.quiet ?? true) && this.queue.length === 0 && !this.units.holding;
+    return { isIdle: quiet, isAtBoundary: quiet };
+  }
+
+  /** The member's cancel key and address for the link running the client's query now. */
+  activeLink(): { member: Member; cancelKey: { processId: number; secret: Buffer } | undefined } {
+    const busy = [this.replica, this.primary].find((l) => l !== undefined && l.segments.some((s) => s.owner === 'client'));
+    const link = busy ?? this.primary;
+    return { member: link.member, cancelKey: link.cancelKey };
+  }
+
+  /** Links beyond the primary one, for the admin snapshot. */
+  get extraLinks(): number {
+    return this.replica === undefined ? 0 : 1;
+  }
+
+  get pinnedBy(): string | undefined {
+    return this.state.pinned;
+  }
+
+  /**
+   * A new cluster state: a replica that no longer qualifies is let go of (once it is quiet);
+   * a new primary resets the consistency token to "primary only" until replicas are on its timeline.
+   */
+  reconsider(state: ClusterState): void {
+    const timeline = state.members.find((m) => m.name === state.writablePrimary)?.timeline;
+    if (state.writablePrimary !== this.lastPrimary) {
+      if (this.lastPrimary !== undefined) this.consistency.leaderChanged(undefined);
+      this.lastPrimary = state.writablePrimary;
+    }
+    if (timeline !== undefined) this.consistency.primaryTimeline(timeline);
+    const replica = this.replica;
+    if (replica !== undefined && !this.deps.replicaStillUsable(replica.member.name)) this.dropReplica('it no longer qualifies for the replica route');
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.endWait();
+    this.primary.socket.unpipe();
+    this.replica?.socket.destroy();
+  }
+
+  // --- the client side ---
+
+  private onClient(chunk: Buffer): void {
+    if (this.stopped) return;
+    this.bytesIn += chunk.length;
+    this.clientSaidGoodbye = endsWithTerminate(chunk);
+    this.clientFrames.push(chunk);
+    for (;;) {
+      let frame;
+      try {
+        frame = this.clientFrames.next();
+      } catch (error) {
+        if (!(error instanceof FrameTooLarge)) throw error;
+        this.deps.log.info({ err: error.message }, 'split session: client message too large');
+        this.deps.client.destroy();
+        return;
+      }
+      if (frame === undefined) break;
+      if (this.copyIn !== undefined && (frame.code === FrontendCode.CopyData || frame.code === FrontendCode.CopyDone || frame.code === FrontendCode.CopyFail)) {
+        this.copyIn.write(frame.raw);
+        if (frame.code !== FrontendCode.CopyData) this.copyIn = undefined;
+        continue;
+      }
+      for (const unit of this.units.push(frame)) this.enqueue(unit);
+    }
+    this.pump();
+    if (this.queuedBytes > QUEUE_PAUSE_BYTES && !this.clientPaused) {
+      this.clientPaused = true;
+      this.deps.client.pause();
+    }
+  }
+
+  private enqueue(unit: ClientUnit, forced?: LinkName): void {
+    this.queuedBytes += unitBytes(unit);
+    if (forced === undefined) this.queue.push({ unit });
+    else this.queue.unshift({ unit, forced });
+  }
+
+  // --- routing the queued units ---
+
+  private pump(): void {
+    while (this.queue.length > 0 && !this.stopped && this.copyIn === undefined) {
+      // A replica answer held by the safety net may turn into a retry on the primary: wait for it.
+      if (this.holdingSafetyNet() || this.wait?.pending === true) return;
+      const next = this.queue[0]!;
+      const decision = this.decide(next.unit, next.forced);
+      if ((decision.reason === 'consistency' || (decision.reason === 'no-replica' && this.replicaOpening)) && this.waitForReplica(next.unit)) return;
+      const link = decision.link === 'replica' ? this.replica : this.primary;
+      if (link === undefined) return;
+      const other = link === this.primary ? this.replica : this.primary;
+      // Answers must reach the client in order: never two links with the client's units in flight.
+      if (other !== undefined && other.segments.some((s) => s.owner === 'client')) return;
+      this.queue.shift();
+      this.queuedBytes -= unitBytes(next.unit);
+      if (this.wait?.unit === next.unit) this.endWait();
+      this.send(link, next.unit, decision);
+    }
+    if (this.clientPaused && this.queuedBytes < QUEUE_RESUME_BYTES && !this.stopped) {
+      this.clientPaused = false;
+      this.deps.client.resume();
+    }
+  }
+
+  private holdingSafetyNet(): boolean {
+    return this.replica?.segments.some((s) => s.owner === 'client' && s.held !== undefined) ?? false;
+  }
+
+  private decide(unit: ClientUnit, forced: LinkName | undefined): UnitDecision {
+    const transactionOn = this.transactionLink();
+    const open = this.primary.openSegment !== undefined ? 'primary' : this.replica?.openSegment !== undefined ? 'replica' : undefined;
+    const decision = routeUnit(unit, {
+      classify: (text) => this.deps.classify(text, this.prepared),
+      prepared: this.prepared,
+      ...(transactionOn !== undefined ? { transactionOn } : {}),
+      ...(open !== undefined ? { openUnitOn: open } : {}),
+      ...(this.state.pinned !== undefined ? { pinned: this.state.pinned } : {}),
+      replicaReady: this.replicaReady(),
+      readOnlyByDefault: this.state.readOnlyByDefault,
+    });
+    if (forced !== undefined) return { ...decision, link: forced, reason: 'replica-refused' };
+    if (decision.link === 'replica' && this.replica === undefined) return { ...decision, link: 'primary', reason: 'no-replica' };
+    return decision;
+  }
+
+  private transactionLink(): LinkName | undefined {
+    if (this.replica !== undefined && this.replica.status !== TransactionStatus.Idle) return 'replica';
+    if (this.primary.status !== TransactionStatus.Idle) return 'primary';
+    return undefined;
+  }
+
+  /** Whether a replica may serve the next read; asks for a link when there is none yet. */
+  private replicaReady(): true | { why: 'consistency' | 'no-replica' } {
+    if (this.state.pinned !== undefined) return { why: 'no-replica' };
+    const replica = this.replica;
+    if (replica === undefined) {
+      this.openReplicaSoon();
+      return { why: 'no-replica' };
+    }
+    this.replicaVerdict = this.consistency.replicaMayServe(this.deps.replayPosition(replica.member.name));
+    return this.replicaVerdict === true ? true : { why: 'consistency' };
+  }
+
+  /**
+   * A read the replica cannot serve yet because the last reading of its position does not
+   * cover the session's last write: wait (at most replicaWaitMs) for the write's position, then
+   * once for a fresh reading, rather than load the primary with a read the replica can take
+   * a moment later. Returns whether the unit waits.
+   */
+  private waitForReplica(unit: ClientUnit): boolean {
+    const replica = this.replica;
+    if (this.deps.replicaWaitMs <= 0) return false;
+    let w = this.wait;
+    if (w === undefined || w.unit !== unit) {
+      if (w !== undefined) this.endWait();
+      const started: NonNullable<SplitRelay['wait']> = { unit, pending: false, refreshed: false, expired: false, timer: setTimeout(() => {
+        started.expired = true;
+        started.pending = false;
+        this.pump();
+      }, this.deps.replicaWaitMs) };
+      w = this.wait = started;
+    }
+    if (w.expired) return false;
+    // The replica link is being opened; its outcome runs pump() again.
+    if (replica === undefined) return this.replicaOpening;
+    // The write's position is on its way on the primary link; its answer runs pump() again.
+    if (this.replicaVerdict === 'write-in-flight') return true;
+    if ((this.replicaVerdict !== 'behind' && this.replicaVerdict !== 'unknown-position') || w.refreshed) return false;
+    w.refreshed = true;
+    w.pending = true;
+    const waiting = w;
+    void this.deps.refreshPosition(replica.member.name).then(() => {
+      if (this.wait !== waiting) return;
+      waiting.pending = false;
+      this.pump();
+    });
+    return true;
+  }
+
+  private endWait(): void {
+    if (this.wait !== undefined) clearTimeout(this.wait.timer);
+    this.wait = undefined;
+  }
+
+  private openReplicaSoon(): void {
+    if (this.replicaOpening || Date.now() < this.replicaRetryAt || this.stopped) return;
+    this.replicaOpening = true;
+    this.deps
+      .openReplica()
+      .then((opened) => {
+        this.replicaOpening = false;
+        if ('none' in opened) {
+          this.replicaRetryAt = Date.now() + REPLICA_RETRY_MS;
+          this.deps.log.debug({ reason: opened.none }, 'split session: no replica link for now');
+          this.pump();
+          return;
+        }
+        if (this.stopped || this.state.pinned !== undefined) {
+          opened.close();
+          return;
+        }
+        const { socket, rest } = opened.release();
+        this.replica = new SplitLink('replica', opened.member, socket, TransactionStatus.Idle, freshLinkState, opened.cancelKey);
+        this.attach(this.replica, rest);
+        this.pump();
+      })
+      .catch((error: unknown) => {
+        this.replicaOpening = false;
+        this.replicaRetryAt = Date.now() + REPLICA_RETRY_MS;
+        this.deps.log.info({ err: error instanceof Error ? error.message : String(error) }, 'split session: the replica link did not open');
+        this.pump();
+      });
+  }
+
+  private send(link: SplitLink, unit: ClientUnit, decision: UnitDecision): void {
+    this.deps.routed(link.name, decision.reason);
+    this.catchUp(link, unit);
+    const effects = decision.verdicts.flatMap((v) => v.effects);
+    if (unit.kind === 'extended') {
+      unit.parses.forEach((p, i) => {
+        const verdict = decision.verdicts[i];
+        if (verdict !== undefined) this.prepared.parsed(p.statement, verdict);
+      });
+      for (const frame of unit.frames) {
+        if (frame.code !== FrontendCode.Parse) continue;
+        const name = frame.body.toString('utf8', 0, Math.max(0, frame.body.indexOf(0)));
+        if (name !== '') {
+          this.state.parsed(name, frame.raw);
+          link.statements.add(name);
+        }
+      }
+      for (const name of unit.closedStatements) {
+        this.prepared.closed(name);
+        this.state.closed(name);
+        link.statements.delete(name);
+      }
+    }
+    const write = link.name === 'primary' && (unit.kind === 'function-call' || decision.reason === 'unknown-prepared' || decision.reason === 'replica-refused' || decision.verdicts.some((v) => v.destination === 'primary' && !v.anyLink));
+    const ends = unit.kind === 'query' || unit.kind === 'function-call' || (unit.kind === 'extended' && unit.end === 'sync') ? 1 : 0;
+    const open = link.openSegment;
+    let segment: ClientSegment;
+    if (open !== undefined) {
+      segment = open;
+      segment.units.push(unit);
+      segment.effects.push(...effects);
+      segment.rfqsLeft += ends;
+      segment.open = ends === 0;
+      segment.write ||= write;
+    } else {
+      segment = { owner: 'client', rfqsLeft: ends, open: ends === 0, units: [unit], effects, sent: false, failed: false, parseCompletes: 0, write, statusBefore: link.status };
+      // The safety net: a replica's 25006 to an autocommit statement, before any row, is retried on the primary.
+      if (link.name === 'replica' && link.status === TransactionStatus.Idle && ends === 1 && unit.kind === 'query') segment.held = [];
+      link.segments.push(segment);
+    }
+    if (link.name === 'replica') {
+      const position = this.deps.replayPosition(link.member.name);
+      if (position !== undefined) this.readPositions.set(segment, position);
+    }
+    link.write(unit.frames.length === 1 ? unit.frames[0]!.raw : Buffer.concat(unit.frames.map((f) => f.raw)));
+    if (unit.kind === 'terminate') return;
+    if (write && ends === 1 && this.consistency.mode === 'read-your-writes') this.readPositionAfterWrite();
+  }
+
+  /**
+   * Brings a link to the session's state before it serves the unit: statements closed
+   * elsewhere closed here too, settings and SQL prepared statements replayed, and the named
+   * statements this unit binds prepared here from the client's own Parse.
+   */
+  private catchUp(link: SplitLink, unit: ClientUnit): void {
+    const stale = this.state.staleOn(link.statements);
+    if (stale.length > 0) {
+      for (const name of stale) link.statements.delete(name);
+      this.internal(link, Buffer.concat([...stale.map((name) => closeStatement(name)), sync()]), () => undefined);
+    }
+    const replay = this.state.replayFor(link.applied);
+    if (replay.length > 0) {
+      link.applied = this.state.snapshot();
+      this.internal(link, query(replay.join('; ')), (result) => {
+        if (result.error !== undefined) this.pin('replay-failed');
+      });
+    }
+    if (unit.kind !== 'extended') return;
+    for (const name of unit.boundStatements) {
+      if (name === '' || link.statements.has(name) || unit.parses.some((p) => p.statement === name)) continue;
+      const parse = this.state.parseOf(name);
+      if (parse === undefined) continue;
+      link.statements.add(name);
+      this.internal(link, Buffer.concat([parse, sync()]), (result) => {
+        if (result.error === undefined) return;
+        link.statements.delete(name);
+        this.deps.log.info({ statement: name, err: result.error.message }, 'split session: a prepared statement could not be prepared on the other link');
+      });
+    }
+  }
+
+  /** `pg_current_wal_lsn()` right behind a write on the primary link: the session's token once it commits. */
+  private readPositionAfterWrite(): void {
+    this.consistency.writeSent();
+    this.internal(this.primary, query('SELECT pg_catalog.pg_current_wal_lsn()::text'), (result) => {
+      const lsn = parseWalPosition(result.rows[0]?.[0] ?? undefined);
+      if (result.error !== undefined || lsn === undefined) this.consistency.writePositionLost();
+      else this.consistency.wrote(lsn);
+      this.pump();
+    });
+  }
+
+  private internal(link: SplitLink, bytes: Buffer, done: InternalSegment['done']): void {
+    link.segments.push({ owner: 'internal', rows: [], done });
+    link.write(bytes);
+  }
+
+  // --- the links ---
+
+  private attach(link: SplitLink, rest: Buffer): void {
+    link.socket.on('data', (chunk: Buffer) => this.onLink(link, chunk));
+    const lost = (why: string): void => this.linkLost(link, why);
+    link.socket.on('error', (error: Error) => lost(error.message));
+    link.socket.on('close', () => lost('closed by the member'));
+    link.socket.resume();
+    if (rest.length > 0) this.onLink(link, rest);
+  }
+
+  private onLink(link: SplitLink, chunk: Buffer): void {
+    if (this.stopped || link.closed) return;
+    link.reader.push(chunk);
+    const out: Buffer[] = [];
+    for (;;) {
+      let frame;
+      try {
+        frame = link.reader.next();
+      } catch (error) {
+        if (!(error instanceof FrameTooLarge)) throw error;
+        return this.linkLost(link, error.message);
+      }
+      if (frame === undefined) break;
+      this.onLinkFrame(link, frame, out);
+    }
+    this.toClient(out);
+  }
+
+  private onLinkFrame(link: SplitLink, frame: Frame, out: Buffer[]): void {
+    const head = link.segments[0];
+    if (head === undefined) {
+      // Asynchronous messages between units: notifications and notices of the primary reach the client.
+      if (link.name === 'primary' && (frame.code === BackendCode.NotificationResponse || frame.code === BackendCode.NoticeResponse || frame.code === BackendCode.ParameterStatus || frame.code === BackendCode.ErrorResponse)) out.push(frame.raw);
+      return;
+    }
+    if (head.owner === 'internal') return this.onInternalFrame(link, head, frame);
+    if (frame.code === BackendCode.ParameterStatus && link.name === 'replica') {
+      const status = parseParameterStatus(frame.body);
+      if (status !== undefined && REPLICA_ONLY_PARAMETERS.has(status.name)) return;
+    }
+    if (frame.code === BackendCode.CopyInResponse) this.copyIn = link;
+    if (frame.code === BackendCode.ErrorResponse) head.failed = true;
+    else if (frame.code === BackendCode.ParseComplete) head.parseCompletes++;
+    if (head.held !== undefined) {
+      if (frame.code === BackendCode.ErrorResponse && parseError(frame.body).code === '25006') {
+        head.held = undefined;
+        head.sent = false;
+        head.retry = true;
+        return;
+      }
+      if (frame.code !== BackendCode.ReadyForQuery && !ROWS.has(frame.code)) {
+        head.held.push(frame.raw);
+        return;
+      }
+      out.push(...head.held);
+      head.held = undefined;
+    }
+    if (head.retry === true) {
+      if (frame.code === BackendCode.ReadyForQuery) this.retryOnPrimary(link, head, frame);
+      return;
+    }
+    head.sent = true;
+    out.push(frame.raw);
+    if (frame.code === BackendCode.ReadyForQuery) this.readyForQuery(link, head, frame);
+  }
+
+  private onInternalFrame(link: SplitLink, head: InternalSegment, frame: Frame): void {
+    if (frame.code === BackendCode.DataRow) {
+      const row = parseDataRow(frame.body);
+      if (!('error' in row)) head.rows.push(row.columns.map((c) => (c === null ? null : c.toString('utf8'))));
+    } else if (frame.code === BackendCode.ErrorResponse) {
+      const { code, message } = parseError(frame.body);
+      head.error = { ...(code !== undefined ? { code } : {}), ...(message !== undefined ? { message } : {}) };
+    } else if (frame.code === BackendCode.ReadyForQuery) {
+      link.status = (frame.body[0] ?? TransactionStatus.Idle) as TransactionStatus;
+      link.segments.shift();
+      head.done(head.error !== undefined ? { rows: head.rows, error: head.error } : { rows: head.rows });
+      this.afterSegment(link);
+    }
+  }
+
+  private readyForQuery(link: SplitLink, head: ClientSegment, frame: Frame): void {
+    link.status = (frame.body[0] ?? TransactionStatus.Idle) as TransactionStatus;
+    head.rfqsLeft--;
+    if (head.rfqsLeft > 0 || head.open) return;
+    link.segments.shift();
+    this.followEffects(link, head);
+    const position = this.readPositions.get(head);
+    if (position !== undefined && !head.failed) this.consistency.readAt(position);
+    this.afterSegment(link);
+  }
+
+  /** A replica refused a write it was sent by mistake (25006), before anything reached the client: the primary runs it. */
+  private retryOnPrimary(link: SplitLink, head: ClientSegment, frame: Frame): void {
+    link.status = (frame.body[0] ?? TransactionStatus.Idle) as TransactionStatus;
+    link.segments.shift();
+    const unit = head.units[0];
+    this.deps.retriedOnPrimary(unit?.kind === 'query' ? unit.text : undefined);
+    if (unit !== undefined) this.enqueue(unit, 'primary');
+    this.afterSegment(link);
+  }
+
+  /** The effects of a finished segment: kept if it did not fail, and for a transaction only once it commits. */
+  private followEffects(link: SplitLink, head: ClientSegment): void {
+    if (head.failed) this.forgetUnconfirmedParses(link, head);
+    const inTransaction = link.status !== TransactionStatus.Idle;
+    if (inTransaction) {
+      if (!head.failed) this.pendingTransactionEffects.push(...head.effects);
+      return;
+    }
+    const ended = [...this.pendingTransactionEffects, ...(head.failed ? [] : head.effects)];
+    this.pendingTransactionEffects = [];
+    const rolledBack = head.statusBefore === TransactionStatus.Failed || head.effects.some((e) => e.kind === 'rollback');
+    const kept = rolledBack ? ended.filter((e) => e.kind === 'pin' && e.scope === 'session') : ended;
+    const pinnedBefore = this.state.pinned;
+    const caughtUp = this.state.replayFor(link.applied).length === 0;
+    this.state.applied(kept);
+    this.prepared.apply(kept);
+    // The link that ran the settings has them; the other replays them before it serves.
+    if (caughtUp) link.applied = this.state.snapshot();
+    if (this.state.pinned !== undefined && pinnedBefore === undefined) this.pin(this.state.pinned);
+  }
+
+  /**
+   * A failed batch stops at its error: the Parses the member confirmed (one ParseComplete
+   * each, in order) made their statements, the rest did not.
+   */
+  private forgetUnconfirmedParses(link: SplitLink, head: ClientSegment): void {
+    const parses = head.units.flatMap((u) => (u.kind === 'extended' ? u.parses : []));
+    for (const p of parses.slice(head.parseCompletes)) {
+      if (p.statement === '') continue;
+      link.statements.delete(p.statement);
+      this.state.closed(p.statement);
+      this.prepared.closed(p.statement);
+    }
+  }
+
+  private pin(why: string): void {
+    this.state.pinned ??= why;
+    this.deps.pinned(why);
+    this.dropReplica(`the session is pinned to the primary (${why})`);
+  }
+
+  private afterSegment(link: SplitLink): void {
+    if (link === this.replica && this.replicaDropWanted !== undefined && link.quiet) this.closeReplica(this.replicaDropWanted);
+    this.pump();
+  }
+
+  private replicaDropWanted: string | undefined;
+
+  private dropReplica(why: string): void {
+    const replica = this.replica;
+    if (replica === undefined) return;
+    if (replica.quiet && replica.status === TransactionStatus.Idle) this.closeReplica(why);
+    else this.replicaDropWanted = why;
+  }
+
+  private closeReplica(why: string): void {
+    const replica = this.replica;
+    if (replica === undefined) return;
+    this.deps.log.debug({ member: replica.member.name, reason: why }, 'split session: replica link closed');
+    this.replica = undefined;
+    this.replicaDropWanted = undefined;
+    replica.closed = true;
+    replica.socket.removeAllListeners('close');
+    replica.socket.end(terminate());
+  }
+
+  private linkLost(link: SplitLink, why: string): void {
+    if (link.closed || this.stopped) return;
+    link.closed = true;
+    if (link === this.primary) return this.deps.primaryLost(why);
+    this.replica = undefined;
+    if (link.segments.some((s) => s.owner === 'client')) {
+      // A query of the client's was on it: the session cannot go on in order.
+      this.deps.primaryLost(`the replica link to ${link.member.name} was lost during a query: ${why}`);
+    }
+  }
+
+  private toClient(out: Buffer[]): void {
+    if (out.length === 0) return;
+    const bytes = out.length === 1 ? out[0]! : Buffer.concat(out);
+    this.bytesOut += bytes.length;
+    if (!this.deps.client.write(bytes) && !this.clientBlocked) {
+      // Backpressure: a client that reads slowly stalls the members, not the router's memory.
+      this.clientBlocked = true;
+      this.primary.socket.pause();
+      this.replica?.socket.pause();
+      this.deps.client.once('drain', () => {
+        this.clientBlocked = false;
+        this.primary.socket.resume();
+        this.replica?.socket.resume();
+      });
+    }
+  }
+}
