@@ -4,11 +4,15 @@
 # A number the machine's load does not move (unlike TPS or CPU seconds), for comparing relays on
 # a shared machine. It warms the proxy up (JIT), measures its idle rate (timers, DCS watch, REST
 # probes) and subtracts it, then counts a window of 8 clients and one of 1 client.
-# usage: callgrind-per-transaction.sh DIR NAME PORT VALGRIND_PID [WARM_TRANSACTIONS_PER_CLIENT]
+# usage: callgrind-per-transaction.sh DIR NAME PORT [WARM_TRANSACTIONS_PER_CLIENT]
+# (the process is found from its newest DIR/cg-NAME.<pid>.out: $! of a backgrounded `valgrind`
+# may be a wrapper's pid, not the one callgrind_control needs)
 # Prints, per window, the main thread's and all threads' Ir per transaction.
 # CHURN=1: pgbench -C (a new connection per transaction), so the figure is Ir per connection.
 set -euo pipefail
-dir=$1; name=$2; port=$3; pid=$4; warm=${5:-2000}
+dir=$1; name=$2; port=$3; warm=${4:-2000}
+out=$(ls -t "$dir"/cg-"$name".*.out | head -1)
+pid=$(basename "$out" | sed -E "s/^cg-$name\.([0-9]+)\.out$/\1/")
 
 churn=${CHURN:+-C}
 pgb() { PGSSLMODE=disable pgbench -h 127.0.0.1 -p "$port" -U postgres -n -S $churn -j 1 "$@" postgres 2>&1 | grep -oP 'processed: \K[0-9]+'; }
