@@ -1,10 +1,12 @@
 import pg from 'pg';
-import { readProcessUsage } from './process-usage.js';
+import { readTreeUsage } from './process-usage.js';
 
 export interface IdleSessionsReading {
   rssBeforeKb: number;
   rssWithSessionsKb: number;
   cpuSecondsToOpen: number;
+  /** Processes of the proxy the RSS is summed over (workers). */
+  processes: number;
   opened: number;
   errors: string[];
 }
@@ -13,7 +15,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /**
  * Opens `count` node-postgres sessions through a proxy (at most `parallel` connecting at once),
- * lets them sit idle, reads the proxy's RSS and CPU, then closes them all.
+ * lets them sit idle, reads the RSS and CPU of the proxy's processes together, then closes them all.
  */
 export async function measureIdleSessions(
   proxyPid: number,
@@ -21,7 +23,7 @@ export async function measureIdleSessions(
   count: number,
   parallel = 25,
 ): Promise<IdleSessionsReading> {
-  const before = readProcessUsage(proxyPid);
+  const before = readTreeUsage(proxyPid);
   const clients: pg.Client[] = [];
   const errors = new Map<string, number>();
   let next = 0;
@@ -44,11 +46,12 @@ export async function measureIdleSessions(
     await Promise.all(Array.from({ length: parallel }, openOne));
     // Let allocations settle (GC, buffers of the last startups) before reading.
     await sleep(2000);
-    const withSessions = readProcessUsage(proxyPid);
+    const withSessions = readTreeUsage(proxyPid);
     return {
       rssBeforeKb: before.rssKb,
       rssWithSessionsKb: withSessions.rssKb,
       cpuSecondsToOpen: withSessions.cpuSeconds - before.cpuSeconds,
+      processes: withSessions.processes,
       opened: clients.length,
       errors: [...errors].map(([message, n]) => `${n}× ${message}`),
     };

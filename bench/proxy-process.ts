@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { fileURLToPath } from 'node:url';
@@ -106,11 +107,12 @@ async function readyByPrimaryListener(port: number, session: { user: string; dat
   }
 }
 
-export async function startRouter(layout: RouterLayout, dir: string, session: { user: string; database: string }): Promise<RouterProcess> {
+/** `name` tells the files of two routers apart (router.yaml, router-workers.yaml). */
+export async function startRouter(layout: RouterLayout, dir: string, session: { user: string; database: string }, name = 'router'): Promise<RouterProcess> {
   const cli = routerCliPath();
   if (!fs.existsSync(cli)) throw new Error(`the router is not built: ${cli} is missing (npm run build)`);
-  const configFile = path.join(dir, 'router.yaml');
-  const logFile = path.join(dir, 'router.log');
+  const configFile = path.join(dir, `${name}.yaml`);
+  const logFile = path.join(dir, `${name}.log`);
   const configText = renderRouterConfig(layout);
   fs.writeFileSync(configFile, configText);
   const proc = SpawnedProcess.start({
@@ -122,7 +124,7 @@ export async function startRouter(layout: RouterLayout, dir: string, session: { 
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production' },
     matches: configFile,
   });
-  const router = { ...wrap('router', proc, logFile), configText };
+  const router = { ...wrap(name, proc, logFile), configText };
   try {
     await waitFor(
       `the router to be ready (admin /ready 200, or a write-capable session through its primary listener)`,
@@ -137,4 +139,35 @@ export async function startRouter(layout: RouterLayout, dir: string, session: { 
     throw error;
   }
   return router;
+}
+
+/** The reference column: bench/bare-pipe-proxy.ts (compiled beside this file) in front of one member. */
+export async function startBarePipe(listenPort: number, target: { host: string; port: number }, dir: string): Promise<ProxyProcess> {
+  const script = fileURLToPath(new URL('./bare-pipe-proxy.js', import.meta.url));
+  const logFile = path.join(dir, 'bare-pipe.log');
+  const proc = SpawnedProcess.start({
+    what: 'bare pipe proxy (bench)',
+    command: process.execPath,
+    args: [script, String(listenPort), target.host, String(target.port)],
+    logFile,
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production' },
+    matches: script,
+  });
+  const bare = wrap('bare-pipe', proc, logFile);
+  await waitFor(
+    'the bare pipe proxy to listen',
+    () =>
+      new Promise<boolean>((resolve, reject) => {
+        if (!proc.running) return reject(new Error(`bare pipe proxy ${proc.exitDescription ?? 'stopped'}`));
+        const socket = net.connect({ host: '127.0.0.1', port: listenPort });
+        socket.once('connect', () => (socket.destroy(), resolve(true)));
+        socket.once('error', (err) => reject(err));
+      }),
+    { timeoutMs: 15_000, intervalMs: 100, diagnostics: () => logTail(logFile, 10) },
+  ).catch(async (error: unknown) => {
+    await bare.stop();
+    throw error;
+  });
+  return bare;
 }

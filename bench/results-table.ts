@@ -2,78 +2,13 @@
  * From raw runs to the Markdown report: medians over repetitions, ratios, and the targets the
  * router is measured against (reported, never asserted). Pure.
  */
+import { fmt, table } from './markdown-table.js';
+import { throughputRows } from './run-aggregates.js';
+import { churnTable, cpuTable, latencyTable, memoryTable, throughputTable } from './proxy-tables.js';
 import { median, ratio } from './statistics.js';
-import {
-  ENDPOINTS,
-  WRITERS,
-  type BenchResults,
-  type ChurnRun,
-  type Endpoint,
-  type FailoverRound,
-  type ThroughputRun,
-  type Workload,
-  type Writer,
-} from './results.js';
+import { WRITERS, type BenchResults, type FailoverRound, type Writer } from './results.js';
 
-export interface ThroughputCell {
-  tps: number;
-  latencyAverageMs: number;
-  p99Ms: number;
-  runs: number;
-  failedTransactions: number;
-}
-
-export interface ThroughputRow {
-  workload: Workload;
-  clients: number;
-  cells: Record<Endpoint, ThroughputCell | undefined>;
-}
-
-/** Medians per (workload, clients, endpoint), in the order the workloads first appear. */
-export function throughputRows(runs: readonly ThroughputRun[]): ThroughputRow[] {
-  const rows: ThroughputRow[] = [];
-  for (const run of runs) {
-    if (!rows.some((r) => r.workload === run.workload && r.clients === run.clients)) {
-      rows.push({ workload: run.workload, clients: run.clients, cells: { direct: undefined, haproxy: undefined, router: undefined } });
-    }
-  }
-  for (const row of rows) {
-    for (const endpoint of ENDPOINTS) {
-      const mine = runs.filter((r) => r.workload === row.workload && r.clients === row.clients && r.endpoint === endpoint);
-      if (mine.length === 0) continue;
-      row.cells[endpoint] = {
-        tps: median(mine.map((r) => r.tps)),
-        latencyAverageMs: median(mine.map((r) => r.latencyAverageMs)),
-        p99Ms: median(mine.map((r) => r.p99Ms)),
-        runs: mine.length,
-        failedTransactions: mine.reduce((n, r) => n + r.failedTransactions, 0),
-      };
-    }
-  }
-  return rows;
-}
-
-export function churnMedian(runs: readonly ChurnRun[], endpoint: Endpoint): { perSecond: number; connectMs: number; runs: number } {
-  const mine = runs.filter((r) => r.endpoint === endpoint);
-  return {
-    perSecond: median(mine.map((r) => r.connectionsPerSecond)),
-    connectMs: median(mine.map((r) => r.averageConnectionMs)),
-    runs: mine.length,
-  };
-}
-
-/** Proxy CPU milliseconds per 1,000 transactions over all throughput runs through it. */
-export function cpuMsPerThousand(runs: readonly ThroughputRun[], endpoint: Endpoint): number {
-  const mine = runs.filter((r) => r.endpoint === endpoint && r.proxy && Number.isFinite(r.proxy.cpuSeconds));
-  const cpu = mine.reduce((s, r) => s + (r.proxy?.cpuSeconds ?? 0), 0);
-  const tx = mine.reduce((s, r) => s + r.transactions, 0);
-  return ratio(cpu * 1000 * 1000, tx);
-}
-
-export function peakRssKb(runs: readonly ThroughputRun[], endpoint: Endpoint): number {
-  const peaks = runs.filter((r) => r.endpoint === endpoint && r.proxy).map((r) => r.proxy?.peakRssKb ?? 0);
-  return peaks.length === 0 ? Number.NaN : Math.max(...peaks);
-}
+export { churnMedian, cpuSecondsPerTenThousand, endpointsMeasured, peakRssKb, throughputRows, type CpuPerTenThousand, type ThroughputCell, type ThroughputRow } from './run-aggregates.js';
 
 export interface TargetCheck {
   target: string;
@@ -128,21 +63,7 @@ export function judgeTargets(results: BenchResults): TargetCheck[] {
   return checks;
 }
 
-export function fmt(value: number | undefined, digits: number): string {
-  if (value === undefined || !Number.isFinite(value)) return 'n/a';
-  return value.toFixed(digits);
-}
-
-function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
-
-const WORKLOAD_LABEL: Record<Workload, string> = {
-  'select-simple': 'pgbench -S (simple)',
-  'select-prepared': 'pgbench -S -M prepared',
-  tpcb: 'TPC-B-like (default)',
-};
+export { fmt } from './markdown-table.js';
 
 function codes(counts: Record<string, number>): string {
   const entries = Object.entries(counts).sort((a, b) => b[1] - a[1]);
@@ -203,51 +124,22 @@ export function renderMarkdown(results: BenchResults): string {
     `pgbench -T ${results.settings.pgbenchSeconds} s, scale ${results.settings.scale}, ${results.settings.repetitions} interleaved repetition(s) per cell (median shown); ` +
       `Patroni ttl ${results.settings.ttl} s, loop_wait ${results.settings.loopWait} s. All on one machine: client, proxies and the three members share its CPUs.`,
   );
-  out.push('');
-
-  out.push('## Throughput and latency (through the primary)');
-  out.push('');
-  const rows = throughputRows(results.throughput).map((row) => {
-    const c = row.cells;
-    return [
-      WORKLOAD_LABEL[row.workload],
-      String(row.clients),
-      fmt(c.direct?.tps, 0),
-      fmt(c.haproxy?.tps, 0),
-      fmt(c.router?.tps, 0),
-      fmt(ratio(c.router?.tps, c.haproxy?.tps), 3),
-      fmt(ratio(c.router?.tps, c.direct?.tps), 3),
-      `${fmt(c.direct?.latencyAverageMs, 3)} / ${fmt(c.haproxy?.latencyAverageMs, 3)} / ${fmt(c.router?.latencyAverageMs, 3)}`,
-      `${fmt(c.direct?.p99Ms, 3)} / ${fmt(c.haproxy?.p99Ms, 3)} / ${fmt(c.router?.p99Ms, 3)}`,
-      fmt(ratio(c.router?.p99Ms, c.haproxy?.p99Ms), 3),
-    ];
-  });
-  out.push(
-    table(
-      ['workload', 'clients', 'TPS direct', 'TPS HAProxy', 'TPS router', 'router/HAProxy', 'router/direct', 'avg ms d / h / r', 'p99 ms d / h / r', 'p99 router/HAProxy'],
-      rows,
-    ),
-  );
-  const failed = results.throughput.filter((r) => r.failedTransactions > 0 || r.errors.length > 0);
-  if (failed.length > 0) {
-    out.push('');
-    out.push(`Runs with failures: ${failed.map((r) => `${r.workload}/${r.clients}/${r.endpoint}#${r.repetition}: ${r.failedTransactions} failed${r.errors[0] ? ` (${r.errors[0]})` : ''}`).join('; ')}`);
+  if (results.load) {
+    const avg = (l: number[]): string => l.map((v) => v.toFixed(2)).join(' / ');
+    out.push(`Load average (1 / 5 / 15 min) at the start ${avg(results.load.start)}, at the end ${avg(results.load.end)}, on ${m.cpus} CPUs: other work shares this machine, so compare the ratios of one run, not absolute numbers across runs.`);
+  }
+  const columns = results.routerColumns;
+  if (columns) {
+    out.push(
+      `Router columns: "router" ran ${columns.router === '' ? 'without a `workers` setting (one process)' : `with workers: ${columns.router}`}; ` +
+        (columns.routerWorkersRan ? `"router-workers" with workers: ${columns.routerWorkers}.` : `"router-workers" (workers: ${columns.routerWorkers}) did not run: ${columns.routerWorkersWhy ?? 'not asked'}.`),
+    );
   }
   out.push('');
 
-  out.push('## Connection churn (pgbench -C -S)');
-  out.push('');
-  const churn = ENDPOINTS.map((e) => ({ e, ...churnMedian(results.churn, e) }));
-  const churnDirect = churn.find((c) => c.e === 'direct')?.perSecond;
-  const churnHaproxy = churn.find((c) => c.e === 'haproxy')?.perSecond;
-  out.push(
-    table(
-      ['endpoint', 'new connections/s', 'avg connect ms', 'vs direct', 'vs HAProxy'],
-      churn.map((c) => [c.e, fmt(c.perSecond, 0), fmt(c.connectMs, 3), fmt(ratio(c.perSecond, churnDirect), 3), fmt(ratio(c.perSecond, churnHaproxy), 3)]),
-    ),
-  );
-  out.push('');
-
+  out.push(...throughputTable(results));
+  out.push(...latencyTable(results));
+  out.push(...churnTable(results));
   for (const [title, rounds] of [
     ['Planned switchover', results.switchovers],
     ['Crash failover (SIGKILL of the leader\'s Patroni and postgres)', results.crashes],
@@ -269,29 +161,8 @@ export function renderMarkdown(results: BenchResults): string {
     out.push('');
   }
 
-  out.push('## Memory and CPU of the proxies');
-  out.push('');
-  const idle = results.idle;
-  const resRows = (['haproxy', 'router'] as const).map((e) => [
-    e,
-    idle?.[e] ? fmt(idle[e].rssBeforeKb / 1024, 1) : 'n/a',
-    idle?.[e] ? fmt(idle[e].rssWithSessionsKb / 1024, 1) : 'n/a',
-    idle?.[e] ? fmt(idle[e].cpuSecondsToOpen, 2) : 'n/a',
-    fmt(peakRssKb(results.throughput, e) / 1024, 1),
-    fmt(cpuMsPerThousand(results.throughput, e), 1),
-  ]);
-  out.push(
-    table(
-      ['proxy', 'RSS before MB (after the throughput runs)', `RSS with ${idle?.sessions ?? 1000} idle sessions MB`, 'CPU s to open them', 'peak RSS during throughput MB', 'CPU ms per 1k transactions'],
-      resRows,
-    ),
-  );
-  if (idle) {
-    out.push('');
-    out.push(`Idle sessions: ${idle.how}${idle.errors.length ? ` Errors: ${idle.errors.join('; ')}` : ''}`);
-  }
-  out.push('');
-
+  out.push(...cpuTable(results));
+  out.push(...memoryTable(results));
   out.push('## Targets (measured, not asserted)');
   out.push('');
   out.push(

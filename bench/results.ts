@@ -2,8 +2,15 @@ import type { WriteOutage } from './write-attempts.js';
 
 /** The shape of bench/results/<date>.json. */
 
-export type Endpoint = 'direct' | 'haproxy' | 'router';
-export const ENDPOINTS: readonly Endpoint[] = ['direct', 'haproxy', 'router'];
+/**
+ * Where pgbench connects: the leader itself, HAProxy, the 7-line Node pipe proxy (the floor for
+ * any Node relay), the router with one worker, and the router with `workers` as asked (auto),
+ * the last only when the router accepts that setting.
+ */
+export type Endpoint = 'direct' | 'haproxy' | 'bare-pipe' | 'router' | 'router-workers';
+export const ENDPOINTS: readonly Endpoint[] = ['direct', 'haproxy', 'bare-pipe', 'router', 'router-workers'];
+/** The endpoints that are a proxy process of their own, whose CPU and memory are read. */
+export const PROXIES: readonly Exclude<Endpoint, 'direct'>[] = ['haproxy', 'bare-pipe', 'router', 'router-workers'];
 
 /** A writer during a switchover/crash: the proxies, and the oracle that tries every member itself. */
 export type Writer = 'oracle' | 'haproxy' | 'router';
@@ -14,6 +21,11 @@ export type Workload = 'select-simple' | 'select-prepared' | 'tpcb';
 export interface ProxyUsage {
   peakRssKb: number;
   cpuSeconds: number;
+  /** Apart, since a relay's own work is user time and the kernel's send/recv system time (older results lack them). */
+  userSeconds?: number;
+  systemSeconds?: number;
+  /** Processes summed (a proxy with workers). */
+  processes?: number;
 }
 
 export interface ThroughputRun {
@@ -53,12 +65,22 @@ export interface FailoverRound {
   lostAcknowledged: Record<Writer, number>;
 }
 
+export interface IdleReading {
+  rssBeforeKb: number;
+  rssWithSessionsKb: number;
+  cpuSecondsToOpen: number;
+  /** Processes whose RSS is summed (older results lack it: one). */
+  processes?: number;
+}
+
 export interface IdleSessionsMeasure {
   sessions: number;
   /** How the sessions were opened and why postgres could hold them. */
   how: string;
-  router?: { rssBeforeKb: number; rssWithSessionsKb: number; cpuSecondsToOpen: number };
-  haproxy?: { rssBeforeKb: number; rssWithSessionsKb: number; cpuSecondsToOpen: number };
+  router?: IdleReading;
+  haproxy?: IdleReading;
+  'bare-pipe'?: IdleReading;
+  'router-workers'?: IdleReading;
   errors: string[];
 }
 
@@ -70,10 +92,24 @@ export interface MachineFacts {
   hostname: string;
 }
 
+/** What the router was run with, per column. */
+export interface RouterColumns {
+  /** The `workers` value of the router column ('' when the router has no such setting). */
+  router: string;
+  /** The `workers` value asked for the router-workers column, and whether it ran. */
+  routerWorkers: string;
+  routerWorkersRan: boolean;
+  /** Why it did not run, when it did not. */
+  routerWorkersWhy?: string;
+}
+
 export interface BenchResults {
   date: string;
   mode: 'quick' | 'full';
   machine: MachineFacts;
+  /** 1, 5, 15-minute load averages at the start and the end: how busy the shared machine was. */
+  load?: { start: number[]; end: number[] };
+  routerColumns?: RouterColumns;
   versions: Record<string, string>;
   settings: {
     pgbenchSeconds: number;

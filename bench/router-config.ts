@@ -8,6 +8,13 @@ export interface RouterLayout {
   primaryPort: number;
   replicaPort: number;
   adminPort: number;
+  /** The router's `workers` value; left out of the file when undefined (a router without the setting). */
+  workers?: string;
+}
+
+/** `workers: 4` is a number in YAML, `workers: auto` a word. */
+function workersValue(workers: string): number | string {
+  return /^\d+$/.test(workers) ? Number(workers) : workers;
 }
 
 export function renderRouterConfig(layout: RouterLayout): string {
@@ -25,5 +32,6 @@ export function renderRouterConfig(layout: RouterLayout): string {
     // default 'prefer', which would add a TLS handshake and encryption on every backend leg.
     tls: { backend: { mode: 'disable' } },
     log: { level: 'warn' },
+    ...(layout.workers === undefined ? {} : { workers: workersValue(layout.workers) }),
   });
 }

@@ -1,6 +1,9 @@
 /**
  * The bench: a real 3-member Patroni cluster, HAProxy with Patroni's template, and the router,
- * measured side by side in one run. `node dist/bench/run.js [--quick] [--only=throughput,churn,idle,switchover,crash]`.
+ * measured side by side in one run, with a bare Node pipe proxy as the floor for any Node relay.
+ * `node dist/bench/run.js [--quick] [--only=throughput,churn,idle,switchover,crash] [--router-workers=auto]`
+ * --router-workers: the `workers` value of the second router column (default auto); that column
+ * runs only when the router accepts the setting (router-workers.ts).
  * Results: bench/results/<date>.json and bench/results/latest.md.
  */
 import fs from 'node:fs';
@@ -12,8 +15,10 @@ import { failoverRound, type FailoverSetup } from './failover-rounds.js';
 import { measureIdleSessions } from './idle-sessions.js';
 import { machineFacts, versions } from './machine-facts.js';
 import { initialisePgbench } from './pgbench-runner.js';
-import { startHaproxy, startRouter, type HaproxyProcess, type RouterProcess } from './proxy-process.js';
-import type { BenchResults, IdleSessionsMeasure } from './results.js';
+import { routerCliPath, startBarePipe, startHaproxy, startRouter, type HaproxyProcess, type ProxyProcess, type RouterProcess } from './proxy-process.js';
+import type { BenchResults, IdleSessionsMeasure, Workload } from './results.js';
+import type { RouterLayout } from './router-config.js';
+import { routerWorkersSupport } from './router-workers.js';
 import { renderMarkdown } from './results-table.js';
 import { measureChurn, measureThroughput, type MeasuredEndpoint } from './throughput.js';
 import { CREATE_WRITES_TABLE } from './writer.js';
@@ -23,6 +28,7 @@ type Section = (typeof SECTIONS)[number];
 
 interface Plan {
   mode: 'quick' | 'full';
+  workloads: readonly Workload[];
   seconds: number;
   repetitions: number;
   churnSeconds: number;
@@ -35,15 +41,19 @@ interface Plan {
   retryTimeout: number;
 }
 
-const QUICK: Plan = { mode: 'quick', seconds: 4, repetitions: 2, churnSeconds: 5, switchovers: 2, crashes: 1, idleSessions: 1000, scale: 10, ttl: 30, loopWait: 10, retryTimeout: 10 };
-const FULL: Plan = { mode: 'full', seconds: 15, repetitions: 3, churnSeconds: 10, switchovers: 6, crashes: 2, idleSessions: 1000, scale: 10, ttl: 30, loopWait: 10, retryTimeout: 10 };
+// Quick leaves TPC-B out: five endpoints of it would not fit in ~6 minutes, and the relay's
+// cost per chunk shows best in the short -S transactions.
+const QUICK: Plan = { mode: 'quick', workloads: ['select-simple', 'select-prepared'], seconds: 4, repetitions: 2, churnSeconds: 5, switchovers: 2, crashes: 1, idleSessions: 1000, scale: 10, ttl: 30, loopWait: 10, retryTimeout: 10 };
+const FULL: Plan = { mode: 'full', workloads: ['select-simple', 'select-prepared', 'tpcb'], seconds: 15, repetitions: 3, churnSeconds: 10, switchovers: 6, crashes: 2, idleSessions: 1000, scale: 10, ttl: 30, loopWait: 10, retryTimeout: 10 };
 const USER = 'postgres';
 const DATABASE = 'postgres';
 /** Room for 1,000 idle sessions plus the writers and pgbench, on every member (replicas need >= the primary's). */
 const MAX_CONNECTIONS = 1200;
 
-function parseArgs(argv: readonly string[]): { plan: Plan; sections: Set<Section> } {
+function parseArgs(argv: readonly string[]): { plan: Plan; sections: Set<Section>; routerWorkers: string } {
   const plan = argv.includes('--quick') ? QUICK : FULL;
+  const routerWorkers = argv.find((a) => a.startsWith('--router-workers='))?.slice('--router-workers='.length) ?? 'auto';
+  if (!/^(auto|\d+)$/.test(routerWorkers)) throw new Error(`--router-workers: "${routerWorkers}" is neither auto nor a number`);
   const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
   const sections = new Set<Section>(SECTIONS);
   if (only) {
@@ -54,9 +64,11 @@ function parseArgs(argv: readonly string[]): { plan: Plan; sections: Set<Section
     }
   }
   for (const arg of argv) {
-    if (arg !== '--quick' && !arg.startsWith('--only=')) throw new Error(`unknown argument "${arg}" (use --quick, --only=${SECTIONS.join(',')})`);
+    if (arg !== '--quick' && !arg.startsWith('--only=') && !arg.startsWith('--router-workers=')) {
+      throw new Error(`unknown argument "${arg}" (use --quick, --only=${SECTIONS.join(',')}, --router-workers=auto|N)`);
+    }
   }
-  return { plan, sections };
+  return { plan, sections, routerWorkers };
 }
 
 const started = Date.now();
@@ -119,12 +131,14 @@ async function idleBackends(cluster: PatroniCluster, leader: string): Promise<nu
 }
 
 async function main(): Promise<void> {
-  const { plan, sections } = parseArgs(process.argv.slice(2));
+  const { plan, sections, routerWorkers } = parseArgs(process.argv.slice(2));
+  const loadAtStart = os.loadavg();
   const notes: string[] = [
     'Everything (clients, proxies, three PostgreSQL members, etcd) shares this machine, and other work may run on it too; the interleaved order spreads that noise over all endpoints alike.',
     `max_connections raised to ${MAX_CONNECTIONS} with patronictl edit-config and a restart of every member (pending restart) before measuring, so 1,000 idle sessions fit on the primary.`,
     "HAProxy runs Patroni's template (OPTIONS /master and /replica checks, inter 3s fall 3 rise 2 on-marked-down shutdown-sessions, template timeouts) on 127.0.0.1 with this cluster's ports; only maxconn is raised (1100 per server, 2200 global) so it can carry the same 1,000 idle sessions.",
     "Clients connect without TLS (pgbench PGSSLMODE=disable, node-postgres's default) and the router is configured with tls.backend.mode: disable, so like HAProxy in TCP mode it relays plain TCP; with the router's default 'prefer' it would open TLS to the member itself on every connection.",
+    'The bare pipe is bench/bare-pipe-proxy.ts: net.createServer and socket.pipe both ways to the leader, Nagle off, nothing else (no startup, no routing). It bounds what any Node relay can do on this machine; router/bare pipe is the cost of the router\'s own work.',
   ];
   const binDir = newestPostgresBinDir();
   const results: BenchResults = {
@@ -170,34 +184,60 @@ async function main(): Promise<void> {
   results.settings.haproxyConfig = haproxy.configText;
   await haproxy.waitForPrimary('127.0.0.1', leaderMember.port);
 
-  progress('starting the router');
-  let router: RouterProcess | undefined;
+  const [rwPrimary, rwReplica, rwAdmin, barePort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const layout: RouterLayout = { scope: cluster.scope, namespace: cluster.namespace, etcdEndpoint: cluster.etcd.endpoint, primaryPort: rPrimary, replicaPort: rReplica, adminPort: rAdmin };
+  const workersSupport = await routerWorkersSupport(routerCliPath(), layout, routerWorkers, dir);
+  results.routerColumns = {
+    router: workersSupport.supported ? '1' : '',
+    routerWorkers,
+    routerWorkersRan: false,
+    ...(workersSupport.supported ? {} : { routerWorkersWhy: workersSupport.why }),
+  };
+  progress(`router workers: ${workersSupport.supported ? `supported, columns workers: 1 and workers: ${routerWorkers}` : workersSupport.why}`);
+  const startOneRouter = async (name: string, routerLayout: RouterLayout): Promise<RouterProcess | undefined> => {
+    progress(`starting the router (${name}${routerLayout.workers === undefined ? '' : `, workers: ${routerLayout.workers}`})`);
+    try {
+      const started = await startRouter(routerLayout, dir, { user: USER, database: DATABASE }, name);
+      teardown.push({ what: `the router (${name})`, undo: () => started.stop() });
+      return started;
+    } catch (error) {
+      const message = (error as Error).message;
+      notes.push(`The router (${name}) could not be started, so its column is missing: ${message.split('\n').slice(0, 6).join(' / ')}`);
+      progress(`router ${name} not available: ${message}`);
+      return undefined;
+    }
+  };
+  const router = await startOneRouter('router', workersSupport.supported ? { ...layout, workers: '1' } : layout);
+  let routerWithWorkers: RouterProcess | undefined;
+  if (workersSupport.supported) {
+    routerWithWorkers = await startOneRouter('router-workers', { ...layout, primaryPort: rwPrimary, replicaPort: rwReplica, adminPort: rwAdmin, workers: routerWorkers });
+    results.routerColumns.routerWorkersRan = routerWithWorkers !== undefined;
+    if (!routerWithWorkers) results.routerColumns.routerWorkersWhy = 'it could not be started (see the notes)';
+  }
+  progress('starting the bare pipe proxy');
+  let barePipe: ProxyProcess | undefined;
   try {
-    router = await startRouter(
-      { scope: cluster.scope, namespace: cluster.namespace, etcdEndpoint: cluster.etcd.endpoint, primaryPort: rPrimary, replicaPort: rReplica, adminPort: rAdmin },
-      dir,
-      { user: USER, database: DATABASE },
-    );
-    const started = router;
-    teardown.push({ what: 'the router', undo: () => started.stop() });
+    barePipe = await startBarePipe(barePort, { host: '127.0.0.1', port: leaderMember.port }, dir);
+    const started = barePipe;
+    teardown.push({ what: 'the bare pipe proxy', undo: () => started.stop() });
   } catch (error) {
-    const message = (error as Error).message;
-    notes.push(`The router could not be started, so only direct and HAProxy were measured: ${message.split('\n').slice(0, 6).join(' / ')}`);
-    progress(`router not available: ${message}`);
+    notes.push(`The bare pipe proxy could not be started, so its column is missing: ${(error as Error).message.split('\n')[0]}`);
   }
 
   const target = (port: number) => ({ host: '127.0.0.1', port, user: USER, database: DATABASE });
   const endpoints: MeasuredEndpoint[] = [
     { endpoint: 'direct', target: target(leaderMember.port) },
     { endpoint: 'haproxy', target: target(haPrimary), proxyPid: haproxy.pid },
+    ...(barePipe ? [{ endpoint: 'bare-pipe' as const, target: target(barePort), proxyPid: barePipe.pid }] : []),
     ...(router ? [{ endpoint: 'router' as const, target: target(rPrimary), proxyPid: router.pid }] : []),
+    ...(routerWithWorkers ? [{ endpoint: 'router-workers' as const, target: target(rwPrimary), proxyPid: routerWithWorkers.pid }] : []),
   ];
 
   if (sections.has('throughput')) {
     progress(`throughput: pgbench -T ${plan.seconds}, ${plan.repetitions} repetition(s), endpoints interleaved`);
     results.throughput = await measureThroughput(
       endpoints,
-      { workloads: ['select-simple', 'select-prepared', 'tpcb'], clients: [8, 32], threads: 2, seconds: plan.seconds, repetitions: plan.repetitions, logDir },
+      { workloads: plan.workloads, clients: [8, 32], threads: 2, seconds: plan.seconds, repetitions: plan.repetitions, logDir },
       progress,
     );
   }
@@ -209,16 +249,15 @@ async function main(): Promise<void> {
     progress(`${plan.idleSessions} idle sessions through each proxy's primary listener`);
     const idle: IdleSessionsMeasure = {
       sessions: plan.idleSessions,
-      how: `${plan.idleSessions} node-postgres sessions opened (25 at a time) through each proxy's primary listener in turn, all landing on the leader (max_connections ${MAX_CONNECTIONS}); RSS read from /proc/<pid>/status 2 s after the last one opened, then all closed before the next proxy.`,
+      how: `${plan.idleSessions} node-postgres sessions opened (25 at a time) through each proxy's primary listener in turn, all landing on the leader (max_connections ${MAX_CONNECTIONS}); RSS read from /proc/<pid>/status of every process of the proxy (summed, so pages workers share count once per worker) 2 s after the last one opened, then all closed before the next proxy.`,
       errors: [],
     };
-    for (const proxy of [haproxy, router]) {
-      if (!proxy) continue;
-      const port = proxy === haproxy ? haPrimary : rPrimary;
-      const reading = await measureIdleSessions(proxy.pid, target(port), plan.idleSessions);
-      idle[proxy === haproxy ? 'haproxy' : 'router'] = { rssBeforeKb: reading.rssBeforeKb, rssWithSessionsKb: reading.rssWithSessionsKb, cpuSecondsToOpen: reading.cpuSecondsToOpen };
-      if (reading.opened < plan.idleSessions) idle.errors.push(`${proxy.what}: only ${reading.opened} opened (${reading.errors.join('; ')})`);
-      progress(`  ${proxy.what}: ${reading.opened} sessions, RSS ${(reading.rssBeforeKb / 1024).toFixed(1)} -> ${(reading.rssWithSessionsKb / 1024).toFixed(1)} MB, ${reading.cpuSecondsToOpen.toFixed(2)} CPU s`);
+    for (const e of endpoints) {
+      if (e.endpoint === 'direct' || e.proxyPid === undefined) continue;
+      const reading = await measureIdleSessions(e.proxyPid, e.target, plan.idleSessions);
+      idle[e.endpoint] = { rssBeforeKb: reading.rssBeforeKb, rssWithSessionsKb: reading.rssWithSessionsKb, cpuSecondsToOpen: reading.cpuSecondsToOpen, processes: reading.processes };
+      if (reading.opened < plan.idleSessions) idle.errors.push(`${e.endpoint}: only ${reading.opened} opened (${reading.errors.join('; ')})`);
+      progress(`  ${e.endpoint}: ${reading.opened} sessions, ${reading.processes} process(es), RSS ${(reading.rssBeforeKb / 1024).toFixed(1)} -> ${(reading.rssWithSessionsKb / 1024).toFixed(1)} MB, ${reading.cpuSecondsToOpen.toFixed(2)} CPU s`);
       await waitFor('the idle sessions to be gone from the leader', async () => (await idleBackends(cluster, leader)) === 0, { timeoutMs: 60_000, intervalMs: 250 });
     }
     results.idle = idle;
@@ -242,6 +281,7 @@ async function main(): Promise<void> {
     for (let round = 1; round <= plan.crashes; round++) results.crashes.push(await failoverRound('crash', round, failoverSetup));
   }
   leader = (await cluster.leader()) ?? leader;
+  results.load = { start: loadAtStart, end: os.loadavg() };
 
   const resultsDir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
   fs.mkdirSync(resultsDir, { recursive: true });

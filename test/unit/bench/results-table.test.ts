@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { BenchResults, FailoverRound, ThroughputRun } from '../../../bench/results.js';
-import { cpuMsPerThousand, judgeTargets, renderMarkdown, throughputRows } from '../../../bench/results-table.js';
+import { cpuSecondsPerTenThousand, judgeTargets, renderMarkdown, throughputRows } from '../../../bench/results-table.js';
 import { judgeWrites, type WriteAttempt } from '../../../bench/write-attempts.js';
 
 function run(endpoint: ThroughputRun['endpoint'], repetition: number, tps: number, p99Ms: number, cpuSeconds?: number): ThroughputRun {
   return {
     workload: 'select-simple', clients: 8, endpoint, repetition, tps, latencyAverageMs: 1, p99Ms, transactions: tps * 10, failedTransactions: 0, errors: [],
-    ...(cpuSeconds === undefined ? {} : { proxy: { peakRssKb: 20_000, cpuSeconds } }),
+    ...(cpuSeconds === undefined ? {} : { proxy: { peakRssKb: 20_000, cpuSeconds, userSeconds: cpuSeconds / 4, systemSeconds: (3 * cpuSeconds) / 4, processes: 1 } }),
   };
 }
 
@@ -47,10 +47,36 @@ describe('bench report', () => {
     expect(row?.cells.direct?.runs).toBe(2);
   });
 
-  it('states proxy CPU per 1,000 transactions', () => {
+  it('states proxy CPU seconds per 10,000 transactions, user and system apart', () => {
     // 4 CPU s over 18,400 transactions
-    expect(cpuMsPerThousand(results().throughput, 'router')).toBeCloseTo((4 * 1e6) / 18_400);
-    expect(cpuMsPerThousand(results().throughput, 'direct')).toBeNaN();
+    const router = cpuSecondsPerTenThousand(results().throughput, 'router');
+    expect(router.cpu).toBeCloseTo((4 * 1e4) / 18_400);
+    expect(router.user).toBeCloseTo((1 * 1e4) / 18_400);
+    expect(router.system).toBeCloseTo((3 * 1e4) / 18_400);
+    expect(cpuSecondsPerTenThousand(results().throughput, 'direct').cpu).toBeNaN();
+  });
+
+  it('leaves user and system unstated for results that predate them', () => {
+    const old = results().throughput.map((r) => (r.proxy ? { ...r, proxy: { peakRssKb: r.proxy.peakRssKb, cpuSeconds: r.proxy.cpuSeconds } } : r));
+    expect(cpuSecondsPerTenThousand(old, 'router').cpu).toBeCloseTo((4 * 1e4) / 18_400);
+    expect(cpuSecondsPerTenThousand(old, 'router').user).toBeNaN();
+  });
+
+  it('adds the bare pipe and router-workers columns, and their ratios, only when they ran', () => {
+    const base = results();
+    expect(renderMarkdown(base)).not.toContain('bare pipe');
+    const md = renderMarkdown(results({
+      throughput: [...base.throughput, run('bare-pipe', 0, 1000, 1.5, 1.5), run('bare-pipe', 1, 1000, 1.5, 1.5), run('router-workers', 0, 1900, 1.2, 3)],
+      routerColumns: { router: '1', routerWorkers: 'auto', routerWorkersRan: true },
+    }));
+    expect(md).toContain('| workload | clients | TPS direct | TPS HAProxy | TPS bare pipe | TPS router | TPS router workers | router/HAProxy | router/bare pipe | router workers/HAProxy | router workers/bare pipe |');
+    expect(md).toContain('| pgbench -S (simple) | 8 | 1050 | 950 | 1000 | 920 | 1900 | 0.968 | 0.920 | 2.000 | 1.900 |');
+    expect(md).toContain('"router" ran with workers: 1; "router-workers" with workers: auto.');
+  });
+
+  it('says why the router-workers column is missing', () => {
+    const md = renderMarkdown(results({ routerColumns: { router: '', routerWorkers: 'auto', routerWorkersRan: false, routerWorkersWhy: 'the router has no `workers` setting yet' } }));
+    expect(md).toContain('"router" ran without a `workers` setting (one process); "router-workers" (workers: auto) did not run: the router has no `workers` setting yet.');
   });
 
   it('judges the targets from the measurements', () => {
@@ -72,7 +98,8 @@ describe('bench report', () => {
 
   it('renders Markdown tables with ratios, leaving out a writer that never ran', () => {
     const md = renderMarkdown(results());
-    expect(md).toContain('| pgbench -S (simple) | 8 | 1050 | 950 | 920 | 0.968 | 0.876 |');
+    expect(md).toContain('| pgbench -S (simple) | 8 | 1050 | 950 | 920 | 0.968 |');
+    expect(md).toContain('| pgbench -S (simple) | 8 | 1.000 / 1.000 | 1.000 / 2.000 | 1.000 / 2.200 | 1.100 |');
     expect(md).toContain('| oracle | 1300 / 1300 | - | 0 | 0 |');
     expect(md).toContain('| router | 1350 / 1350 | 50 / 50 | 0 | 0 |');
     expect(md).toContain('- a note');

@@ -1,0 +1,130 @@
+import type net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { endsWithTerminate } from '../../src/wire/parser.js';
+import { TailIdleTracker } from './proposed-idle-tracker.js';
+import type { RelayShape } from './relay-shape.js';
+
+/**
+ * A drop-in for src/proxy/byte-relay.ts's ByteRelay (same constructor, fields and methods),
+ * proposed from bench/relay-prototypes' measurements. What it changes, per chunk:
+ * - one 'data' listener per direction that counts, watches the tail and writes, instead of
+ *   pipe()'s listener plus a counting one: with two listeners EventEmitter#emit copies the
+ *   listener array on every chunk and makes two calls;
+ * - the idle tail is read in place (TailIdleTracker), not copied out with Buffer#copy, which
+ *   built a Uint8Array view per backend chunk.
+ * Everything else is pipe()'s own contract, kept on purpose: a destination whose write()
+ * says "full" pauses its source until 'drain'; a source's FIN ends its destination; a
+ * destination that closes stops (and pauses) its source; stop() detaches and pauses both.
+ * The listeners are fields bound once per relay, so no closure is made per chunk.
+ */
+export class ProposedByteRelay implements RelayShape {
+  bytesIn = 0;
+  bytesOut = 0;
+  readonly idle = new TailIdleTracker(false);
+  /** The client's last bytes were a Terminate message: whatever closes next, the client ended it. */
+  clientSaidGoodbye = false;
+  /** True once client bytes flow to the backend (a client FIN is then passed on as a FIN). */
+  clientFlowing = false;
+  private backendFlowing = false;
+  /** Forwarding in that direction is attached (not yet stopped). */
+  private clientAttached = false;
+  private backendAttached = false;
+
+  constructor(
+    private readonly client: Duplex,
+    private readonly backend: net.Socket,
+  ) {}
+
+  /** Client to member from now on; `rest` = client bytes already read past its startup packet. */
+  startClientToBackend(rest: Buffer): void {
+    if (this.clientFlowing) return;
+    this.clientFlowing = true;
+    if (rest.length > 0) {
+      this.bytesIn += rest.length;
+      this.backend.write(rest);
+    }
+    this.clientAttached = true;
+    this.client.on('data', this.fromClient);
+    this.client.on('end', this.clientEnded);
+    this.backend.on('drain', this.backendDrained);
+    this.backend.on('close', this.detachClient);
+    // As pipe() does: start reading unless the member is already behind.
+    if (!this.backend.writableNeedDrain) this.client.resume();
+  }
+
+  /** Member to client from now on; `rest` = member bytes already read past the startup. */
+  startBackendToClient(rest: Buffer): void {
+    if (this.backendFlowing) return;
+    this.backendFlowing = true;
+    if (rest.length > 0) this.writeClient(rest);
+    this.backendAttached = true;
+    this.backend.on('data', this.fromBackend);
+    this.backend.on('end', this.backendEnded);
+    this.client.on('drain', this.clientDrained);
+    this.client.on('close', this.detachBackend);
+    if (this.client.writableNeedDrain) this.backend.pause();
+    else if (this.backend.readableFlowing !== true) this.backend.resume();
+  }
+
+  /** A message to the client outside the relay (relayed startup messages). */
+  writeClient(bytes: Buffer): void {
+    this.bytesOut += bytes.length;
+    this.idle.backendBytes(bytes);
+    this.client.write(bytes);
+  }
+
+  stop(): void {
+    this.detachClient();
+    this.detachBackend();
+  }
+
+  private readonly fromClient = (chunk: Buffer): void => {
+    this.bytesIn += chunk.length;
+    this.idle.clientBytes();
+    this.clientSaidGoodbye = endsWithTerminate(chunk);
+    if (!this.backend.write(chunk)) this.client.pause();
+  };
+
+  private readonly fromBackend = (chunk: Buffer): void => {
+    this.bytesOut += chunk.length;
+    this.idle.backendBytes(chunk);
+    if (!this.client.write(chunk)) this.backend.pause();
+  };
+
+  private readonly backendDrained = (): void => {
+    this.client.resume();
+  };
+
+  private readonly clientDrained = (): void => {
+    this.backend.resume();
+  };
+
+  private readonly clientEnded = (): void => {
+    this.backend.end();
+  };
+
+  private readonly backendEnded = (): void => {
+    this.client.end();
+  };
+
+  /** Stops client-to-member forwarding, leaving the client paused, as unpipe() does. */
+  private readonly detachClient = (): void => {
+    if (!this.clientAttached) return;
+    this.clientAttached = false;
+    this.client.removeListener('data', this.fromClient);
+    this.client.removeListener('end', this.clientEnded);
+    this.backend.removeListener('drain', this.backendDrained);
+    this.backend.removeListener('close', this.detachClient);
+    this.client.pause();
+  };
+
+  private readonly detachBackend = (): void => {
+    if (!this.backendAttached) return;
+    this.backendAttached = false;
+    this.backend.removeListener('data', this.fromBackend);
+    this.backend.removeListener('end', this.backendEnded);
+    this.client.removeListener('drain', this.clientDrained);
+    this.client.removeListener('close', this.detachBackend);
+    this.backend.pause();
+  };
+}
