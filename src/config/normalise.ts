@@ -10,8 +10,8 @@ import { resolveSecret } from './secrets.js';
 
 /** Patroni's HAProxy template: 5000 to the primary, 5001 to the replicas. */
 export const DEFAULT_LISTENERS: ListenerSection[] = [
-  { name: 'primary', port: 5000, route: 'primary', host: '127.0.0.1', tags: {}, balance: 'round-robin', hold_timeout: 'auto', connect_timeout: '5s', fence: true, queue_timeout: '5s', max_clients: 5000, max_lag_recovery: '10s', max_lag_fence_after: '30s', max_lag_fence_busy: true, links: false },
-  { name: 'replicas', port: 5001, route: 'replica', host: '127.0.0.1', tags: {}, balance: 'round-robin', hold_timeout: 'auto', connect_timeout: '5s', fence: true, queue_timeout: '5s', max_clients: 5000, max_lag_recovery: '10s', max_lag_fence_after: '30s', max_lag_fence_busy: true, links: false },
+  { name: 'primary', port: 5000, route: 'primary', host: '127.0.0.1', tags: {}, balance: 'round-robin', hold_timeout: 'auto', connect_timeout: '5s', fence: true, queue_timeout: '5s', max_clients: 5000, max_lag_recovery: '10s', max_lag_fence_after: '30s', max_lag_fence_busy: true, links: false, move_timeout: 'auto' },
+  { name: 'replicas', port: 5001, route: 'replica', host: '127.0.0.1', tags: {}, balance: 'round-robin', hold_timeout: 'auto', connect_timeout: '5s', fence: true, queue_timeout: '5s', max_clients: 5000, max_lag_recovery: '10s', max_lag_fence_after: '30s', max_lag_fence_busy: true, links: false, move_timeout: 'auto' },
 ];
 
 /**
@@ -127,7 +127,10 @@ function listenerConfig(section: ListenerSection, index: number, clusters: Clust
     maxLagFenceBusy: section.max_lag_fence_busy,
     maxClients: section.max_clients,
     links: section.links || section.route === 'split',
+    moveSessions: section.move_sessions ?? false,
+    moveTimeoutMs: section.move_timeout === 'auto' ? 'auto' : (parseDurationMs(section.move_timeout) ?? 30_000),
   };
+  if (section.move_sessions === true && route !== 'primary') problems.push(`${fieldPath}.move_sessions: only for listeners whose sessions follow the primary (route primary or split)`);
   if (section.maxconn !== undefined) listener.maxconn = section.maxconn;
   if (section.route === 'split') {
     const s = section.split ?? { consistency: 'read-your-writes' as const, replica_route: 'replica' as const, safe_functions: [], catalog_refresh: '60s', replay_poll: '50ms', replica_wait: '50ms' };
@@ -204,6 +207,13 @@ export function normalise(file: ConfigFile, env: NodeJS.ProcessEnv, problems: st
     if (password !== undefined) auth.password = password;
     if (!/^[A-Za-z_][A-Za-z0-9_$]*$/.test(a.schema)) problems.push('auth.schema: a plain SQL identifier (letters, digits, "_", "$")');
   }
+  listenerSections.forEach((section, i) => {
+    const l = listeners[i];
+    if (l === undefined) return;
+    // On where it can work: a primary or split listener, and the auth_query role to log in again with.
+    if (section.move_sessions === undefined) l.moveSessions = auth !== undefined && l.route === 'primary';
+    if (l.moveSessions) l.links = true;
+  });
   listeners.forEach((l, i) => {
     if (l.links && auth === undefined) problems.push(`listeners[${i}].links: needs an auth: section (the auth_query role), or sessions could not log in to another member`);
   });

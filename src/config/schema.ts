@@ -100,6 +100,9 @@ export const listenerSchema = z
     queue_timeout: duration.default('5s'),
     max_clients: z.number().int().min(1).default(5000),
     links: z.boolean().default(false),
+    /** Sessions follow the primary through switchovers, restarts and failovers; default on with an `auth:` section. */
+    move_sessions: z.boolean().optional(),
+    move_timeout: z.union([z.literal('auto'), duration]).default('auto'),
     split: z
       .object({
         consistency: z.enum(['read-your-writes', 'eventual']).default('read-your-writes'),

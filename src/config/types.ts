@@ -111,6 +111,15 @@ export interface ListenerConfig {
    */
   links: boolean;
   /**
+   * A session whose primary goes away between transactions (switchover, restart, crash)
+   * waits for the next one and goes on there as the same user with its settings and prepared
+   * statements, instead of being closed. Needs `links`; on by default for `primary` and
+   * `split` listeners when the configuration has an `auth:` section.
+   */
+  moveSessions: boolean;
+  /** How long a moving session waits for a new primary; `auto`: as hold_timeout. */
+  moveTimeoutMs: number | 'auto';
+  /**
    * Set on a `route: split` listener (its `route` is then `primary`: the session's first link):
    * reads that are safe there go to a replica link, statement by statement.
    */

@@ -1,8 +1,9 @@
 import type { HoldOutcome, ProxyEvent, ProxyEvents } from '../proxy/proxy-events.js';
+import { moveReasonWords } from '../proxy/move/move-reasons.js';
 import type { StateChange } from '../topology/cluster-state.js';
 import type { TimelineStep } from './failover-timeline.js';
 
-export type RouterEventKind = 'leader' | 'topology' | 'probe' | 'dcs' | 'failover' | 'fenced' | 'hold-timeout' | 'refused' | 'reload';
+export type RouterEventKind = 'leader' | 'topology' | 'probe' | 'dcs' | 'failover' | 'fenced' | 'moved' | 'hold-timeout' | 'refused' | 'reload';
 
 /** One line of the router's recent history, for /events and the status page's timeline. */
 export interface RouterEvent {
@@ -146,6 +147,15 @@ export class EventLog implements ProxyEvents {
 
   sessionPinned(e: ProxyEvent<'sessionPinned'>): void {
     this.record({ kind: 'topology', listener: e.listener, message: `a split session pinned itself to the primary: ${e.pin}` });
+  }
+
+  // One line per switchover and pair of members, counted: the wait of each move is in /metrics.
+  sessionMoved(e: ProxyEvent<'sessionMoved'>): void {
+    this.record({ kind: 'moved', listener: e.listener, member: e.to, message: `session moved from ${e.from} to ${e.to} with no error to its client` });
+  }
+
+  sessionNotMoved(e: ProxyEvent<'sessionNotMoved'>): void {
+    this.record({ kind: 'fenced', listener: e.listener, member: e.member, message: `session on ${e.member} could not move: ${moveReasonWords(e.reason)}` });
   }
 }
 

@@ -55,6 +55,9 @@ export class RouterMetrics implements ProxyEvents {
   private readonly unitsRouted: Counter<'listener' | 'destination' | 'reason'>;
   private readonly readsRetried: Counter<'listener'>;
   private readonly pins: Counter<'listener' | 'pin'>;
+  private readonly moves: Counter<'listener'>;
+  private readonly notMoved: Counter<'listener' | 'reason'>;
+  private readonly moveWait: Histogram<'listener'>;
 
   constructor(options: RouterMetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
@@ -109,6 +112,9 @@ export class RouterMetrics implements ProxyEvents {
     this.unitsRouted = new Counter({ name: `${P}statements_routed_total`, help: 'Units (a query, an extended-protocol batch) split sessions sent, by destination and reason.', labelNames: ['listener', 'destination', 'reason'], registers });
     this.readsRetried = new Counter({ name: `${P}replica_reads_retried_total`, help: 'Statements a replica refused as writes (25006) before any row, run on the primary instead.', labelNames: ['listener'], registers });
     this.pins = new Counter({ name: `${P}sessions_pinned_total`, help: 'Split sessions that pinned themselves to the primary, by what pinned them.', labelNames: ['listener', 'pin'], registers });
+    this.moves = new Counter({ name: `${P}sessions_moved_total`, help: 'Sessions that went on on a new primary after theirs went away, with no error to the client.', labelNames: ['listener'], registers });
+    this.notMoved = new Counter({ name: `${P}sessions_not_moved_total`, help: 'Sessions on a primary that went away that could not move, by why (open-transaction, temp-object, no-secret, timeout, ...).', labelNames: ['listener', 'reason'], registers });
+    this.moveWait = new Histogram({ name: `${P}session_move_wait_seconds`, help: 'From losing the old primary to the new link being up, per moved session.', labelNames: ['listener'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers });
     const classifiers = options.classifiers ?? (() => []);
     new Gauge({
       name: `${P}classifier_cache_hit_ratio`,
@@ -253,6 +259,15 @@ export class RouterMetrics implements ProxyEvents {
 
   readRetried(e: ProxyEvent<'readRetried'>): void {
     this.readsRetried.inc({ listener: e.listener });
+  }
+
+  sessionMoved(e: ProxyEvent<'sessionMoved'>): void {
+    this.moves.inc({ listener: e.listener });
+    this.moveWait.observe({ listener: e.listener }, e.waitedMs / 1000);
+  }
+
+  sessionNotMoved(e: ProxyEvent<'sessionNotMoved'>): void {
+    this.notMoved.inc({ listener: e.listener, reason: e.reason });
   }
 
   sessionPinned(e: ProxyEvent<'sessionPinned'>): void {

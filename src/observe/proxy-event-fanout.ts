@@ -19,5 +19,7 @@ export function fanOutProxyEvents(observers: readonly ProxyEvents[]): ProxyEvent
     unitRouted: each('unitRouted'),
     readRetried: each('readRetried'),
     sessionPinned: each('sessionPinned'),
+    sessionMoved: each('sessionMoved'),
+    sessionNotMoved: each('sessionNotMoved'),
   };
 }

@@ -30,6 +30,8 @@ export function fenceSessions(change: StateChange, runtimes: Iterable<ListenerRu
       }
       const fence = verdict.get(member);
       if (fence === undefined) continue;
+      // A session that can follow the primary leaves this one between transactions and moves instead.
+      if (session.follow(fence.reason)) continue;
       events.fenced({ listener: runtime.config.name, member, reason: fence.reason });
       session.terminate(refusals.fenced(fence.reason), 'fenced');
       closed++;

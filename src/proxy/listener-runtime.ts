@@ -34,12 +34,15 @@ export class ListenerRuntime {
   readonly lag: LagHysteresis | undefined;
   /** Re-checks lag fencing when a replica that stays over max_lag becomes due, with no new snapshot. */
   lagTimer: NodeJS.Timeout | undefined;
-  /** A split listener's statement classifier (cached by text), the texts replicas refused as writes, and what it routed where. */
+  /**
+   * Sessions relayed statement by statement (a split listener, or one whose sessions move): the
+   * classifier (cached by text), the texts replicas refused as writes, what it routed where.
+   */
   readonly split: { classifier: StatementClassifier; learnedWrites: Set<string>; stats: SplitStats } | undefined;
 
   constructor(readonly config: ListenerConfig) {
     this.memory = createBalanceMemory(this.sessionsByMember);
-    this.split = config.split === undefined ? undefined : { classifier: new StatementClassifier(emptyFunctionCatalog), learnedWrites: new Set(), stats: new SplitStats() };
+    this.split = config.split === undefined && !config.moveSessions ? undefined : { classifier: new StatementClassifier(emptyFunctionCatalog), learnedWrites: new Set(), stats: new SplitStats() };
     if (config.maxLagBytes !== undefined) {
       this.lag = new LagHysteresis({ maxLagBytes: config.maxLagBytes, recoveryMs: config.maxLagRecoveryMs, fenceAfterMs: config.maxLagFenceAfterMs });
     }
@@ -69,6 +72,11 @@ export class ListenerRuntime {
     if (this.config.maxconn !== undefined && n >= this.config.maxconn) return false;
     this.sessionsByMember.set(member, n + 1);
     return true;
+  }
+
+  /** A session that moved takes a slot on its new member whatever maxconn says: it had one on the member it left. */
+  adopt(member: string): void {
+    this.sessionsByMember.set(member, (this.sessionsByMember.get(member) ?? 0) + 1);
   }
 
   /** A session let go of its member: its slot goes to the longest-waiting session that wants it. */

@@ -42,6 +42,10 @@ export interface ProxyEvents {
   readRetried(e: { listener: string }): void;
   /** A split session pinned itself to the primary (a temp table, LISTEN, ...). */
   sessionPinned(e: { listener: string; pin: string }): void;
+  /** A session went on on the new primary; `waitedMs` from losing the old one to the new link being up. */
+  sessionMoved(e: { listener: string; from: string; to: string; waitedMs: number }): void;
+  /** A session on a primary that went away could not move and was ended; `reason` is a move-reasons code. */
+  sessionNotMoved(e: { listener: string; member: string; reason: string }): void;
 }
 
 /** The event object one hook receives, e.g. `ProxyEvent<'sessionEnded'>`. */
@@ -59,4 +63,6 @@ export const noProxyEvents: ProxyEvents = {
   unitRouted() {},
   readRetried() {},
   sessionPinned() {},
+  sessionMoved() {},
+  sessionNotMoved() {},
 };

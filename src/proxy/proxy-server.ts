@@ -148,7 +148,7 @@ export class ProxyServer {
           for (const runtime of this.allRuntimes()) {
             if (runtime.config.cluster !== change.next.scope) continue;
             this.followLag(runtime, change.next);
-            if (runtime.split !== undefined) for (const session of runtime.sessions) session.clusterChanged(change.next);
+            if (runtime.split !== undefined) for (const session of [...runtime.sessions]) session.clusterChanged(change.next);
           }
         }),
       );
@@ -187,7 +187,7 @@ export class ProxyServer {
         byPhase,
         byMember: r.countsByMember(),
         ...(r.lag !== undefined ? { lagHeld: Object.fromEntries(r.lag.held(this.services.clock.now())) } : {}),
-        ...(r.split !== undefined ? { split: { ...r.split.stats.snapshot(), pinned: pinnedSessions(r.sessions) } } : {}),
+        ...(r.split !== undefined && r.config.split !== undefined ? { split: { ...r.split.stats.snapshot(), pinned: pinnedSessions(r.sessions) } } : {}),
       };
     });
   }
@@ -370,7 +370,7 @@ export class ProxyServer {
 
   private async startListener(config: ListenerConfig): Promise<void> {
     // A split listener classifies with PostgreSQL's grammar; until it is loaded everything would go to the primary.
-    if (config.split !== undefined) await loadSqlParser();
+    if (config.split !== undefined || config.moveSessions) await loadSqlParser();
     const runtime = new ListenerRuntime(config);
     this.followForSplit(runtime);
     runtime.server = await openListener(runtime, (socket) => this.accept(runtime, socket));

@@ -20,7 +20,9 @@ export type RefusalKind =
   | 'too_many_clients'
   | 'login_refused'
   | 'shutdown'
-  | 'fenced';
+  | 'fenced'
+  | 'not_moved'
+  | 'move_timeout';
 
 export interface Refusal {
   kind: RefusalKind;
@@ -106,4 +108,16 @@ export const refusals = {
   loginRefused: (sqlstate: string, message: string): Refusal => ({ kind: 'login_refused', sqlstate, message }),
   shutdown: (): Refusal => ({ kind: 'shutdown', sqlstate: '57P01', message: 'patroni-router is shutting down' }),
   fenced: (reason: string): Refusal => ({ kind: 'fenced', sqlstate: '57P01', message: `terminating connection: ${reason}` }),
+  /** The session's primary went away and the session could not follow it to the next one. */
+  notMoved: (listener: string, member: string, why: string, reason: string): Refusal => ({
+    kind: 'not_moved',
+    sqlstate: '57P01',
+    message: `terminating connection: ${why}; ${listenerLabel(listener)} could not move this session to the new primary: ${reason}`,
+  }),
+  /** A moving session waited move_timeout without a writable primary to go to, or the new one refused its state. */
+  moveTimeout: (listener: string, from: string, detail: string): Refusal => ({
+    kind: 'move_timeout',
+    sqlstate: '57P01',
+    message: `terminating connection: ${listenerLabel(listener)}: ${from} went away and the session could not go on elsewhere: ${detail}`,
+  }),
 };

@@ -41,6 +41,11 @@ export interface SessionHandle {
    * session cannot (no secret, or the member refused the login: PostgreSQL's own answer).
    */
   openLink(member: string): Promise<BackendLink>;
-  /** A new state of the session's cluster (a split session re-checks its replica link). */
+  /** A new state of the session's cluster (a split session re-checks its replica link; a moving one tries the new primary). */
   clusterChanged(state: ClusterState): void;
+  /**
+   * The session's member stopped being eligible (`reason`): true when the session leaves it
+   * between transactions and moves to the next primary; false when it must be closed.
+   */
+  follow(reason: string): boolean;
 }

@@ -16,6 +16,9 @@ import { BackendLink } from './backend/backend-link.js';
 import { StartupRelay } from './backend/startup-relay.js';
 import type { ReplayPosition } from './split/read-your-writes.js';
 import { SplitRelay } from './split/split-relay.js';
+import { moveReasonWords } from './move/move-reasons.js';
+import { SessionMover } from './move/session-mover.js';
+import { holdTimeoutMs } from '../routing/hold-timeout.js';
 import { chooseBackends } from '../routing/choose-backends.js';
 import type { StartupParams } from '../wire/startup-params.js';
 import { ByteRelay } from './byte-relay.js';
@@ -78,8 +81,10 @@ export class Session implements SessionHandle, CancelOwner {
   private readonly client: ClientConnection;
   private backend: net.Socket | undefined;
   private relay: ByteRelay | SplitRelay | undefined;
-  /** Set on a split listener once the session relays statement by statement. */
+  /** Set once the session relays statement by statement (a split listener, or one whose sessions move). */
   private split: SplitRelay | undefined;
+  /** Takes the session to the next primary when its own goes away (move_sessions). */
+  private mover: SessionMover | undefined;
   /** Set while a member's startup is being relayed. */
   private startupRelay: StartupRelay | undefined;
   private readonly startedAt: number;
@@ -372,7 +377,7 @@ export class Session implements SessionHandle, CancelOwner {
       case 'ready':
         this.phase = 'relaying';
         this.keepSecret(outcome.secret);
-        if (config.split !== undefined) {
+        if (config.split !== undefined || (config.moveSessions && this.secret !== undefined)) {
           this.startSplit(member, backend, relay.bytesOut, outcome.clientRest, outcome.rest);
           return { kind: 'placed' };
         }
@@ -408,16 +413,19 @@ export class Session implements SessionHandle, CancelOwner {
   }
 
   /**
-   * A split listener's session from ReadyForQuery on: units go to the primary link or, when
-   * safe, to a replica link opened as the session's user on first need.
+   * A session relayed statement by statement from ReadyForQuery on: on a split listener units
+   * go to the primary link or, when safe, to a replica link; on a listener whose sessions move,
+   * the relay follows the session's state so that it can go on on the next primary.
    */
   private startSplit(member: Member, backend: net.Socket, startupBytes: number, clientRest: Buffer, backendRest: Buffer): void {
     const config = this.listener.config;
     const runtime = this.listener.split;
+    if (runtime === undefined) return;
     const settings = config.split;
-    if (runtime === undefined || settings === undefined) return;
     const listener = config.name;
     const events = this.services.events;
+    // The relay owns the primary link's end from here: a link lost between transactions may be moved past.
+    for (const event of ['end', 'close', 'error'] as const) backend.removeAllListeners(event);
     const split = new SplitRelay({
       client: this.client.stream,
       primary: { socket: backend, member, cancelKey: this.memberCancelKey },
@@ -425,10 +433,11 @@ export class Session implements SessionHandle, CancelOwner {
         const verdict = runtime.classifier.classify(text, prepared.lookup);
         return runtime.learnedWrites.has(text) ? { ...verdict, destination: 'primary', reason: 'write', detail: 'refused-by-replica' } : verdict;
       },
-      consistency: settings.consistency,
+      consistency: settings?.consistency ?? 'eventual',
+      replicas: settings !== undefined,
       replayPosition: (name) => this.services.replayPosition(config.cluster, name),
       refreshPosition: (name) => this.services.refreshReplayPosition(config.cluster, name),
-      replicaWaitMs: settings.replicaWaitMs,
+      replicaWaitMs: settings?.replicaWaitMs ?? 0,
       openReplica: () => this.openReplicaLink(),
       replicaStillUsable: (name) => this.replicaCandidates().some((m) => m.name === name),
       routed: (destination, reason) => {
@@ -441,12 +450,98 @@ export class Session implements SessionHandle, CancelOwner {
         events.readRetried({ listener });
       },
       pinned: (pin) => events.sessionPinned({ listener, pin }),
-      primaryLost: () => this.onBackendEnd(backend),
+      primaryLost: (why) => this.statementRelayEnded(why),
+      primaryGone: (why) => this.primaryGone(why),
+      clientLeft: () => this.finish('client-closed'),
       log: this.log,
     });
     split.bytesOut = startupBytes;
     this.relay = this.split = split;
+    if (config.moveSessions && this.secret !== undefined) this.mover = this.createMover(split);
     split.start(clientRest, backendRest);
+  }
+
+  private createMover(split: SplitRelay): SessionMover {
+    const config = this.listener.config;
+    return new SessionMover({
+      state: () => this.services.feedFor(config.cluster)?.current(),
+      now: () => this.services.clock.now(),
+      timers: this.timers,
+      timeoutMs: () => holdTimeoutMs(config.moveTimeoutMs === 'auto' ? config.holdTimeoutMs : config.moveTimeoutMs, this.services.feedFor(config.cluster)?.current()?.config),
+      openLink: (member) => this.openLinkTo(member),
+      relay: split,
+      moved: (link, from, waitedMs) => this.movedTo(link, from, waitedMs),
+      gaveUp: (from, why, detail) => {
+        this.services.events.sessionNotMoved({ listener: config.name, member: from, reason: why });
+        this.ending = 'backend-closed';
+        this.refuse(refusals.moveTimeout(config.name, from, detail));
+      },
+      log: this.log,
+    });
+  }
+
+  /** The primary link ended between transactions: a session that may move waits for the next primary. */
+  private primaryGone(why: string): boolean {
+    const from = this.member?.name ?? '?';
+    if (this.mover === undefined || this.isOver()) {
+      this.services.events.sessionNotMoved({ listener: this.listener.config.name, member: from, reason: this.mover === undefined ? this.notMovableReason() : 'session-over' });
+      return false;
+    }
+    this.backend = undefined;
+    this.releaseMember();
+    this.mover.begin(from, why);
+    return true;
+  }
+
+  /** The session's primary link is the new one: its member, slot and cancel key follow. */
+  private movedTo(link: BackendLink, from: string, waitedMs: number): void {
+    this.member = link.member;
+    this.listener.adopt(link.member.name);
+    this.memberCounted = true;
+    this.memberCancelKey = link.cancelKey;
+    this.backend = link.socket;
+    this.services.events.sessionMoved({ listener: this.listener.config.name, from, to: link.member.name, waitedMs });
+    this.log.info({ from, to: link.member.name, waitedMs }, 'session moved to the new primary');
+  }
+
+  /** Why a session on a move_sessions listener is not able to move at all. */
+  private notMovableReason(): string {
+    if (!this.listener.config.moveSessions) return 'move-off';
+    return this.secret === undefined ? 'no-secret' : 'session-over';
+  }
+
+  /**
+   * Fencing says the session's member is no longer eligible: a session that can move leaves it
+   * between transactions and waits for the next primary; any other is closed by the caller.
+   */
+  follow(reason: string): boolean {
+    const split = this.split;
+    if (!this.listener.config.moveSessions || this.phase !== 'relaying' || this.isOver()) return false;
+    const blocker = this.mover === undefined ? 'no-secret' : split?.moveBlocker();
+    const from = this.member?.name ?? '?';
+    if (blocker !== undefined || split === undefined || this.mover === undefined || !split.leavePrimary()) {
+      const code = blocker ?? 'query-running';
+      this.services.events.sessionNotMoved({ listener: this.listener.config.name, member: from, reason: code });
+      // Said in the 57P01 the fencing sends: why it could not move.
+      this.ending = 'fenced';
+      if (this.relay !== undefined && !this.relay.idle.isIdle()) this.cancelRunningQuery();
+      this.closeWithError(refusals.notMoved(this.listener.config.name, from, reason, moveReasonWords(code)));
+      return true;
+    }
+    this.backend = undefined;
+    this.releaseMember();
+    this.mover.begin(from, reason);
+    return true;
+  }
+
+  /** The statement relay cannot go on (its primary link ended mid-transaction, or a replica link mid-query). */
+  private statementRelayEnded(why: string): void {
+    if (this.isOver()) return;
+    this.log.debug({ reason: why }, 'statement relay ended');
+    this.ending = this.ending ?? (this.relay?.clientSaidGoodbye === true ? 'client-closed' : 'backend-closed');
+    this.phase = 'closing';
+    this.releaseMember();
+    this.client.sayGoodbye(undefined, this.timers, () => this.finish(this.ending ?? 'backend-closed'));
   }
 
   /** The replicas a split session's replica link may use now, best first (the listener's tags, max_lag, balance). */
@@ -467,9 +562,10 @@ export class Session implements SessionHandle, CancelOwner {
     return this.openLink(candidate.name);
   }
 
-  /** A new cluster state: a split session lets go of a replica that no longer qualifies. */
+  /** A new cluster state: a split session lets go of a replica that no longer qualifies; a moving one tries the new primary. */
   clusterChanged(state: ClusterState): void {
     this.split?.reconsider(state);
+    this.mover?.stateChanged(this.member?.name);
   }
 
   /** What the login relay needs to know about this session's two connections. */
@@ -486,11 +582,19 @@ export class Session implements SessionHandle, CancelOwner {
   }
 
   async openLink(memberName: string): Promise<BackendLink> {
+    const member = this.services.feedFor(this.listener.config.cluster)?.current()?.members.find((m) => m.name === memberName);
+    if (member === undefined) throw new Error(`no member ${memberName} in cluster ${this.listener.config.cluster}`);
+    const link = await this.openLinkTo(member);
+    this.extraLinks.add(link);
+    link.socket.once('close', () => this.extraLinks.delete(link));
+    return link;
+  }
+
+  /** A link to `member` as the session's user, with its startup parameters and the secret learned at login. */
+  private async openLinkTo(member: Member): Promise<BackendLink> {
     if (this.secret === undefined || this.startupParams === undefined || this.isOver()) {
       throw new Error(`session cannot open more links: ${this.singleLinkReason ?? (this.isOver() ? 'it has ended' : 'it is not logged in yet')}`);
     }
-    const member = this.services.feedFor(this.listener.config.cluster)?.current()?.members.find((m) => m.name === memberName);
-    if (member === undefined) throw new Error(`no member ${memberName} in cluster ${this.listener.config.cluster}`);
     const link = await BackendLink.open(member, {
       connector: this.services.connector,
       parameters: this.startupParams,
@@ -501,9 +605,7 @@ export class Session implements SessionHandle, CancelOwner {
       link.close();
       throw new Error('session ended while the link opened');
     }
-    this.extraLinks.add(link);
-    link.socket.once('close', () => this.extraLinks.delete(link));
-    this.log.debug({ member: memberName, ms: Math.round(link.openedInMs) }, 'link opened');
+    this.log.debug({ member: member.name, ms: Math.round(link.openedInMs) }, 'link opened');
     return link;
   }
 
@@ -653,6 +755,8 @@ export class Session implements SessionHandle, CancelOwner {
     this.timers.clear();
     this.over.abort();
     this.startupRelay?.abandon();
+    this.mover?.stop();
+    this.split?.stop();
     this.releaseMember();
     if (this.clientCancelKey !== undefined) this.services.cancelRegistry.release(this.clientCancelKey, this);
     this.secret?.wipe();

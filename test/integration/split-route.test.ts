@@ -59,10 +59,13 @@ describe.each([
   const portOf = (member: string): number => cluster.member(member).port;
   const replicaPorts = (): number[] => replicas.map(portOf);
 
+  /** A client whose session has its replica link open (it opens in the background from the first ReadyForQuery). */
   async function connect(listener = 'app', who: { user: string; password: string } = scram): Promise<pg.Client> {
     const client = new pg.Client(router.connection(listener, who));
     await client.connect();
     clients.push(client);
+    const localPort = (client as unknown as { connection: { stream: { localPort: number } } }).connection.stream.localPort;
+    await waitFor('the session to open its replica link', () => router.router.sessionsOf(listener).some((s) => s.describe().clientAddress.endsWith(`:${localPort}`) && s.describe().extraLinks === 1));
     return client;
   }
 

@@ -20,6 +20,8 @@ export function listenerConfig(name: string, cluster: string, overrides: Partial
     maxLagFenceBusy: true,
     links: false,
     maxClients: 5000,
+    moveSessions: false,
+    moveTimeoutMs: 5_000,
     ...overrides,
   };
 }

@@ -45,4 +45,10 @@ export class RecordingEvents implements ProxyEvents {
   sessionPinned(e: object): void {
     this.record('sessionPinned', e);
   }
+  sessionMoved(e: object): void {
+    this.record('sessionMoved', e);
+  }
+  sessionNotMoved(e: object): void {
+    this.record('sessionNotMoved', e);
+  }
 }

@@ -1,4 +1,5 @@
 import type { StatementEffect } from '../../sql/statement-effects.js';
+import type { StatementVerdict } from '../../sql/statement-verdict.js';
 
 /** What one link has been told of the session: its settings and SQL-level prepared statements. */
 export interface LinkSessionState {
@@ -34,6 +35,32 @@ export class SessionState {
    * `replay-failed` (the other link refused the replay).
    */
   pinned: string | undefined;
+  /**
+   * Why the session cannot move to another member beyond its pins (which block moves too):
+   * `sequence-state` after an explicit nextval/setval (currval and lastval would differ),
+   * `procedural` after DO or CALL (user code whose effects the router cannot see),
+   * `unknown-effects` after a statement it could not examine.
+   */
+  unmovable: string | undefined;
+
+  /** Why this session may not move to another member, or undefined when it may. */
+  get moveBlocker(): string | undefined {
+    return this.pinned ?? this.unmovable;
+  }
+
+  /** The verdicts of statements that ran to completion: what they leave behind that a move could not carry. */
+  ran(verdicts: readonly StatementVerdict[]): void {
+    for (const v of verdicts) {
+      if (v.reason === 'stateful-function' && (v.detail === 'nextval' || v.detail === 'setval')) this.unmovable ??= 'sequence-state';
+      else if (v.reason === 'procedural') this.unmovable ??= 'procedural';
+      else if (v.reason === 'unparsed') this.unmovable ??= 'unknown-effects';
+    }
+  }
+
+  /** Every named protocol-level statement, as the client's Parse bytes (a new link prepares them all). */
+  allParses(): Array<[string, Buffer]> {
+    return [...this.parses];
+  }
 
   /** The effects of a unit that completed without error, on whichever link it ran. */
   applied(effects: readonly StatementEffect[]): void {

@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import type { StatementEffect } from '../../sql/statement-effects.js';
+import type { StatementVerdict } from '../../sql/statement-verdict.js';
 import type { Member } from '../../topology/cluster-state.js';
 import { FrameReader } from '../../wire/frame-reader.js';
 import type { TransactionStatus } from '../../wire/message-codes.js';
@@ -20,6 +21,8 @@ export interface ClientSegment {
   units: ClientUnit[];
   /** Effects to follow once the segment completes without error. */
   effects: StatementEffect[];
+  /** The verdicts of its statements: what they leave behind that a move could not carry. */
+  verdicts: StatementVerdict[];
   /** Something of it reached the client (no more retry elsewhere). */
   sent: boolean;
   failed: boolean;

@@ -37,10 +37,22 @@ export interface SplitDeps {
   /** A replica refused this text as a write: the listener sends it to the primary from now on. */
   retriedOnPrimary(text: string | undefined): void;
   pinned(pin: string): void;
-  /** The primary link ended: the session ends with it. */
+  /** The primary link ended and the session cannot go on without it. */
   primaryLost(why: string): void;
+  /**
+   * The primary link ended between transactions with nothing in flight: whether the session
+   * will look for the next primary (attachPrimary) rather than end.
+   */
+  primaryGone(why: string): boolean;
+  /** The client said goodbye while no primary link is there to hear it. */
+  clientLeft(): void;
+  /** A replica link may be opened at all (false: a primary-only session that relays by statement to be able to move). */
+  replicas: boolean;
   log: Logger;
 }
+
+/** What a member says as it goes away under a session: Patroni's shutdown (57P01), a crash (57P02). */
+const MEMBER_GOING_AWAY: ReadonlySet<string> = new Set(['57P01', '57P02']);
 
 /** Parameters a replica reports that must not tell a session whose writes go to the primary that it is read-only. */
 const REPLICA_ONLY_PARAMETERS: ReadonlySet<string> = new Set(['in_hot_standby', 'default_transaction_read_only']);
@@ -80,8 +92,13 @@ export class SplitRelay {
   private readonly state = new SessionState();
   private readonly prepared = new PreparedStatementVerdicts();
   private readonly consistency: ReadYourWrites;
-  private readonly primary: SplitLink;
+  /** Undefined while the session moves: units that need the primary wait in the queue. */
+  private primary: SplitLink | undefined;
   private replica: SplitLink | undefined;
+  /** A planned switchover is under way: nothing new goes to the primary once it is between transactions. */
+  private paused = false;
+  /** A new primary link is told the session's state first: the client's units wait until it has taken all of it. */
+  private primaryRestoring = false;
   /** The writable primary of the last cluster state seen (undefined while there is none). */
   private lastPrimary: string | undefined;
   private replicaOpening = false;
@@ -110,7 +127,7 @@ export class SplitRelay {
 
   /** Starts relaying; `clientRest` and `primaryRest` are bytes already read past the startup. */
   start(clientRest: Buffer, primaryRest: Buffer): void {
-    this.attach(this.primary, primaryRest);
+    if (this.primary !== undefined) this.attach(this.primary, primaryRest);
     this.deps.client.on('data', (chunk: Buffer) => this.onClient(chunk));
     this.deps.client.resume();
     // Opened now, while the client reads its ReadyForQuery: its first read should not wait for it.
@@ -120,15 +137,85 @@ export class SplitRelay {
 
   /** Between messages with nothing in flight: a FATAL of the router's own may be written. */
   get idle(): { isIdle(): boolean; isAtBoundary(): boolean } {
-    const quiet = (): boolean => this.primary.quiet && (this.replica?.quiet ?? true) && this.queue.length === 0 && !this.units.holding;
+    const quiet = (): boolean => (this.primary?.quiet ?? true) && (this.replica?.quiet ?? true) && this.queue.length === 0 && !this.units.holding;
     return { isIdle: quiet, isAtBoundary: quiet };
   }
 
   /** The member's cancel key and address for the link running the client's query now. */
-  activeLink(): { member: Member; cancelKey: { processId: number; secret: Buffer } | undefined } {
+  activeLink(): { member: Member; cancelKey: { processId: number; secret: Buffer } | undefined } | undefined {
     const busy = [this.replica, this.primary].find((l) => l !== undefined && l.segments.some((s) => s.owner === 'client'));
     const link = busy ?? this.primary;
-    return { member: link.member, cancelKey: link.cancelKey };
+    return link === undefined ? undefined : { member: link.member, cancelKey: link.cancelKey };
+  }
+
+  /** Why the session may not move to another primary now, or undefined when it may. */
+  moveBlocker(): string | undefined {
+    const primary = this.primary;
+    if (primary !== undefined && primary.status !== TransactionStatus.Idle) return 'open-transaction';
+    if (primary !== undefined && !primary.quiet) return 'query-running';
+    if (this.copyIn !== undefined) return 'copy-running';
+    return this.state.moveBlocker;
+  }
+
+  /** A planned switchover begins: units for the primary wait once it is between transactions (reads on a replica go on). */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.pump();
+  }
+
+  /**
+   * Lets go of the primary link between transactions (it stops being the primary): closed with
+   * a Terminate, the session keeps its client and waits for attachPrimary. False, with the
+   * link untouched, when it is not between transactions.
+   */
+  leavePrimary(): boolean {
+    const primary = this.primary;
+    if (primary === undefined) return true;
+    if (primary.status !== TransactionStatus.Idle || !primary.quiet) return false;
+    this.primary = undefined;
+    primary.closed = true;
+    primary.socket.removeAllListeners('close');
+    primary.socket.removeAllListeners('data');
+    primary.socket.on('error', () => undefined);
+    primary.socket.end(terminate());
+    return true;
+  }
+
+  /**
+   * The session's new primary link, logged in as its user: first asked whether it is out of
+   * recovery, then told the session's settings, SQL prepared statements and named protocol
+   * statements (their answers swallowed), then the waiting units go on. `failed` hears why
+   * when the member refuses any of it; nothing the client sent has run there by then.
+   */
+  attachPrimary(link: BackendLink, failed: (why: string) => void): void {
+    const { socket, rest } = link.release();
+    const primary = new SplitLink('primary', link.member, socket, TransactionStatus.Idle, freshLinkState, link.cancelKey);
+    this.primary = primary;
+    this.lastPrimary = link.member.name;
+    this.attach(primary, rest);
+    this.primaryRestoring = true;
+    let problem: string | undefined;
+    const replay = ['SELECT pg_catalog.pg_is_in_recovery()', ...this.state.replayFor(freshLinkState)];
+    this.internal(primary, query(replay.join('; ')), (result) => {
+      if (result.error !== undefined) problem ??= `the session's settings could not be restored: ${result.error.message ?? result.error.code ?? 'error'}`;
+      else if (result.rows[0]?.[0] !== 'f') problem ??= `${link.member.name} is in recovery`;
+    });
+    primary.applied = this.state.snapshot();
+    const parses = this.state.allParses();
+    for (const [name] of parses) primary.statements.add(name);
+    // A Sync ends the restore either way: its ReadyForQuery says the link has taken everything.
+    this.internal(primary, Buffer.concat([...parses.map(([, raw]) => raw), sync()]), (result) => {
+      if (result.error !== undefined) problem ??= `the session's prepared statements could not be prepared again: ${result.error.message ?? 'error'}`;
+      if (this.primary !== primary) return;
+      if (problem !== undefined) return failed(problem);
+      this.primaryRestoring = false;
+      this.pump();
+    });
   }
 
   /** Links beyond the primary one, for the admin snapshot. */
@@ -158,7 +245,7 @@ export class SplitRelay {
   stop(): void {
     this.stopped = true;
     this.endWait();
-    this.primary.socket.unpipe();
+    this.primary?.socket.unpipe();
     this.replica?.socket.destroy();
   }
 
@@ -185,7 +272,11 @@ export class SplitRelay {
         if (frame.code !== FrontendCode.CopyData) this.copyIn = undefined;
         continue;
       }
-      for (const unit of this.units.push(frame)) this.enqueue(unit);
+      for (const unit of this.units.push(frame)) {
+        // A goodbye while the session waits for its next primary: nobody else needs to hear it.
+        if (unit.kind === 'terminate' && this.primary === undefined) return this.deps.clientLeft();
+        this.enqueue(unit);
+      }
     }
     this.pump();
     if (this.queuedBytes > QUEUE_PAUSE_BYTES && !this.clientPaused) {
@@ -211,6 +302,8 @@ export class SplitRelay {
       if ((decision.reason === 'consistency' || (decision.reason === 'no-replica' && this.replicaOpening)) && this.waitForReplica(next.unit)) return;
       const link = decision.link === 'replica' ? this.replica : this.primary;
       if (link === undefined) return;
+      // Between transactions during a switchover, and while a new primary link is told the session's state, the primary takes nothing new.
+      if (link === this.primary && (this.primaryRestoring || (this.paused && link.status === TransactionStatus.Idle))) return;
       const other = link === this.primary ? this.replica : this.primary;
       // Answers must reach the client in order: never two links with the client's units in flight.
       if (other !== undefined && other.segments.some((s) => s.owner === 'client')) return;
@@ -231,7 +324,7 @@ export class SplitRelay {
 
   private decide(unit: ClientUnit, forced: LinkName | undefined): UnitDecision {
     const transactionOn = this.transactionLink();
-    const open = this.primary.openSegment !== undefined ? 'primary' : this.replica?.openSegment !== undefined ? 'replica' : undefined;
+    const open = this.primary?.openSegment !== undefined ? 'primary' : this.replica?.openSegment !== undefined ? 'replica' : undefined;
     const decision = routeUnit(unit, {
       classify: (text) => this.deps.classify(text, this.prepared),
       prepared: this.prepared,
@@ -248,13 +341,13 @@ export class SplitRelay {
 
   private transactionLink(): LinkName | undefined {
     if (this.replica !== undefined && this.replica.status !== TransactionStatus.Idle) return 'replica';
-    if (this.primary.status !== TransactionStatus.Idle) return 'primary';
+    if (this.primary !== undefined && this.primary.status !== TransactionStatus.Idle) return 'primary';
     return undefined;
   }
 
   /** Whether a replica may serve the next read; asks for a link when there is none yet. */
   private replicaReady(): true | { why: 'consistency' | 'no-replica' } {
-    if (this.state.pinned !== undefined) return { why: 'no-replica' };
+    if (this.state.pinned !== undefined || !this.deps.replicas) return { why: 'no-replica' };
     const replica = this.replica;
     if (replica === undefined) {
       this.openReplicaSoon();
@@ -336,7 +429,7 @@ export class SplitRelay {
   }
 
   private send(link: SplitLink, unit: ClientUnit, decision: UnitDecision): void {
-    this.deps.routed(link.name, decision.reason);
+    if (this.deps.replicas) this.deps.routed(link.name, decision.reason);
     this.catchUp(link, unit);
     const effects = decision.verdicts.flatMap((v) => v.effects);
     if (unit.kind === 'extended') {
@@ -366,11 +459,12 @@ export class SplitRelay {
       segment = open;
       segment.units.push(unit);
       segment.effects.push(...effects);
+      segment.verdicts.push(...decision.verdicts);
       segment.rfqsLeft += ends;
       segment.open = ends === 0;
       segment.write ||= write;
     } else {
-      segment = { owner: 'client', rfqsLeft: ends, open: ends === 0, units: [unit], effects, sent: false, failed: false, parseCompletes: 0, write, statusBefore: link.status };
+      segment = { owner: 'client', rfqsLeft: ends, open: ends === 0, units: [unit], effects, verdicts: [...decision.verdicts], sent: false, failed: false, parseCompletes: 0, write, statusBefore: link.status };
       // The safety net: a replica's 25006 to an autocommit statement, before any row, is retried on the primary.
       if (link.name === 'replica' && link.status === TransactionStatus.Idle && ends === 1 && unit.kind === 'query') segment.held = [];
       link.segments.push(segment);
@@ -419,7 +513,9 @@ export class SplitRelay {
   /** `pg_current_wal_lsn()` right behind a write on the primary link: the session's token once it commits. */
   private readPositionAfterWrite(): void {
     this.consistency.writeSent();
-    this.internal(this.primary, query('SELECT pg_catalog.pg_current_wal_lsn()::text'), (result) => {
+    const primary = this.primary;
+    if (primary === undefined) return;
+    this.internal(primary, query('SELECT pg_catalog.pg_current_wal_lsn()::text'), (result) => {
       const lsn = parseWalPosition(result.rows[0]?.[0] ?? undefined);
       if (result.error !== undefined || lsn === undefined) this.consistency.writePositionLost();
       else this.consistency.wrote(lsn);
@@ -438,6 +534,8 @@ export class SplitRelay {
     link.socket.on('data', (chunk: Buffer) => this.onLink(link, chunk));
     const lost = (why: string): void => this.linkLost(link, why);
     link.socket.on('error', (error: Error) => lost(error.message));
+    // Member sockets are half-open capable: a member's FIN ('end') is its goodbye, no 'close' follows until ours.
+    link.socket.on('end', () => lost('closed by the member'));
     link.socket.on('close', () => lost('closed by the member'));
     link.socket.resume();
     if (rest.length > 0) this.onLink(link, rest);
@@ -464,8 +562,14 @@ export class SplitRelay {
   private onLinkFrame(link: SplitLink, frame: Frame, out: Buffer[]): void {
     const head = link.segments[0];
     if (head === undefined) {
+      if (link.name !== 'primary') return;
+      // A member going away says so between units; a session that can move keeps it from the client and moves.
+      // It is gone from here on: the client's next unit must wait for the move, not race the close that follows.
+      if (frame.code === BackendCode.ErrorResponse && this.state.moveBlocker === undefined && link.status === TransactionStatus.Idle && MEMBER_GOING_AWAY.has(parseError(frame.body).code ?? '')) {
+        return this.linkLost(link, `${link.member.name} is going away (${parseError(frame.body).code ?? ''})`);
+      }
       // Asynchronous messages between units: notifications and notices of the primary reach the client.
-      if (link.name === 'primary' && (frame.code === BackendCode.NotificationResponse || frame.code === BackendCode.NoticeResponse || frame.code === BackendCode.ParameterStatus || frame.code === BackendCode.ErrorResponse)) out.push(frame.raw);
+      if (frame.code === BackendCode.NotificationResponse || frame.code === BackendCode.NoticeResponse || frame.code === BackendCode.ParameterStatus || frame.code === BackendCode.ErrorResponse) out.push(frame.raw);
       return;
     }
     if (head.owner === 'internal') return this.onInternalFrame(link, head, frame);
@@ -538,6 +642,7 @@ export class SplitRelay {
   /** The effects of a finished segment: kept if it did not fail, and for a transaction only once it commits. */
   private followEffects(link: SplitLink, head: ClientSegment): void {
     if (head.failed) this.forgetUnconfirmedParses(link, head);
+    else this.state.ran(head.verdicts);
     const inTransaction = link.status !== TransactionStatus.Idle;
     if (inTransaction) {
       if (!head.failed) this.pendingTransactionEffects.push(...head.effects);
@@ -604,13 +709,26 @@ export class SplitRelay {
   private linkLost(link: SplitLink, why: string): void {
     if (link.closed || this.stopped) return;
     link.closed = true;
-    if (link === this.primary) return this.deps.primaryLost(why);
-    this.replica = undefined;
-    if (link.segments.some((s) => s.owner === 'client')) {
-      // A query of the client's was on it: the session cannot go on in order.
-      this.deps.primaryLost(`the replica link to ${link.member.name} was lost during a query: ${why}`);
+    link.socket.destroy();
+    const wasPrimary = link === this.primary;
+    if (wasPrimary) this.primary = undefined;
+    else if (link === this.replica) this.replica = undefined;
+    const clientWaiting = link.segments.some((s) => s.owner === 'client');
+    // The router's own exchanges on it will not be answered: their waiters hear so (a write's position read becomes "lost").
+    const internals = link.segments.filter((s): s is InternalSegment => s.owner === 'internal');
+    link.segments.length = 0;
+    const lost = { rows: [], error: { message: `the link to ${link.member.name} was lost: ${why}` } };
+    for (const internal of internals) internal.done(lost);
+    if (wasPrimary) {
+      // Between transactions with nothing in flight, a member that went away takes nothing of the client's with it.
+      const atBoundary = link.status === TransactionStatus.Idle && !clientWaiting && this.copyIn === undefined;
+      if (atBoundary && this.state.moveBlocker === undefined && this.deps.primaryGone(why)) return;
+      return this.deps.primaryLost(why);
     }
+    // A query of the client's was on the replica link: the session cannot go on in order.
+    if (clientWaiting) this.deps.primaryLost(`the replica link to ${link.member.name} was lost during a query: ${why}`);
   }
+
 
   private toClient(out: Buffer[]): void {
     if (out.length === 0) return;
@@ -619,11 +737,11 @@ export class SplitRelay {
     if (!this.deps.client.write(bytes) && !this.clientBlocked) {
       // Backpressure: a client that reads slowly stalls the members, not the router's memory.
       this.clientBlocked = true;
-      this.primary.socket.pause();
+      this.primary?.socket.pause();
       this.replica?.socket.pause();
       this.deps.client.once('drain', () => {
         this.clientBlocked = false;
-        this.primary.socket.resume();
+        this.primary?.socket.resume();
         this.replica?.socket.resume();
       });
     }

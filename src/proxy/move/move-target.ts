@@ -1,0 +1,30 @@
+import type { ClusterState, Member } from '../../topology/cluster-state.js';
+
+/**
+ * Where a moving session may go now (pure): the writable primary, when every signal says it
+ * is one and it has an address. Undefined while there is none: the session waits.
+ */
+export function moveTarget(state: ClusterState | undefined): Member | undefined {
+  if (state === undefined || state.writablePrimary === undefined) return undefined;
+  const member = state.members.find((m) => m.name === state.writablePrimary);
+  if (member === undefined || member.host === undefined || member.port === undefined) return undefined;
+  return member;
+}
+
+/**
+ * Whether sessions on `member` should stop sending new work to it (pure): a switchover the
+ * `failover` key asks for now (not one scheduled later) away from it, while it is still the
+ * writable primary. They go on if the key goes and it stays the primary.
+ */
+export function switchoverAway(state: ClusterState | undefined, member: string | undefined, now: number): boolean {
+  if (state === undefined || member === undefined || !state.switchoverPending) return false;
+  if (state.writablePrimary !== member) return false;
+  const failover = state.failover;
+  if (failover?.leader !== undefined && failover.leader !== member) return false;
+  if (failover?.candidate === member) return false;
+  if (failover?.scheduledAt !== undefined) {
+    const at = Date.parse(failover.scheduledAt);
+    if (Number.isFinite(at) && at > now) return false;
+  }
+  return true;
+}
