@@ -5,6 +5,7 @@
 import { fmt, table } from './markdown-table.js';
 import { throughputRows } from './run-aggregates.js';
 import { churnTable, cpuTable, latencyTable, memoryTable, throughputTable } from './proxy-tables.js';
+import { judgeSplitTargets, splitSection } from './split-tables.js';
 import { median, ratio } from './statistics.js';
 import { WRITERS, type BenchResults, type FailoverRound, type Writer } from './results.js';
 
@@ -60,6 +61,7 @@ export function judgeTargets(results: BenchResults): TargetCheck[] {
     measured: idle ? `${fmt(idle.rssWithSessionsKb / 1024, 1)} MB` : 'not measured',
     met: idle ? idle.rssWithSessionsKb / 1024 < 150 : undefined,
   });
+  checks.push(...judgeSplitTargets(results.split));
   return checks;
 }
 
@@ -163,6 +165,7 @@ export function renderMarkdown(results: BenchResults): string {
 
   out.push(...cpuTable(results));
   out.push(...memoryTable(results));
+  out.push(...splitSection(results.split));
   out.push('## Targets (measured, not asserted)');
   out.push('');
   out.push(
