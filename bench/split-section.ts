@@ -104,10 +104,18 @@ export async function runSplitSection(
     const started = pgpool;
     teardown.push({ what: 'Pgpool-II', undo: () => started.stop() });
     section.pgpoolConfig = pgpool.configText;
+    notes.push(
+      "Pgpool-II (Debian's package, the bench's own pgpool.conf below) runs in streaming-replication mode with load_balance_mode = on and database_redirect_preference_list sending the reads to a standby (as the split route sends them to a replica), " +
+        'and its defaults otherwise: disable_load_balance_on_write = transaction keeps only the reads of an explicit transaction that wrote on the primary, so an autocommit read right after a write goes to a standby, which is what its checker sees; ' +
+        "'always' would send every read of a session to the primary after its first write.",
+    );
   } catch (error) {
     notes.push(`Mixed workload: Pgpool-II could not be started, so its column is missing: ${(error as Error).message.split('\n').slice(0, 6).join(' / ')}`);
   }
 
+  notes.push(
+    `Mixed workload: the checker beside each run is one more session through the same endpoint doing a write and its read every ${plan.checkerIntervalMs} ms at most (fewer when the machine is slower), so each endpoint carries the same extra load; its statements are not counted in the pgbench figures or the members' read/write counts.`,
+  );
   const target = (port: number) => ({ host: '127.0.0.1', port, user: SPLIT_USER, database: 'postgres' });
   const endpoints: SplitTarget[] = [
     ...(router
