@@ -114,7 +114,7 @@ export function judgeSplitTargets(section: SplitSection | undefined): SplitTarge
       measured: `${split.checkerStale} in ${split.checkerIterations} write-then-read iterations`,
       met: split.checkerIterations === 0 ? undefined : split.checkerStale === 0,
     });
-    checks.push({ target: `${label}: 0 writes on a replica (split listener)`, measured: `${split.writesOnReplicas} (25006 on the replicas)`, met: split.writesOnReplicas === 0 });
+    checks.push({ target: `${label}: 0 writes on a replica (split listener)`, measured: `${split.writesOnReplicas} (25006 errors in the replicas' logs)`, met: split.writesOnReplicas === 0 });
     const tpsRatio = ratio(split.tps, pgpool?.tps);
     checks.push({
       target: `${label}: split listener TPS >= Pgpool-II's`,

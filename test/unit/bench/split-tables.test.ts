@@ -65,18 +65,19 @@ describe('the mixed-workload report', () => {
     const bad = [splitRun('router-split', 8, 0, { tps: 3000, primaryReads: 5000, replicaReads: 5000, stale: 2, iterations: 100, replica25006: 1 })];
     const checks = judgeSplitTargets(section(bad));
     expect(checks.map((c) => c.met)).toEqual([false, false, false, undefined]);
-    expect(checks[2]!.measured).toBe('1 (25006 on the replicas)');
+    expect(checks[2]!.measured).toBe("1 (25006 errors in the replicas' logs)");
     expect(checks[3]!.measured).toBe('Pgpool-II did not run');
   });
 
+  const base: BenchResults = {
+    date: '2026-01-01T00:00:00.000Z', mode: 'quick',
+    machine: { cpus: 2, cpuModel: 'test', memoryMb: 4096, kernel: '6.1', hostname: 'h' },
+    versions: { node: 'v20' },
+    settings: { pgbenchSeconds: 5, repetitions: 2, scale: 10, ttl: 30, loopWait: 10, haproxyConfig: '' },
+    throughput: [], churn: [], switchovers: [], crashes: [], notes: [],
+  };
+
   it('adds the section, its targets and the configurations to the report only when it ran', () => {
-    const base: BenchResults = {
-      date: '2026-01-01T00:00:00.000Z', mode: 'quick',
-      machine: { cpus: 2, cpuModel: 'test', memoryMb: 4096, kernel: '6.1', hostname: 'h' },
-      versions: { node: 'v20' },
-      settings: { pgbenchSeconds: 5, repetitions: 2, scale: 10, ttl: 30, loopWait: 10, haproxyConfig: '' },
-      throughput: [], churn: [], switchovers: [], crashes: [], notes: [],
-    };
     expect(renderMarkdown(base)).not.toContain('Mixed reads and writes');
     expect(judgeTargets(base).some((c) => c.target.startsWith('mixed'))).toBe(false);
     const md = renderMarkdown({ ...base, split: section(runs) });
@@ -88,6 +89,16 @@ describe('the mixed-workload report', () => {
     expect(md).toContain('`primary:consistency`');
     expect(md).toContain("| mixed 90/10, 8 clients: split listener TPS >= Pgpool-II's | 3200 vs 3500 (0.914x) | NO |");
     expect(md).toContain('<details><summary>Pgpool-II: configuration</summary>');
+  });
+
+  it('leaves out the parts a partial run did not run, and their targets', () => {
+    const md = renderMarkdown({ ...base, sections: ['split'], split: section(runs) });
+    expect(md).toContain('Parts run: split. Scale 10; Patroni ttl 30 s');
+    for (const absent of ['## Throughput', '## Connection churn', '## Planned switchover', '## CPU of the proxies', '## Memory of the proxies', 'pgbench -S, 8 clients', 'idle sessions: router RSS']) {
+      expect(md).not.toContain(absent);
+    }
+    expect(md).toContain('## Mixed reads and writes');
+    expect(judgeTargets({ ...base, sections: ['split'], split: section(runs) }).every((c) => c.target.startsWith('mixed'))).toBe(true);
   });
 });
 
