@@ -24,12 +24,13 @@ function firstLine(command: string, args: string[]): Promise<string> {
 
 /** Versions of everything the bench runs, read from the binaries themselves. */
 export async function versions(postgresBinDir: string): Promise<Record<string, string>> {
-  const [postgres, patroni, haproxy, etcd, pgbench] = await Promise.all([
+  const [postgres, patroni, haproxy, etcd, pgbench, pgpool] = await Promise.all([
     firstLine(`${postgresBinDir}/postgres`, ['--version']),
     firstLine('patroni', ['--version']),
     firstLine('/usr/sbin/haproxy', ['-v']),
     firstLine('etcd', ['--version']),
     firstLine('pgbench', ['--version']),
+    firstLine('/usr/sbin/pgpool', ['--version']),
   ]);
   return {
     node: process.version,
@@ -38,5 +39,6 @@ export async function versions(postgresBinDir: string): Promise<Record<string, s
     haproxy: haproxy.replace(/^HAProxy version (\S+).*/, '$1'),
     etcd: etcd.replace(/^etcd Version: /, ''),
     pgbench: pgbench.replace(/^pgbench \(PostgreSQL\) /, ''),
+    pgpool: pgpool.replace(/^pgpool-II version (\S+).*/, '$1'),
   };
 }

@@ -18,6 +18,26 @@ export interface PgbenchSummary {
   connectionTimeMs?: number;
   /** Lines pgbench printed as errors (client aborts etc.), for the report. */
   errors: string[];
+  /** Per script, in order, when pgbench ran several (`-f read.sql@9 -f write.sql@1`). */
+  scripts?: ScriptSummary[];
+}
+
+/**
+ * pgbench's own section per script of a multi-script run:
+ *   SQL script 1: read.sql
+ *    - weight: 9 (targets 90.0% of total)
+ *    - 31996 transactions (90.0% of total, tps = 10683.541649)
+ *    - number of failed transactions: 0 (0.000%)
+ *    - latency average = 0.262 ms
+ * These counts leave out each client's last transaction when -T ends it (pgbench 15 counts
+ * those in the total only), so they may add up to a little less than `transactions`.
+ */
+export interface ScriptSummary {
+  name: string;
+  weight: number;
+  transactions: number;
+  failedTransactions: number;
+  latencyAverageMs: number;
 }
 
 function numberAfter(text: string, pattern: RegExp): number | undefined {
@@ -41,6 +61,7 @@ export function parsePgbenchSummary(output: string): PgbenchSummary {
   const connectionTimeMs =
     numberAfter(output, /^initial connection time = ([0-9.]+) ms/m) ??
     numberAfter(output, /^average connection time = ([0-9.]+) ms/m);
+  const scripts = parseScriptSections(output);
   return {
     transactions: numberAfter(output, /^number of transactions actually processed: (\d+)/m) ?? 0,
     failedTransactions: numberAfter(output, /^number of failed transactions: (\d+)/m) ?? 0,
@@ -48,12 +69,32 @@ export function parsePgbenchSummary(output: string): PgbenchSummary {
     latencyAverageMs: numberAfter(output, /^latency average = ([0-9.]+) ms/m) ?? Number.NaN,
     ...(connectionTimeMs === undefined ? {} : { connectionTimeMs }),
     errors,
+    ...(scripts.length > 0 ? { scripts } : {}),
   };
+}
+
+/** The `SQL script N: name` sections, in script order; none for a single-script run. */
+function parseScriptSections(output: string): ScriptSummary[] {
+  const scripts: ScriptSummary[] = [];
+  const sections = output.split(/^SQL script \d+: /m).slice(1);
+  for (const section of sections) {
+    const name = section.slice(0, section.indexOf('\n') === -1 ? undefined : section.indexOf('\n')).trim();
+    scripts.push({
+      name,
+      weight: numberAfter(section, /^ - weight: (\d+)/m) ?? Number.NaN,
+      transactions: numberAfter(section, /^ - (\d+) transactions/m) ?? 0,
+      failedTransactions: numberAfter(section, /^ - number of failed transactions: (\d+)/m) ?? 0,
+      latencyAverageMs: numberAfter(section, /^ - latency average = ([0-9.]+) ms/m) ?? Number.NaN,
+    });
+  }
+  return scripts;
 }
 
 export interface TransactionLog {
   /** Latency of each completed transaction, µs. */
   latenciesUs: number[];
+  /** The script number (0-based, the fourth column) of each entry of latenciesUs. */
+  scriptNumbers: number[];
   /** Transactions logged as failed or skipped (the time column is a word, not a number). */
   notCompleted: number;
   /** Lines that match no known shape (should be none). */
@@ -81,13 +122,25 @@ export function parseTransactionLog(text: string, into: TransactionLog = emptyTr
       into.notCompleted++;
     } else {
       const latency = Number(time);
-      if (Number.isFinite(latency)) into.latenciesUs.push(latency);
-      else into.unreadable++;
+      const script = Number(fields[3]);
+      if (Number.isFinite(latency) && Number.isInteger(script)) {
+        into.latenciesUs.push(latency);
+        into.scriptNumbers.push(script);
+      } else {
+        into.unreadable++;
+      }
     }
   }
   return into;
 }
 
 export function emptyTransactionLog(): TransactionLog {
-  return { latenciesUs: [], notCompleted: 0, unreadable: 0 };
+  return { latenciesUs: [], scriptNumbers: [], notCompleted: 0, unreadable: 0 };
+}
+
+/** The latencies (µs) of one script's transactions. */
+export function latenciesOfScript(log: TransactionLog, script: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < log.latenciesUs.length; i++) if (log.scriptNumbers[i] === script) out.push(log.latenciesUs[i] as number);
+  return out;
 }

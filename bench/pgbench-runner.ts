@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { emptyTransactionLog, parsePgbenchSummary, parseTransactionLog, type PgbenchSummary } from './pgbench-output.js';
+import { emptyTransactionLog, latenciesOfScript, parsePgbenchSummary, parseTransactionLog, type PgbenchSummary } from './pgbench-output.js';
 import { summarise } from './statistics.js';
 
 export interface PgbenchTarget {
@@ -15,6 +15,8 @@ export interface PgbenchResult extends PgbenchSummary {
   /** From the per-transaction log, when one was asked for. */
   p99Ms?: number;
   loggedTransactions?: number;
+  /** p99 of each script's transactions (multi-script runs), in script order. */
+  p99MsByScript?: number[];
 }
 
 /**
@@ -81,5 +83,6 @@ export async function runPgbench(
     fs.rmSync(full, { force: true });
   }
   const latency = summarise(log.latenciesUs);
-  return { ...summary, p99Ms: latency.p99 / 1000, loggedTransactions: latency.count };
+  const byScript = summary.scripts?.map((_, i) => summarise(latenciesOfScript(log, i)).p99 / 1000);
+  return { ...summary, p99Ms: latency.p99 / 1000, loggedTransactions: latency.count, ...(byScript ? { p99MsByScript: byScript } : {}) };
 }

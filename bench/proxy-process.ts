@@ -1,14 +1,17 @@
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { fileURLToPath } from 'node:url';
 import { httpRequest } from '../test/cluster/http-json.js';
 import { logTail } from '../test/cluster/log-tail.js';
+import { giveToPostgres, postgresOsUser } from '../test/cluster/os-user.js';
 import { SpawnedProcess } from '../test/cluster/spawned-process.js';
 import { waitFor } from '../test/cluster/wait-for.js';
 import { renderHaproxyConfig, type HaproxyLayout } from './haproxy-config.js';
 import { haproxyServerName, parseHaproxyStatsCsv, serversUp } from './haproxy-stats.js';
+import { renderPgpoolConfig, type PgpoolLayout } from './pgpool-config.js';
 import { renderRouterConfig, type RouterLayout } from './router-config.js';
 
 /** A proxy the bench started: its pid for /proc readings, and how to stop it. */
@@ -170,4 +173,77 @@ export async function startBarePipe(listenPort: number, target: { host: string; 
     throw error;
   });
   return bare;
+}
+
+export interface PgpoolProcess extends ProxyProcess {
+  configText: string;
+}
+
+/** SHOW POOL_NODES through pgpool: each backend's port, status and role as pgpool sees them. */
+async function poolNodes(port: number, session: { user: string; database: string }): Promise<Array<{ port: number; status: string; role: string }>> {
+  const client = new pg.Client({ host: '127.0.0.1', port, ...session, connectionTimeoutMillis: 2000, query_timeout: 5000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const rows = (await client.query<{ port: string; status: string; role: string }>('SHOW POOL_NODES')).rows;
+    return rows.map((r) => ({ port: Number(r.port), status: r.status, role: r.role }));
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Pgpool-II as the postgres OS user (it refuses root, as PostgreSQL does) with its own files
+ * in a fresh directory that user owns (the bench's temp directory is root's alone); ready once
+ * SHOW POOL_NODES has every backend up and the leader as the primary.
+ */
+export async function startPgpool(layout: Omit<PgpoolLayout, 'dir'>, leaderPort: number, session: { user: string; database: string }): Promise<PgpoolProcess> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'patroni-router-pgpool-'));
+  const configFile = path.join(dir, 'pgpool.conf');
+  const pcpFile = path.join(dir, 'pcp.conf');
+  const logFile = path.join(dir, 'pgpool.log');
+  const configText = renderPgpoolConfig({ ...layout, dir });
+  fs.writeFileSync(configFile, configText);
+  fs.writeFileSync(pcpFile, '');
+  fs.writeFileSync(path.join(dir, 'pool_passwd'), '', { mode: 0o600 });
+  fs.chmodSync(dir, 0o700);
+  giveToPostgres(dir);
+  const user = postgresOsUser();
+  const proc = SpawnedProcess.start({
+    what: 'pgpool (bench)',
+    command: '/usr/sbin/pgpool',
+    // -n: stay in the foreground (its own process group, as every process the bench starts); -D: forget any pgpool_status.
+    args: ['-n', '-D', '-f', configFile, '-F', pcpFile],
+    logFile,
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, LANG: 'C.UTF-8' },
+    ...(user ? { user } : {}),
+    matches: configFile,
+  });
+  const base = wrap('pgpool', proc, logFile);
+  const pgpool: PgpoolProcess = {
+    ...base,
+    configText,
+    stop: async () => {
+      await base.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await waitFor(
+      `pgpool to see every backend up, ${leaderPort} as the primary`,
+      async () => {
+        if (!proc.running) throw new Error(`pgpool ${proc.exitDescription ?? 'stopped'}`);
+        const nodes = await poolNodes(layout.port, session);
+        const wrong = nodes.filter((n) => n.status !== 'up' || n.role !== (n.port === leaderPort ? 'primary' : 'standby'));
+        if (nodes.length !== layout.members.length || wrong.length > 0) throw new Error(`SHOW POOL_NODES: ${JSON.stringify(nodes)}`);
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, diagnostics: () => logTail(logFile, 20) },
+    );
+  } catch (error) {
+    await pgpool.stop();
+    throw error;
+  }
+  return pgpool;
 }

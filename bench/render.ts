@@ -1,10 +1,11 @@
 /**
- * Re-renders bench/results/latest.md from a saved results file, e.g. after the report's layout
- * changed: `node dist/bench/render.js bench/results/<date>.json`.
+ * Re-renders a saved results file, e.g. after the report's layout changed:
+ * `node dist/bench/render.js bench/results/<date>.json` writes <date>.md beside it, and
+ * latest.md too when it is a full run of every part.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BenchResults } from './results.js';
+import { BENCH_SECTIONS, isReferenceRun, type BenchResults } from './results.js';
 import { renderMarkdown } from './results-table.js';
 
 const file = process.argv[2];
@@ -15,7 +16,8 @@ if (!file) {
 try {
   const results = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchResults;
   const markdown = renderMarkdown(results);
-  fs.writeFileSync(path.join(path.dirname(file), 'latest.md'), markdown);
+  fs.writeFileSync(file.replace(/\.json$/, '') + '.md', markdown);
+  if (isReferenceRun(results, BENCH_SECTIONS)) fs.writeFileSync(path.join(path.dirname(file), 'latest.md'), markdown);
   process.stdout.write(markdown);
 } catch (error) {
   process.stderr.write(`could not render ${file}: ${(error as Error).message}\n`);

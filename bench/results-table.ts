@@ -5,6 +5,7 @@
 import { fmt, table } from './markdown-table.js';
 import { throughputRows } from './run-aggregates.js';
 import { churnTable, cpuTable, latencyTable, memoryTable, throughputTable } from './proxy-tables.js';
+import { judgeSplitTargets, splitSection } from './split-tables.js';
 import { median, ratio } from './statistics.js';
 import { WRITERS, type BenchResults, type FailoverRound, type Writer } from './results.js';
 
@@ -25,12 +26,18 @@ function sumOver(rounds: readonly FailoverRound[], pick: (r: FailoverRound) => n
   return rounds.reduce((s, r) => s + pick(r), 0);
 }
 
+/** Whether a part of the bench ran (results that predate the list ran every part there was). */
+function ran(results: BenchResults, section: string): boolean {
+  return results.sections === undefined || results.sections.includes(section);
+}
+
 export function judgeTargets(results: BenchResults): TargetCheck[] {
   const checks: TargetCheck[] = [];
-  for (const [label, rounds] of [
-    ['switchover', results.switchovers],
-    ['crash failover', results.crashes],
+  for (const [label, rounds, section] of [
+    ['switchover', results.switchovers, 'switchover'],
+    ['crash failover', results.crashes, 'crash'],
   ] as const) {
+    if (!ran(results, section)) continue;
     if (rounds.length === 0 || rounds.every((r) => r.outages.router.attempts === 0)) {
       checks.push({ target: `${label}: router measured`, measured: rounds.length === 0 ? 'no rounds ran' : 'the router did not run', met: undefined });
       continue;
@@ -47,6 +54,21 @@ export function judgeTargets(results: BenchResults): TargetCheck[] {
       met: unrecovered === 0 && excess <= 100,
     });
   }
+  checks.push(...(ran(results, 'throughput') ? throughputTargets(results) : []));
+  if (ran(results, 'idle')) {
+    const idle = results.idle?.router;
+    checks.push({
+      target: `${results.idle?.sessions ?? 1000} idle sessions: router RSS < 150 MB`,
+      measured: idle ? `${fmt(idle.rssWithSessionsKb / 1024, 1)} MB` : 'not measured',
+      met: idle ? idle.rssWithSessionsKb / 1024 < 150 : undefined,
+    });
+  }
+  checks.push(...judgeSplitTargets(results.split));
+  return checks;
+}
+
+function throughputTargets(results: BenchResults): TargetCheck[] {
+  const checks: TargetCheck[] = [];
   const select8 = throughputRows(results.throughput).find((r) => r.workload === 'select-simple' && r.clients === 8);
   const router = select8?.cells.router;
   const haproxy = select8?.cells.haproxy;
@@ -54,12 +76,6 @@ export function judgeTargets(results: BenchResults): TargetCheck[] {
   const p99Ratio = ratio(router?.p99Ms, haproxy?.p99Ms);
   checks.push({ target: 'pgbench -S, 8 clients: router TPS >= 0.95x HAProxy', measured: `${fmt(tpsRatio, 3)}x`, met: Number.isFinite(tpsRatio) ? tpsRatio >= 0.95 : undefined });
   checks.push({ target: 'pgbench -S, 8 clients: router p99 <= 1.1x HAProxy', measured: `${fmt(p99Ratio, 3)}x`, met: Number.isFinite(p99Ratio) ? p99Ratio <= 1.1 : undefined });
-  const idle = results.idle?.router;
-  checks.push({
-    target: `${results.idle?.sessions ?? 1000} idle sessions: router RSS < 150 MB`,
-    measured: idle ? `${fmt(idle.rssWithSessionsKb / 1024, 1)} MB` : 'not measured',
-    met: idle ? idle.rssWithSessionsKb / 1024 < 150 : undefined,
-  });
   return checks;
 }
 
@@ -120,16 +136,22 @@ export function renderMarkdown(results: BenchResults): string {
     `Machine: ${m.cpus} CPUs (${m.cpuModel}), ${fmt(m.memoryMb / 1024, 1)} GB RAM, Linux ${m.kernel}. ` +
       `Versions: ${Object.entries(results.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
   );
+  const parts = results.sections === undefined ? '' : `Parts run: ${results.sections.join(', ')}. `;
+  // The pgbench settings of the throughput and churn parts; the mixed workload states its own.
+  const pgbenchParts = ran(results, 'throughput') || ran(results, 'churn');
   out.push(
-    `pgbench -T ${results.settings.pgbenchSeconds} s, scale ${results.settings.scale}, ${results.settings.repetitions} interleaved repetition(s) per cell (median shown); ` +
-      `Patroni ttl ${results.settings.ttl} s, loop_wait ${results.settings.loopWait} s. All on one machine: client, proxies and the three members share its CPUs.`,
+    parts +
+      (pgbenchParts ? `pgbench -T ${results.settings.pgbenchSeconds} s, scale` : 'Scale') +
+      ` ${results.settings.scale}` +
+      (pgbenchParts ? `, ${results.settings.repetitions} interleaved repetition(s) per cell (median shown)` : '') +
+      `; Patroni ttl ${results.settings.ttl} s, loop_wait ${results.settings.loopWait} s. All on one machine: client, proxies and the three members share its CPUs.`,
   );
   if (results.load) {
     const avg = (l: number[]): string => l.map((v) => v.toFixed(2)).join(' / ');
     out.push(`Load average (1 / 5 / 15 min) at the start ${avg(results.load.start)}, at the end ${avg(results.load.end)}, on ${m.cpus} CPUs: other work shares this machine, so compare the ratios of one run, not absolute numbers across runs.`);
   }
   const columns = results.routerColumns;
-  if (columns) {
+  if (columns && ran(results, 'throughput')) {
     out.push(
       `Router columns: "router" ran ${columns.router === '' ? 'without a `workers` setting (one process)' : `with workers: ${columns.router}`}; ` +
         (columns.routerWorkersRan ? `"router-workers" with workers: ${columns.routerWorkers}.` : `"router-workers" (workers: ${columns.routerWorkers}) did not run: ${columns.routerWorkersWhy ?? 'not asked'}.`),
@@ -137,13 +159,13 @@ export function renderMarkdown(results: BenchResults): string {
   }
   out.push('');
 
-  out.push(...throughputTable(results));
-  out.push(...latencyTable(results));
-  out.push(...churnTable(results));
-  for (const [title, rounds] of [
-    ['Planned switchover', results.switchovers],
-    ['Crash failover (SIGKILL of the leader\'s Patroni and postgres)', results.crashes],
+  if (ran(results, 'throughput')) out.push(...throughputTable(results), ...latencyTable(results));
+  if (ran(results, 'churn')) out.push(...churnTable(results));
+  for (const [title, rounds, section] of [
+    ['Planned switchover', results.switchovers, 'switchover'],
+    ['Crash failover (SIGKILL of the leader\'s Patroni and postgres)', results.crashes, 'crash'],
   ] as const) {
+    if (!ran(results, section)) continue;
     out.push(`## ${title}`);
     out.push('');
     if (rounds.length === 0) {
@@ -161,8 +183,9 @@ export function renderMarkdown(results: BenchResults): string {
     out.push('');
   }
 
-  out.push(...cpuTable(results));
-  out.push(...memoryTable(results));
+  if (ran(results, 'throughput')) out.push(...cpuTable(results));
+  if (ran(results, 'throughput') || ran(results, 'idle')) out.push(...memoryTable(results));
+  out.push(...splitSection(results.split));
   out.push('## Targets (measured, not asserted)');
   out.push('');
   out.push(

@@ -1,3 +1,5 @@
+import type { CheckerOutcome } from './ryw-checker.js';
+import type { Served } from './split-workload.js';
 import type { WriteOutage } from './write-attempts.js';
 
 /** The shape of bench/results/<date>.json. */
@@ -103,9 +105,65 @@ export interface RouterColumns {
   routerWorkersWhy?: string;
 }
 
+/**
+ * The mixed workload (issue 14): through the router's split listener, the same router's primary
+ * listener, and Pgpool-II with load balancing.
+ */
+export type SplitEndpoint = 'router-split' | 'router-primary' | 'pgpool';
+export const SPLIT_ENDPOINTS: readonly SplitEndpoint[] = ['router-split', 'router-primary', 'pgpool'];
+
+export interface SplitRun {
+  endpoint: SplitEndpoint;
+  clients: number;
+  repetition: number;
+  /** 1-minute load average as the run started. */
+  loadAverage: number;
+  tps: number;
+  latencyAverageMs: number;
+  /** Over every transaction of the run, and of each script apart (pgbench --log). */
+  p99Ms: number;
+  readP99Ms: number;
+  writeP99Ms: number;
+  /** pgbench's total, and its per-script counts (which may leave out each client's last transaction). */
+  transactions: number;
+  pgbenchReads: number;
+  pgbenchWrites: number;
+  failedTransactions: number;
+  errors: string[];
+  /** Where the workload's statements ran, from each member's pg_stat_statements and log. */
+  served: Served;
+  /** The read-your-writes session that ran beside pgbench through the same endpoint. */
+  checker: CheckerOutcome & { replicaReads: number };
+  /** The split listener's units during the run (pgbench's and the checker's), `destination:reason`; router-split only. */
+  routed?: Record<string, number>;
+  /** Statements a replica refused with 25006 and the router ran on the primary instead. */
+  retriedOnPrimary?: number;
+  /** The most any replica was behind during the run (pg_stat_replication on the primary, every 500 ms). */
+  maxReplayLagBytes: number;
+  maxReplayLagMs: number;
+  proxy?: ProxyUsage;
+}
+
+export interface SplitSection {
+  seconds: number;
+  repetitions: number;
+  clients: number[];
+  /** The checker starts an iteration (a write and its read) at most this often. */
+  checkerIntervalMs: number;
+  /** The role pgbench and the checker log in as. */
+  user: string;
+  primaryPort: number;
+  replicaPorts: number[];
+  routerConfig: string;
+  pgpoolConfig: string;
+  runs: SplitRun[];
+}
+
 export interface BenchResults {
   date: string;
   mode: 'quick' | 'full';
+  /** The parts that ran (older results lack it: every part of their time). */
+  sections?: string[];
   machine: MachineFacts;
   /** 1, 5, 15-minute load averages at the start and the end: how busy the shared machine was. */
   load?: { start: number[]; end: number[] };
@@ -124,6 +182,19 @@ export interface BenchResults {
   switchovers: FailoverRound[];
   crashes: FailoverRound[];
   idle?: IdleSessionsMeasure;
+  /** The mixed read/write workload; absent in results that predate it or when it did not run. */
+  split?: SplitSection;
   /** Things that went wrong or deviate from the plan, said plainly. */
   notes: string[];
+}
+
+/** The parts of the bench, in the order they run. */
+export const BENCH_SECTIONS = ['throughput', 'churn', 'idle', 'split', 'switchover', 'crash'] as const;
+
+/**
+ * Whether a run is the reference one bench/results/latest.md shows (README's figures come from
+ * it): a full run of every part. Quick or partial runs keep only their own <date>.md.
+ */
+export function isReferenceRun(results: Pick<BenchResults, 'mode' | 'sections'>, allSections: readonly string[]): boolean {
+  return results.mode === 'full' && (results.sections === undefined || allSections.every((s) => results.sections?.includes(s)));
 }

@@ -10,6 +10,11 @@ export interface RouterLayout {
   adminPort: number;
   /** The router's `workers` value; left out of the file when undefined (a router without the setting). */
   workers?: string;
+  /**
+   * A `split` listener too, with the `auth:` section it needs (the auth_query role that lets
+   * the router open a session's replica link as the session's user).
+   */
+  split?: { port: number; auth: { user: string; password: string; database: string } };
 }
 
 /** `workers: 4` is a number in YAML, `workers: auto` a word. */
@@ -26,7 +31,10 @@ export function renderRouterConfig(layout: RouterLayout): string {
     listeners: [
       { name: 'primary', host: '127.0.0.1', port: layout.primaryPort, route: 'primary' },
       { name: 'replicas', host: '127.0.0.1', port: layout.replicaPort, route: 'replica' },
+      // The split route's defaults: read-your-writes, replicas of the `replica` route, replay positions every 50 ms.
+      ...(layout.split ? [{ name: 'split', host: '127.0.0.1', port: layout.split.port, route: 'split' }] : []),
     ],
+    ...(layout.split ? { auth: layout.split.auth } : {}),
     admin: { host: '127.0.0.1', port: layout.adminPort },
     // Like HAProxy in TCP mode, relay what the client chose (plain TCP here) instead of the
     // default 'prefer', which would add a TLS handshake and encryption on every backend leg.

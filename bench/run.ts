@@ -1,10 +1,11 @@
 /**
  * The bench: a real 3-member Patroni cluster, HAProxy with Patroni's template, and the router,
  * measured side by side in one run, with a bare Node pipe proxy as the floor for any Node relay.
- * `node dist/bench/run.js [--quick] [--only=throughput,churn,idle,switchover,crash] [--router-workers=auto]`
+ * `node dist/bench/run.js [--quick] [--only=throughput,churn,idle,split,switchover,crash] [--split] [--router-workers=auto]`
+ * --split: only the mixed read/write workload (the same as --only=split).
  * --router-workers: the `workers` value of the second router column (default auto); that column
  * runs only when the router accepts the setting (router-workers.ts).
- * Results: bench/results/<date>.json and bench/results/latest.md.
+ * Results: bench/results/<date>.json and <date>.md; a full run of every part also bench/results/latest.md.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,14 +17,16 @@ import { measureIdleSessions } from './idle-sessions.js';
 import { machineFacts, versions } from './machine-facts.js';
 import { initialisePgbench } from './pgbench-runner.js';
 import { routerCliPath, startBarePipe, startHaproxy, startRouter, type HaproxyProcess, type ProxyProcess, type RouterProcess } from './proxy-process.js';
-import type { BenchResults, IdleSessionsMeasure, Workload } from './results.js';
+import { BENCH_SECTIONS, isReferenceRun, type BenchResults, type IdleSessionsMeasure, type Workload } from './results.js';
 import type { RouterLayout } from './router-config.js';
 import { routerWorkersSupport } from './router-workers.js';
 import { renderMarkdown } from './results-table.js';
+import { SPLIT_PATRONI_PARAMETERS, prepareSplitCluster, splitParametersInForce } from './split-mixed.js';
+import { runSplitSection } from './split-section.js';
 import { measureChurn, measureThroughput, type MeasuredEndpoint } from './throughput.js';
 import { CREATE_WRITES_TABLE } from './writer.js';
 
-const SECTIONS = ['throughput', 'churn', 'idle', 'switchover', 'crash'] as const;
+const SECTIONS = BENCH_SECTIONS;
 type Section = (typeof SECTIONS)[number];
 
 interface Plan {
@@ -39,12 +42,17 @@ interface Plan {
   ttl: number;
   loopWait: number;
   retryTimeout: number;
+  /** The mixed read/write workload: seconds per run and interleaved repetitions. */
+  splitSeconds: number;
+  splitRepetitions: number;
 }
 
 // Quick leaves TPC-B out: five endpoints of it would not fit in ~6 minutes, and the relay's
 // cost per chunk shows best in the short -S transactions.
-const QUICK: Plan = { mode: 'quick', workloads: ['select-simple', 'select-prepared'], seconds: 4, repetitions: 2, churnSeconds: 5, switchovers: 2, crashes: 1, idleSessions: 1000, scale: 10, ttl: 30, loopWait: 10, retryTimeout: 10 };
-const FULL: Plan = { mode: 'full', workloads: ['select-simple', 'select-prepared', 'tpcb'], seconds: 15, repetitions: 3, churnSeconds: 10, switchovers: 6, crashes: 2, idleSessions: 1000, scale: 10, ttl: 30, loopWait: 10, retryTimeout: 10 };
+const QUICK: Plan = { mode: 'quick', workloads: ['select-simple', 'select-prepared'], seconds: 4, repetitions: 2, churnSeconds: 5, switchovers: 2, crashes: 1, idleSessions: 1000, scale: 10, ttl: 30, loopWait: 10, retryTimeout: 10, splitSeconds: 5, splitRepetitions: 2 };
+const FULL: Plan = { mode: 'full', workloads: ['select-simple', 'select-prepared', 'tpcb'], seconds: 15, repetitions: 3, churnSeconds: 10, switchovers: 6, crashes: 2, idleSessions: 1000, scale: 10, ttl: 30, loopWait: 10, retryTimeout: 10, splitSeconds: 15, splitRepetitions: 3 };
+/** The read-your-writes checker beside each mixed run: one write and its read every 5 ms at most. */
+const CHECKER_INTERVAL_MS = 5;
 const USER = 'postgres';
 const DATABASE = 'postgres';
 /** Room for 1,000 idle sessions plus the writers and pgbench, on every member (replicas need >= the primary's). */
@@ -54,7 +62,8 @@ function parseArgs(argv: readonly string[]): { plan: Plan; sections: Set<Section
   const plan = argv.includes('--quick') ? QUICK : FULL;
   const routerWorkers = argv.find((a) => a.startsWith('--router-workers='))?.slice('--router-workers='.length) ?? 'auto';
   if (!/^(auto|\d+)$/.test(routerWorkers)) throw new Error(`--router-workers: "${routerWorkers}" is neither auto nor a number`);
-  const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+  const only = argv.includes('--split') ? 'split' : argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+  if (argv.includes('--split') && argv.some((a) => a.startsWith('--only='))) throw new Error('--split is --only=split: give one of them');
   const sections = new Set<Section>(SECTIONS);
   if (only) {
     sections.clear();
@@ -64,8 +73,8 @@ function parseArgs(argv: readonly string[]): { plan: Plan; sections: Set<Section
     }
   }
   for (const arg of argv) {
-    if (arg !== '--quick' && !arg.startsWith('--only=') && !arg.startsWith('--router-workers=')) {
-      throw new Error(`unknown argument "${arg}" (use --quick, --only=${SECTIONS.join(',')}, --router-workers=auto|N)`);
+    if (arg !== '--quick' && arg !== '--split' && !arg.startsWith('--only=') && !arg.startsWith('--router-workers=')) {
+      throw new Error(`unknown argument "${arg}" (use --quick, --only=${SECTIONS.join(',')}, --split, --router-workers=auto|N)`);
     }
   }
   return { plan, sections, routerWorkers };
@@ -98,8 +107,11 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-async function raiseMaxConnections(cluster: PatroniCluster): Promise<void> {
-  await cluster.editConfig({ 'postgresql.parameters.max_connections': MAX_CONNECTIONS });
+/** `extra`: more Patroni parameters that take the same restart (the mixed workload's). */
+async function raiseMaxConnections(cluster: PatroniCluster, extra: Record<string, string> = {}): Promise<void> {
+  // patronictl reads each value as YAML: a JSON string stays a string ('%m ...' would not).
+  const quoted = Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, JSON.stringify(v)]));
+  await cluster.editConfig({ 'postgresql.parameters.max_connections': MAX_CONNECTIONS, ...quoted });
   // Patroni rewrites postgresql.conf on its next loop; then PostgreSQL reports a pending restart.
   await waitFor(
     'every member to have the new max_connections pending a restart',
@@ -124,6 +136,9 @@ async function raiseMaxConnections(cluster: PatroniCluster): Promise<void> {
     },
     { timeoutMs: 120_000, intervalMs: 1000, diagnostics: () => cluster.diagnostics(10) },
   );
+  if (Object.keys(extra).length > 0) {
+    await waitFor('the mixed workload\'s parameters on every member', () => splitParametersInForce(cluster), { timeoutMs: 60_000, intervalMs: 1000, diagnostics: () => cluster.diagnostics(10) });
+  }
 }
 
 async function idleBackends(cluster: PatroniCluster, leader: string): Promise<number> {
@@ -144,6 +159,7 @@ async function main(): Promise<void> {
   const results: BenchResults = {
     date: new Date().toISOString(),
     mode: plan.mode,
+    sections: [...sections],
     machine: machineFacts(),
     versions: await versions(binDir),
     settings: { pgbenchSeconds: plan.seconds, repetitions: plan.repetitions, scale: plan.scale, ttl: plan.ttl, loopWait: plan.loopWait, haproxyConfig: '' },
@@ -160,14 +176,22 @@ async function main(): Promise<void> {
   teardown.push({ what: 'the cluster', undo: () => cluster.stop() });
   progress(`cluster ${cluster.scope} up: ${cluster.members.map((m) => `${m.name} pg:${m.port} rest:${m.restPort}`).join(', ')}`);
 
-  progress(`raising max_connections to ${MAX_CONNECTIONS} (restart of every member)`);
-  await raiseMaxConnections(cluster);
+  const split = sections.has('split');
+  progress(`raising max_connections to ${MAX_CONNECTIONS}${split ? ', loading pg_stat_statements' : ''} (restart of every member)`);
+  await raiseMaxConnections(cluster, split ? SPLIT_PATRONI_PARAMETERS : {});
+  if (split) {
+    notes.push(
+      'For the mixed workload every member loads pg_stat_statements (shared_preload_libraries, with the same restart) with pg_stat_statements.track = none, and top only for the bench role of that part (ALTER ROLE ... SET), ' +
+        "so the other parts' sessions are not tracked (PostgreSQL still computes a query id per statement once the module is loaded); log_line_prefix carries the SQLSTATE.",
+    );
+  }
   let leader = await cluster.waitForHealthy({ timeoutMs: 180_000 });
   await cluster.sql(leader, CREATE_WRITES_TABLE);
   const leaderMember = cluster.member(leader);
   progress(`pgbench -i -s ${plan.scale} on ${leader}`);
   await initialisePgbench({ host: '127.0.0.1', port: leaderMember.port, user: USER, database: DATABASE }, plan.scale);
   await cluster.sql(leader, 'VACUUM ANALYZE');
+  if (split) await prepareSplitCluster(cluster, leader);
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'patroni-router-bench-'));
   teardown.push({ what: 'the bench temp dir', undo: async () => fs.rmSync(dir, { recursive: true, force: true }) });
@@ -263,6 +287,19 @@ async function main(): Promise<void> {
     results.idle = idle;
   }
 
+  if (split) {
+    progress('mixed reads and writes through the split listener, the primary listener and Pgpool-II');
+    results.split = await runSplitSection(
+      cluster,
+      leader,
+      { clients: [8, 32], seconds: plan.splitSeconds, repetitions: plan.splitRepetitions, scale: plan.scale, checkerIntervalMs: CHECKER_INTERVAL_MS },
+      dir,
+      teardown,
+      notes,
+      progress,
+    );
+  }
+
   const failoverSetup: FailoverSetup = {
     cluster,
     haproxy,
@@ -288,8 +325,10 @@ async function main(): Promise<void> {
   const stamp = results.date.replace(/\.\d+Z$/, '').replace(/:/g, '-');
   const markdown = renderMarkdown(results);
   fs.writeFileSync(path.join(resultsDir, `${stamp}.json`), `${JSON.stringify(results, null, 2)}\n`);
-  fs.writeFileSync(path.join(resultsDir, 'latest.md'), markdown);
-  progress(`results written to ${path.join(resultsDir, `${stamp}.json`)} and latest.md`);
+  fs.writeFileSync(path.join(resultsDir, `${stamp}.md`), markdown);
+  const reference = isReferenceRun(results, SECTIONS);
+  if (reference) fs.writeFileSync(path.join(resultsDir, 'latest.md'), markdown);
+  progress(`results written to ${path.join(resultsDir, `${stamp}.json`)} and .md${reference ? ', and latest.md' : ' (latest.md is left to full runs of every part)'}`);
   process.stdout.write(`\n${markdown}`);
 }
 

@@ -35,8 +35,11 @@ export async function measureThroughput(
   progress: (line: string) => void,
 ): Promise<ThroughputRun[]> {
   const runs: ThroughputRun[] = [];
-  let cell = 0;
   for (let repetition = 0; repetition < plan.repetitions; repetition++) {
+    // Counted within the repetition: a count over all of them (repetition + cells so far) gave
+    // a cell the same shift in every repetition whenever the cells per repetition plus one were
+    // a multiple of the endpoints (4 cells, 5 endpoints), so its order never rotated.
+    let cell = 0;
     for (const workload of plan.workloads) {
       for (const clients of plan.clients) {
         for (const e of rotatedOrder(endpoints, repetition + cell++)) {

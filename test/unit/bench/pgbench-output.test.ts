@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePgbenchSummary, parseTransactionLog } from '../../../bench/pgbench-output.js';
+import { latenciesOfScript, parsePgbenchSummary, parseTransactionLog } from '../../../bench/pgbench-output.js';
 
 // Printed by pgbench 15.20 on this machine.
 const selectOnly = `pgbench (15.20 (Debian 15.20-0+deb12u1))
@@ -75,5 +75,58 @@ describe('pgbench per-transaction log', () => {
     const first = parseTransactionLog('0 1 10 0 1 1\n');
     const both = parseTransactionLog('1 1 20 0 1 1\n', first);
     expect(both.latenciesUs).toEqual([10, 20]);
+  });
+});
+
+// As pgbench 15.18 printed it here for -f read.sql@9 -f write.sql@1, 8 clients, -T 5 (script paths,
+// the scale, the total latency and a failure count changed for the test).
+const mixed = `pgbench (15.18 (Debian 15.18-0+deb12u1))
+transaction type: multiple scripts
+scaling factor: 10
+query mode: simple
+number of clients: 8
+number of threads: 2
+maximum number of tries: 1
+duration: 5 s
+number of transactions actually processed: 33926
+number of failed transactions: 0 (0.000%)
+latency average = 1.166 ms
+initial connection time = 12.102 ms
+tps = 6843.162959 (without initial connection time)
+SQL script 1: /tmp/x/split-read.sql
+ - weight: 9 (targets 90.0% of total)
+ - 30614 transactions (90.2% of total, tps = 6175.104369)
+ - number of failed transactions: 0 (0.000%)
+ - latency average = 0.262 ms
+ - latency stddev = 0.250 ms
+SQL script 2: /tmp/x/split-write.sql
+ - weight: 1 (targets 10.0% of total)
+ - 3304 transactions (9.7% of total, tps = 666.444922)
+ - number of failed transactions: 2 (0.060%)
+ - latency average = 0.918 ms
+ - latency stddev = 0.584 ms
+`;
+
+describe('pgbench with two weighted scripts', () => {
+  it("reads each script's weight, transactions, failures and latency beside the totals", () => {
+    const s = parsePgbenchSummary(mixed);
+    expect(s.transactions).toBe(33926);
+    expect(s.tps).toBeCloseTo(6843.162959);
+    expect(s.scripts).toEqual([
+      { name: '/tmp/x/split-read.sql', weight: 9, transactions: 30614, failedTransactions: 0, latencyAverageMs: 0.262 },
+      { name: '/tmp/x/split-write.sql', weight: 1, transactions: 3304, failedTransactions: 2, latencyAverageMs: 0.918 },
+    ]);
+  });
+
+  it('has no script list for a single-script run', () => {
+    expect(parsePgbenchSummary('number of transactions actually processed: 3\ntps = 1.5 (without initial connection time)\n').scripts).toBeUndefined();
+  });
+
+  it("keeps each logged transaction's script number, so latencies can be taken per script", () => {
+    const log = parseTransactionLog(['0 1 1247 0 1796123293 636867', '1 1 2414 1 1796123293 638053', '1 2 98 0 1796123293 636988', '2 7 failed 1 1796123293 636990'].join('\n'));
+    expect(log.scriptNumbers).toEqual([0, 1, 0]);
+    expect(latenciesOfScript(log, 0)).toEqual([1247, 98]);
+    expect(latenciesOfScript(log, 1)).toEqual([2414]);
+    expect(log.notCompleted).toBe(1);
   });
 });
