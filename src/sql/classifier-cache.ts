@@ -8,11 +8,16 @@
  * than `maxCachedLength` are classified every time and never cached (they rarely repeat and
  * would crowd out the many short ones), and the total length of cached texts is bounded too.
  *
+ * Texts that differ only in their literal values share an entry by their shape
+ * (statement-shape.ts) when their verdict carries no session effect: a SET, PREPARE or pin
+ * carries its own text and stays keyed by it.
+ *
  * One classifier serves every session of a router: the counters are what metrics read.
  */
 import { analyseText, DEFAULT_MAX_PARSED_LENGTH, verdictOf, type TextAnalysis } from './classify.js';
 import type { PreparedStatementLookup } from './batch-verdict.js';
 import type { FunctionCatalog } from './function-catalog.js';
+import { LITERAL_SENSITIVE, statementShape } from './statement-shape.js';
 import type { StatementVerdict } from './statement-verdict.js';
 
 export interface StatementClassifierOptions {
@@ -54,6 +59,7 @@ interface CacheEntry {
 }
 
 export class StatementClassifier {
+  /** By exact text, and (for verdicts without effects) by shape: one LRU, the keys told apart by a prefix. */
   private readonly entries = new Map<string, CacheEntry>();
   private readonly capacity: number;
   private readonly maxCachedLength: number;
@@ -89,23 +95,38 @@ export class StatementClassifier {
 
   /** `prepared`: the session's prepared statements, for EXECUTE. */
   classify(text: string, prepared?: PreparedStatementLookup): StatementVerdict {
-    const cached = this.entries.get(text);
-    if (cached !== undefined) {
-      this.hits++;
-      // Most recently used goes last in the Map's order.
-      this.entries.delete(text);
-      this.entries.set(text, cached);
-      return this.judge(cached, prepared);
-    }
-    const analysis = this.analyse(text);
+    const textKey = `t:${text}`;
+    const cached = this.lookup(textKey);
+    if (cached !== undefined) return this.judge(cached, prepared);
     if (text.length > this.maxCachedLength) {
       this.uncached++;
-      return verdictOf(analysis, this.functionCatalog, prepared);
+      return verdictOf(this.analyse(text), this.functionCatalog, prepared);
     }
+    const shape = LITERAL_SENSITIVE.test(text) ? undefined : statementShape(text);
+    const shapeKey = shape === undefined ? undefined : `s:${shape}`;
+    const byShape = shapeKey === undefined ? undefined : this.lookup(shapeKey);
+    if (byShape !== undefined) return this.judge(byShape, prepared);
+    const analysis = this.analyse(text);
     this.misses++;
     const entry: CacheEntry = { analysis, memoisable: !executesPrepared(analysis) };
-    if (analysis.kind === 'statements' || analysis.lasting) this.remember(text, entry);
+    if (analysis.kind === 'statements' || analysis.lasting) {
+      const verdict = this.judge(entry, prepared);
+      // Keyed by shape only when nothing in the verdict depends on the literal values.
+      const shapeSafe = shapeKey !== undefined && entry.memoisable && analysis.kind === 'statements' && verdict.effects.length === 0;
+      this.remember(shapeSafe ? shapeKey : textKey, entry);
+      return verdict;
+    }
     return this.judge(entry, prepared);
+  }
+
+  private lookup(key: string): CacheEntry | undefined {
+    const cached = this.entries.get(key);
+    if (cached === undefined) return undefined;
+    this.hits++;
+    // Most recently used goes last in the Map's order.
+    this.entries.delete(key);
+    this.entries.set(key, cached);
+    return cached;
   }
 
   counters(): ClassifierCounters {

@@ -24,7 +24,7 @@ describe('StatementClassifier', () => {
   it('reports a hit ratio and cumulative parse time that metrics can read', () => {
     let clock = 0;
     const classifier = new StatementClassifier(catalog, { now: () => (clock += 2) });
-    for (let i = 0; i < 10; i++) classifier.classify(`SELECT ${i % 2}`);
+    for (let i = 0; i < 10; i++) classifier.classify(`SELECT c${i % 2}`);
     const counters = classifier.counters();
     expect(counters).toMatchObject({ hits: 8, misses: 2, parses: 2 });
     expect(classifier.hitRatio()).toBe(0.8);
@@ -34,32 +34,48 @@ describe('StatementClassifier', () => {
 
   it('keeps at most `capacity` texts, dropping the least recently used', () => {
     const classifier = new StatementClassifier(catalog, { capacity: 3 });
-    for (const text of ['SELECT 1', 'SELECT 2', 'SELECT 3']) classifier.classify(text);
-    classifier.classify('SELECT 1'); // now the most recent
-    classifier.classify('SELECT 4'); // evicts SELECT 2
+    for (const text of ['SELECT c1', 'SELECT c2', 'SELECT c3']) classifier.classify(text);
+    classifier.classify('SELECT c1'); // now the most recent
+    classifier.classify('SELECT c4'); // evicts SELECT c2
     expect(classifier.counters()).toMatchObject({ entries: 3, evictions: 1 });
     const before = classifier.counters().misses;
-    classifier.classify('SELECT 1');
-    classifier.classify('SELECT 3');
+    classifier.classify('SELECT c1');
+    classifier.classify('SELECT c3');
     expect(classifier.counters().misses).toBe(before);
-    classifier.classify('SELECT 2');
+    classifier.classify('SELECT c2');
     expect(classifier.counters().misses).toBe(before + 1);
     expect(classifier.counters().entries).toBe(3);
   });
 
   it('stays bounded under a stream of distinct texts', () => {
     const classifier = new StatementClassifier(catalog, { capacity: 100 });
-    for (let i = 0; i < 1000; i++) classifier.classify(`SELECT * FROM t WHERE id = ${i}`);
+    for (let i = 0; i < 1000; i++) classifier.classify(`SELECT * FROM t${i} WHERE id = 1`);
     expect(classifier.counters()).toMatchObject({ entries: 100, evictions: 900, misses: 1000, hits: 0 });
   });
 
   it('bounds the summed length of the cached texts too', () => {
     const classifier = new StatementClassifier(catalog, { maxCachedTotalLength: 100 });
-    const text = (i: number) => `SELECT ${i} AS ${'x'.repeat(30)}`; // 42-43 characters
+    const text = (i: number) => `SELECT c${i} AS ${'x'.repeat(30)}`; // 43 characters and a 2-character key prefix
     for (let i = 0; i < 5; i++) classifier.classify(text(i));
     const { entries, cachedLength } = classifier.counters();
     expect(cachedLength).toBeLessThanOrEqual(100);
     expect(entries).toBe(2);
+  });
+
+  it('shares one entry among texts that differ only in literal values and comments', () => {
+    const classifier = new StatementClassifier(catalog);
+    for (let i = 0; i < 50; i++) expect(classifier.classify(`SELECT v FROM t WHERE id = ${i} AND note = 'n${i}' /* call ${i} */`).destination).toBe('replica');
+    expect(classifier.counters()).toMatchObject({ parses: 1, misses: 1, hits: 49, entries: 1 });
+    expect(classifier.classify("UPDATE t SET v = 1 WHERE id = 'x'").destination).toBe('primary');
+  });
+
+  it('keeps statements whose verdict carries their own text (SET) by that text, not by shape', () => {
+    const classifier = new StatementClassifier(catalog);
+    const first = classifier.classify("SET application_name = 'a'");
+    const second = classifier.classify("SET application_name = 'b'");
+    expect(first.effects).toMatchObject([{ kind: 'set', statement: "SET application_name = 'a'" }]);
+    expect(second.effects).toMatchObject([{ kind: 'set', statement: "SET application_name = 'b'" }]);
+    expect(classifier.counters()).toMatchObject({ parses: 2, hits: 0 });
   });
 
   it('does not cache huge texts, and does not parse beyond the parse limit', () => {

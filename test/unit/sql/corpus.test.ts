@@ -99,3 +99,23 @@ describe('what every verdict promises', () => {
     expect(Object.isFrozen(verdict.effects[0])).toBe(true);
   });
 });
+
+describe('statement corpus through one cached classifier', () => {
+  it('gives every statement the verdict it gets alone, although texts of one shape share an entry', async () => {
+    const { StatementClassifier } = await import('../../../src/sql/classifier-cache.js');
+    const classifiers = new Map<FunctionCatalog, InstanceType<typeof StatementClassifier>>();
+    // Twice over, and each statement also with other literal values, so entries are looked up by shape.
+    const variants = (sql: string): string[] => [sql, sql.replace(/\b\d+\b/g, (n) => String(Number(n) + 7)), sql.replace(/'([a-z_]+)'/g, "'$1_other'"), sql];
+    for (const entry of [...corpus, ...corpus]) {
+      const catalog = catalogFor(entry);
+      let classifier = classifiers.get(catalog);
+      if (classifier === undefined) classifiers.set(catalog, (classifier = new StatementClassifier(catalog)));
+      for (const text of variants(entry.sql)) {
+        const prepared = preparedFor(entry, catalog);
+        const alone = classifyStatement(text, catalog, prepared);
+        const cached = classifier.classify(text, prepared);
+        expect({ destination: cached.destination, reason: cached.reason, effects: cached.effects.map(effectSignature) }, label(entry)).toEqual({ destination: alone.destination, reason: alone.reason, effects: alone.effects.map(effectSignature) });
+      }
+    }
+  });
+});
