@@ -8,6 +8,7 @@ import type { ClusterState, Member } from '../../topology/cluster-state.js';
 import { FrameReader, FrameTooLarge, type Frame } from '../../wire/frame-reader.js';
 import { BackendCode, FrontendCode, TransactionStatus } from '../../wire/message-codes.js';
 import { endsWithTerminate, parseDataRow, parseError, parseParameterStatus } from '../../wire/parser.js';
+import { joinMessages } from '../../wire/contiguous-bytes.js';
 import { closeStatement, query, sync, terminate } from '../../wire/serializer.js';
 import { parseWalPosition } from '../../topology/wal-position.js';
 import type { BackendLink } from '../backend/backend-link.js';
@@ -473,7 +474,7 @@ export class SplitRelay {
       const position = this.deps.replayPosition(link.member.name);
       if (position !== undefined) this.readPositions.set(segment, position);
     }
-    link.write(unit.frames.length === 1 ? unit.frames[0]!.raw : Buffer.concat(unit.frames.map((f) => f.raw)));
+    link.write(joinMessages(unit.frames.map((f) => f.raw)));
     if (unit.kind === 'terminate') return;
     if (write && ends === 1 && this.consistency.mode === 'read-your-writes') this.readPositionAfterWrite();
   }
@@ -732,7 +733,7 @@ export class SplitRelay {
 
   private toClient(out: Buffer[]): void {
     if (out.length === 0) return;
-    const bytes = out.length === 1 ? out[0]! : Buffer.concat(out);
+    const bytes = joinMessages(out);
     this.bytesOut += bytes.length;
     if (!this.deps.client.write(bytes) && !this.clientBlocked) {
       // Backpressure: a client that reads slowly stalls the members, not the router's memory.
