@@ -649,6 +649,8 @@ export class SplitRelay {
       if (!head.failed) this.pendingTransactionEffects.push(...head.effects);
       return;
     }
+    // Most statements change nothing of the session: nothing more to follow.
+    if (this.pendingTransactionEffects.length === 0 && (head.failed || head.effects.length === 0)) return;
     const ended = [...this.pendingTransactionEffects, ...(head.failed ? [] : head.effects)];
     this.pendingTransactionEffects = [];
     const rolledBack = head.statusBefore === TransactionStatus.Failed || head.effects.some((e) => e.kind === 'rollback');
