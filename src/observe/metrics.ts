@@ -236,8 +236,8 @@ export class RouterMetrics implements ProxyEvents {
     this.refusedTotal.inc({ listener: e.listener, reason: e.kind });
   }
 
-  holdStarted(e: ProxyEvent<'holdStarted'>): void {
-  }
+  // The held gauge is read from the sessions at scrape time.
+  holdStarted(_e: ProxyEvent<'holdStarted'>): void {}
 
   holdEnded(e: ProxyEvent<'holdEnded'>): void {
     this.holdWait.observe({ listener: e.listener, outcome: e.outcome }, e.waitedMs / 1000);

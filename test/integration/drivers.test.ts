@@ -7,7 +7,7 @@
  * compared with: a failure here is the driver layer's or the cluster's, not the router's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { credentials, startCluster, waitFor, type PatroniCluster } from '../cluster/index.js';
+import { credentials, startCluster, type PatroniCluster } from '../cluster/index.js';
 import { driverNames, pgjdbcClasses, runScenario, type Endpoint, type SslMode } from '../support/drivers/index.js';
 import { scenarioProblems } from '../support/drivers/scenario-verdict.js';
 import { timingTable, type TimedScenario } from '../support/drivers/timing-table.js';

@@ -63,7 +63,6 @@ describe('routing rules through the whole router on a real cluster', () => {
     return found;
   };
   const memberAt = (port: number): string => cluster.members.find((m) => m.port === port)?.name ?? `unknown port ${port}`;
-  const tagsSeen = (name: string): string => JSON.stringify(seen(name).tags.raw);
 
   /** Opens one connection through a listener, asks the backend who it is, closes. */
   async function land(listener: string, extra: Partial<pg.ClientConfig> = {}): Promise<Landing> {

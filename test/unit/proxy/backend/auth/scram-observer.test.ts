@@ -191,7 +191,10 @@ describe('ScramObserver: malformed or out-of-order exchanges are lost, never gue
   for (const [what, steps, detail] of cases) {
     it(`on ${what}`, () => {
       const observer = new ScramObserver();
-      for (const [from, frame] of steps) (from === 'server' ? observer.fromServer(frame) : observer.fromClient(frame));
+      for (const [from, frame] of steps) {
+        if (from === 'server') observer.fromServer(frame);
+        else observer.fromClient(frame);
+      }
       const observation = observer.observation;
       expect(observation.status).toBe('lost');
       if (observation.status === 'lost') expect(observation.detail).toMatch(detail);
