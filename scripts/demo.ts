@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { loadConfig } from '../src/config/load.js';
+import { authSetupSql } from '../src/proxy/backend/auth/auth-setup.js';
 import { createLogger } from '../src/observe/logger.js';
 import { PatroniRouter } from '../src/patroni-router.js';
 import {
@@ -22,7 +23,7 @@ interface RouterInFront {
 }
 
 /** The ports of Patroni's HAProxy template, and HAProxy's stats port for the admin page. */
-const WANTED_PORTS = { primary: 5000, replicas: 5001, admin: 7000 };
+const WANTED_PORTS = { primary: 5000, replicas: 5001, split: 5002, admin: 7000 };
 
 async function portOrFree(wanted: number): Promise<number> {
   const free = await new Promise<boolean>((resolve) => {
@@ -34,8 +35,19 @@ async function portOrFree(wanted: number): Promise<number> {
 }
 
 /** Starts patroni-router in this process in front of `cluster`, as an operator would configure it. */
-async function startRouterInFront(cluster: PatroniCluster): Promise<RouterInFront> {
-  const [primary, replicas, admin] = [await portOrFree(WANTED_PORTS.primary), await portOrFree(WANTED_PORTS.replicas), await portOrFree(WANTED_PORTS.admin)];
+/**
+ * The router's auth_query role, as `patroni-router auth-setup` prints it: sessions can then log
+ * in again as their user, to move to a new primary and to split reads from writes.
+ */
+async function setUpAuthRole(cluster: PatroniCluster, leader: string): Promise<string> {
+  const password = 'demo-auth-secret';
+  await cluster.sql(leader, authSetupSql({ authRole: 'patroni_router_auth' }));
+  await cluster.sql(leader, `SET password_encryption = 'scram-sha-256'; ALTER ROLE patroni_router_auth PASSWORD '${password}'`);
+  return password;
+}
+
+async function startRouterInFront(cluster: PatroniCluster, authPassword: string): Promise<RouterInFront> {
+  const [primary, replicas, split, admin] = [await portOrFree(WANTED_PORTS.primary), await portOrFree(WANTED_PORTS.replicas), await portOrFree(WANTED_PORTS.split), await portOrFree(WANTED_PORTS.admin)];
   const yaml = [
     `scope: ${cluster.scope}`,
     `namespace: ${cluster.namespace}`,
@@ -44,6 +56,9 @@ async function startRouterInFront(cluster: PatroniCluster): Promise<RouterInFron
     'listeners:',
     `  - {name: primary, port: ${primary}, route: primary}`,
     `  - {name: replicas, port: ${replicas}, route: replica, balance: least-connections, max_lag: 16MB, fallback: primary}`,
+    // One endpoint: writes to the primary, reads to a replica, and each session reads its own writes.
+    `  - {name: app, port: ${split}, route: split}`,
+    `auth: {user: patroni_router_auth, password: ${authPassword}, database: postgres}`,
     `admin: {host: 127.0.0.1, port: ${admin}}`,
     // The router terminates TLS (with the members' demo certificate) so it can read each
     // client's startup, and with it a per-connection route choice, whatever its sslmode.
@@ -58,7 +73,7 @@ async function startRouterInFront(cluster: PatroniCluster): Promise<RouterInFron
   const { user, password } = credentials.scram;
   const url = (port: number): string => `postgresql://${user}:${password}@127.0.0.1:${port}/postgres`;
   return {
-    endpoints: { primary: url(primary), replicas: url(replicas), 'sync only': `${url(replicas)}?options=-c%20patroni_router.target%3Dsync` },
+    endpoints: { primary: url(primary), replicas: url(replicas), 'sync only': `${url(replicas)}?options=-c%20patroni_router.target%3Dsync`, 'split r/w': url(split) },
     admin: router.adminUrl(),
     configFile,
     stop: () => router.shutdown(),
@@ -98,11 +113,11 @@ async function main(): Promise<void> {
   }
   console.log(`\npatronictl: patronictl -c ${cluster.members[0]?.configFile} list`);
 
-  router = await startRouterInFront(cluster);
+  router = await startRouterInFront(cluster, await setUpAuthRole(cluster, leader));
   console.log(`\nthrough patroni-router (config ${router.configFile}):`);
   for (const [route, url] of Object.entries(router.endpoints)) console.log(`  ${route.padEnd(9)} psql '${url}'`);
   if (router.admin) console.log(`\nstatus page and admin API: ${router.admin}  (metrics: ${router.admin}/metrics)`);
-  console.log(`\ntry a switchover and watch the writes move:\n  patronictl -c ${cluster.members[0]?.configFile} switchover --force`);
+  console.log(`\ntry a switchover: sessions on the primary and split endpoints move to the new primary, with no error:\n  patronictl -c ${cluster.members[0]?.configFile} switchover --force`);
   console.log('\nCtrl-C to stop and clean up.');
   // The cluster's processes are unref'd; keep the demo alive until a signal arrives.
   setInterval(() => undefined, 60_000);
