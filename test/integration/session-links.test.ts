@@ -7,7 +7,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -15,8 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentials, startCluster, waitFor, type PatroniCluster } from '../cluster/index.js';
 import { createSelfSignedCert } from '../cluster/tls-cert.js';
 import { authYaml, setUpAuthRole } from '../support/auth-role.js';
+import { cancelThrough } from '../support/cancel-through.js';
 import { startRouter, type RouterUnderTest } from '../support/router-under-test.js';
-import { cancelRequest } from '../../src/wire/serializer.js';
 
 const LISTENERS = ['  - {name: app, port: 0, route: primary, links: true}', '  - {name: plain, port: 0, route: primary}'].join('\n');
 
@@ -109,13 +108,7 @@ describe('sessions that open more links as their own user', () => {
     await client.connect();
     const running = client.query('SELECT pg_sleep(30)').catch((e: unknown) => e as Error & { code?: string });
     await waitFor('the query to run', async () => (await cluster.sql(leader, "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)'")) === '1');
-    const key = client as unknown as { processID: number; secretKey: number };
-    const secret = Buffer.alloc(4);
-    secret.writeInt32BE(key.secretKey);
-    await new Promise<void>((resolve) => {
-      const s = net.connect({ host: '127.0.0.1', port: router.port('app') }, () => s.end(cancelRequest(key.processID, secret)));
-      s.on('close', () => resolve());
-    });
+    await cancelThrough(router.port('app'), client);
     expect(await running).toMatchObject({ code: '57014' });
     await client.end();
   });

@@ -5,12 +5,11 @@
  * a session with a SET and a prepared statement is checked after every round; every
  * acknowledged write must be in the table exactly once.
  */
-import net from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cancelRequest } from '../../src/wire/serializer.js';
 import { credentials, waitFor, startCluster, type ClusterOptions, type PatroniCluster, type PatroniMajor } from '../cluster/index.js';
 import { authYaml, setUpAuthRole } from '../support/auth-role.js';
+import { cancelThrough } from '../support/cancel-through.js';
 import { RecordingEvents } from '../support/recording-events.js';
 import { startRouter, type RouterUnderTest } from '../support/router-under-test.js';
 import { SequencedWriter } from '../support/sequenced-writer.js';
@@ -93,13 +92,7 @@ function sessionsFollowThePrimary(patroni: PatroniMajor, shape: Omit<ClusterOpti
       expect((await watched.query({ name: 'watched-double', text: 'SELECT $1::int * 2 AS x', values: [21] })).rows[0]).toEqual({ x: 42 });
       const running = watched.query('SELECT pg_sleep(20)').catch((e: unknown) => e as Error & { code?: string });
       await waitFor('the sleep to run on the new primary', async () => (await cluster.sql(to, "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(20)'")) === '1');
-      const key = watched as unknown as { processID: number; secretKey: number };
-      const secret = Buffer.alloc(4);
-      secret.writeInt32BE(key.secretKey);
-      await new Promise<void>((resolve) => {
-        const s = net.connect({ host: '127.0.0.1', port: router.port('app') }, () => s.end(cancelRequest(key.processID, secret)));
-        s.on('close', () => resolve());
-      });
+      await cancelThrough(router.port('app'), watched);
       expect(await running).toMatchObject({ code: '57014' });
     }
 
