@@ -10,9 +10,9 @@ import { backendKeyData, errorResponse, negotiationAnswer, startupMessage } from
 import { sendCancel } from './backend/cancel-sender.js';
 import { BackendConnectError, type BackendConnector } from './backend/connector.js';
 import type { AuthQueryResult } from './backend/auth/auth-query.js';
-import type { SessionSecret } from './backend/auth/session-secret.js';
-import type { LoginContext, SecretOutcome } from './backend/login-watch.js';
-import { BackendLink } from './backend/backend-link.js';
+import type { LoginContext } from './backend/login-watch.js';
+import type { BackendLink } from './backend/backend-link.js';
+import { SessionLinks } from './backend/session-links.js';
 import { StartupRelay } from './backend/startup-relay.js';
 import type { ReplayPosition } from './split/read-your-writes.js';
 import { SplitRelay } from './split/split-relay.js';
@@ -20,7 +20,6 @@ import { moveReasonWords } from './move/move-reasons.js';
 import { SessionMover } from './move/session-mover.js';
 import { holdTimeoutMs } from '../routing/hold-timeout.js';
 import { chooseBackends } from '../routing/choose-backends.js';
-import type { StartupParams } from '../wire/startup-params.js';
 import { ByteRelay } from './byte-relay.js';
 import { forwardCancel } from './cancel-forwarding.js';
 import type { CancelKey, CancelOwner, CancelRegistry } from './cancel-registry.js';
@@ -96,14 +95,8 @@ export class Session implements SessionHandle, CancelOwner {
   private clientCancelKey: CancelKey | undefined;
   /** The user of the client's startup packet. */
   private startupUser: string | undefined;
-  /** The startup parameters the member got (the router's own options removed), for more links. */
-  private startupParams: StartupParams | undefined;
-  /** What the router may log in to other members with as this session's user; wiped at the end. */
-  private secret: SessionSecret | undefined;
-  /** Why the session cannot open more links, when it cannot. */
-  private singleLinkReason: string | undefined;
-  /** Links beyond the first, closed with the session. */
-  private readonly extraLinks = new Set<BackendLink>();
+  /** What the router may log in to other members with as this session's user, and the links it opened. */
+  private readonly links: SessionLinks;
   private readonly timers: TimerSet;
   /** Aborted when the client leaves or the session ends: holds and pauses stop waiting. */
   private readonly over = new AbortController();
@@ -126,6 +119,7 @@ export class Session implements SessionHandle, CancelOwner {
     this.startedAt = services.clock.now();
     this.timers = new TimerSet(services.clock);
     this.log = services.logger.child({ listener: listener.config.name, client: this.client.address });
+    this.links = new SessionLinks({ connector: services.connector, connectTimeoutMs: listener.config.connectTimeoutMs, isOver: () => this.isOver(), log: this.log });
   }
 
   get clientAddress(): string {
@@ -191,7 +185,7 @@ export class Session implements SessionHandle, CancelOwner {
     if (override.error !== undefined) return this.refuse(refusals.targetRefused(config.name, override.error, override.errorKind === 'unknown'));
     const params = stripTargetOverride(opening.params, this.services.targetPrefix);
     this.startupUser = opening.params['user'];
-    this.startupParams = params;
+    this.links.startedWith(params);
     this.request = this.listener.routeRequest(override.target ?? config.route);
     const message = startupMessage(opening.major, opening.minor, params);
     const refusal = await this.place(this.request, (member, decision) => this.startOn(member, decision, message, opening.rest));
@@ -376,8 +370,9 @@ export class Session implements SessionHandle, CancelOwner {
     switch (outcome.kind) {
       case 'ready':
         this.phase = 'relaying';
-        this.keepSecret(outcome.secret);
-        if (config.split !== undefined || (config.moveSessions && this.secret !== undefined)) {
+        this.links.learned(outcome.secret);
+        if (!this.links.possible && config.links) this.log.info({ member: member.name, reason: this.links.singleLinkReason }, 'session stays on one member');
+        if (config.split !== undefined || (config.moveSessions && this.links.possible)) {
           this.startSplit(member, backend, relay.bytesOut, outcome.clientRest, outcome.rest);
           return { kind: 'placed' };
         }
@@ -457,7 +452,7 @@ export class Session implements SessionHandle, CancelOwner {
     });
     split.bytesOut = startupBytes;
     this.relay = this.split = split;
-    if (config.moveSessions && this.secret !== undefined) this.mover = this.createMover(split);
+    if (config.moveSessions && this.links.possible) this.mover = this.createMover(split);
     split.start(clientRest, backendRest);
   }
 
@@ -468,7 +463,7 @@ export class Session implements SessionHandle, CancelOwner {
       now: () => this.services.clock.now(),
       timers: this.timers,
       timeoutMs: () => holdTimeoutMs(config.moveTimeoutMs === 'auto' ? config.holdTimeoutMs : config.moveTimeoutMs, this.services.feedFor(config.cluster)?.current()?.config),
-      openLink: (member) => this.openLinkTo(member),
+      openLink: (member) => this.links.open(member),
       relay: split,
       moved: (link, from, waitedMs) => this.movedTo(link, from, waitedMs),
       gaveUp: (from, why, detail) => {
@@ -507,7 +502,7 @@ export class Session implements SessionHandle, CancelOwner {
   /** Why a session on a move_sessions listener is not able to move at all. */
   private notMovableReason(): string {
     if (!this.listener.config.moveSessions) return 'move-off';
-    return this.secret === undefined ? 'no-secret' : 'session-over';
+    return this.links.possible ? 'session-over' : 'no-secret';
   }
 
   /**
@@ -558,8 +553,8 @@ export class Session implements SessionHandle, CancelOwner {
   private async openReplicaLink(): Promise<BackendLink | { none: string }> {
     const candidate = this.replicaCandidates()[0];
     if (candidate === undefined) return { none: 'no replica qualifies' };
-    if (this.secret === undefined) return { none: this.singleLinkReason ?? 'no secret to log in with' };
-    return this.openLink(candidate.name);
+    if (!this.links.possible) return { none: this.links.singleLinkReason ?? 'no secret to log in with' };
+    return this.links.openOwned(candidate);
   }
 
   /** A new cluster state: a split session lets go of a replica that no longer qualifies; a moving one tries the new primary. */
@@ -584,42 +579,7 @@ export class Session implements SessionHandle, CancelOwner {
   async openLink(memberName: string): Promise<BackendLink> {
     const member = this.services.feedFor(this.listener.config.cluster)?.current()?.members.find((m) => m.name === memberName);
     if (member === undefined) throw new Error(`no member ${memberName} in cluster ${this.listener.config.cluster}`);
-    const link = await this.openLinkTo(member);
-    this.extraLinks.add(link);
-    link.socket.once('close', () => this.extraLinks.delete(link));
-    return link;
-  }
-
-  /** A link to `member` as the session's user, with its startup parameters and the secret learned at login. */
-  private async openLinkTo(member: Member): Promise<BackendLink> {
-    if (this.secret === undefined || this.startupParams === undefined || this.isOver()) {
-      throw new Error(`session cannot open more links: ${this.singleLinkReason ?? (this.isOver() ? 'it has ended' : 'it is not logged in yet')}`);
-    }
-    const link = await BackendLink.open(member, {
-      connector: this.services.connector,
-      parameters: this.startupParams,
-      secret: this.secret,
-      timeoutMs: this.listener.config.connectTimeoutMs,
-    });
-    if (this.isOver()) {
-      link.close();
-      throw new Error('session ended while the link opened');
-    }
-    this.log.debug({ member: member.name, ms: Math.round(link.openedInMs) }, 'link opened');
-    return link;
-  }
-
-  /** The secret for more links, or why there is none: the session holds it until it ends. */
-  private keepSecret(outcome: SecretOutcome): void {
-    this.secret?.wipe();
-    if ('secret' in outcome) {
-      this.secret = outcome.secret;
-      this.singleLinkReason = undefined;
-    } else {
-      this.secret = undefined;
-      this.singleLinkReason = outcome.none;
-      if (this.listener.config.links) this.log.info({ member: this.member?.name, reason: outcome.none }, 'session stays on one member');
-    }
+    return this.links.openOwned(member);
   }
 
   /** Drops a backend that refused the startup before anything reached the client. */
@@ -759,10 +719,7 @@ export class Session implements SessionHandle, CancelOwner {
     this.split?.stop();
     this.releaseMember();
     if (this.clientCancelKey !== undefined) this.services.cancelRegistry.release(this.clientCancelKey, this);
-    this.secret?.wipe();
-    this.secret = undefined;
-    for (const link of this.extraLinks) link.close();
-    this.extraLinks.clear();
+    this.links.close();
     this.backend?.destroy();
     this.client.destroy();
     if (this.sessionStartedEmitted) {
@@ -791,9 +748,9 @@ export class Session implements SessionHandle, CancelOwner {
       startedAt: this.startedAt,
       bytesIn: this.relay?.bytesIn ?? 0,
       bytesOut: this.relay?.bytesOut ?? 0,
-      extraLinks: this.split?.extraLinks ?? this.extraLinks.size,
+      extraLinks: this.split?.extraLinks ?? this.links.extraCount,
       ...(this.split?.pinnedBy !== undefined ? { pinnedBy: this.split.pinnedBy } : {}),
-      ...(this.singleLinkReason !== undefined ? { singleLinkReason: this.singleLinkReason } : {}),
+      ...(this.links.singleLinkReason !== undefined ? { singleLinkReason: this.links.singleLinkReason } : {}),
     };
   }
 }
