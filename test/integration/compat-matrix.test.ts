@@ -6,8 +6,10 @@
  * a pass-through and a terminating router in this process; each cell one real driver running
  * the whole scenario through one listener, judged against compat-expectation.ts.
  *
- * MATRIX_FILTER=axis=value[|value],... runs a subset (cell-filter.ts). The result table goes to
- * compatibility.md in this run's temp dir, and with MATRIX_README=1 to docs/compatibility.md.
+ * MATRIX_FILTER=axis=value[|value],... runs a subset (cell-filter.ts). Each cell's result is
+ * appended to cells.jsonl in this run's temp dir as it ends (a long run can be followed, and
+ * one cut short still leaves what it found); the result table goes to compatibility.md there,
+ * and with MATRIX_README=1 to docs/compatibility.md.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,6 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newestPostgresBinDir } from '../cluster/index.js';
+import { forgetDir, registerDir } from '../cluster/process-registry.js';
 import { createSelfSignedCert, type TlsFiles } from '../cluster/tls-cert.js';
 import { pgjdbcClasses, runScenario, type ScenarioResult } from '../support/drivers/index.js';
 import { parseCellFilter } from '../support/matrix/cell-filter.js';
@@ -52,6 +55,10 @@ function describeResult(result: ScenarioResult): string {
 
 describe(`the compatibility matrix (${mode}: ${groups.reduce((n, g) => n + g.cells.length, 0)} cells on ${groups.length} clusters)`, () => {
   const runs: CellRun[] = [];
+  const record = (run: CellRun): void => {
+    runs.push(run);
+    if (dir !== undefined) fs.appendFileSync(path.join(dir, 'cells.jsonl'), `${JSON.stringify(run)}\n`);
+  };
   const clusterMs: number[] = [];
   const patroniVersions = new Set<string>();
   const started = performance.now();
@@ -60,8 +67,11 @@ describe(`the compatibility matrix (${mode}: ${groups.reduce((n, g) => n + g.cel
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'patroni-router-matrix-'));
+    // The key goes with the run; the markdown stays for the reader.
+    registerDir(path.join(dir, 'router-tls'));
     cert = await createSelfSignedCert(path.join(dir, 'router-tls'));
     await pgjdbcClasses();
+    console.log(`compatibility matrix: each cell's result in ${path.join(dir, 'cells.jsonl')}`);
   });
 
   afterAll(() => {
@@ -72,6 +82,7 @@ describe(`the compatibility matrix (${mode}: ${groups.reduce((n, g) => n + g.cel
     const file = path.join(dir, 'compatibility.md');
     fs.writeFileSync(file, markdown(run));
     fs.rmSync(path.join(dir, 'router-tls'), { recursive: true, force: true });
+    forgetDir(path.join(dir, 'router-tls'));
     console.log(`compatibility table: ${file}`);
     if (process.env['MATRIX_README'] === '1') {
       fs.writeFileSync(docsFile, markdown(run));
@@ -99,7 +110,7 @@ describe(`the compatibility matrix (${mode}: ${groups.reduce((n, g) => n + g.cel
       afterAll(async () => {
         // Cells that never ran because their cluster did not start still belong in the table.
         for (const cell of cells) {
-          if (!runs.some((r) => r.cell === cell)) runs.push({ cell, expected: expectedOutcome(cell).outcome, problems: [`not run: ${startError instanceof Error ? startError.message.split('\n')[0] : 'cluster not started'}`], ms: 0 });
+          if (!runs.some((r) => r.cell === cell)) record({ cell, expected: expectedOutcome(cell).outcome, problems: [`not run: ${startError instanceof Error ? startError.message.split('\n')[0] : 'cluster not started'}`], ms: 0 });
         }
         await fixture?.stop();
       });
@@ -112,7 +123,7 @@ describe(`the compatibility matrix (${mode}: ${groups.reduce((n, g) => n + g.cel
         const cellStarted = performance.now();
         const result = await runScenario(cell.driver, fixture.endpoint(cell), { writable: cell.listener === 'primary' });
         const problems = cellProblems(result, expected, fixture.ports);
-        runs.push({ cell, expected: expected.outcome, problems, ms: Math.round(performance.now() - cellStarted) });
+        record({ cell, expected: expected.outcome, problems, ms: Math.round(performance.now() - cellStarted) });
         const why = `${clusterName(group)}; ${cellName(cell)}; expected ${JSON.stringify(expected, (_k, v: unknown) => (v instanceof RegExp ? String(v) : v))}\n${describeResult(result)}\n${routerLog(router, logFrom)}`;
         expect(problems, why).toEqual([]);
       });
