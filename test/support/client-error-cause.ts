@@ -20,6 +20,9 @@ export function classifyClientError(code: string | undefined, message: string): 
   }
   if (code === '57P01' || code === '57P02' || (code === '57P03' && !message.startsWith('patroni-router'))) return { cause: 'member-shutdown' };
   if (message.startsWith('patroni-router listener')) return { cause: 'router-hold-timeout' };
+  // pgjdbc says a connection broke with its own SQLSTATEs: 08006 "An I/O error occurred while
+  // sending to the backend.", 08003 "This connection has been closed."
+  if (code === '08006' || code === '08003') return { cause: 'connection-lost' };
   if (/terminated unexpectedly|ECONNRESET|EPIPE|connection error|Connection terminated|socket hang up|This socket has been ended/i.test(message)) return { cause: 'connection-lost' };
   return { cause: 'other' };
 }
