@@ -624,6 +624,8 @@ export class Session implements SessionHandle, CancelOwner {
     this.ending = this.ending ?? (this.clientEnded || this.relay?.clientSaidGoodbye === true ? 'client-closed' : 'backend-closed');
     this.phase = 'closing';
     this.releaseMember();
+    // Client bytes read from now on are discarded, not passed to a member that is gone (a split relay follows its own links).
+    if (this.split === undefined) this.relay?.stop();
     // On 'end' every byte of the backend was already written to the client; end() flushes them.
     this.client.sayGoodbye(undefined, this.timers, () => this.finish(this.ending ?? 'refused'));
   }
