@@ -26,9 +26,9 @@ export interface SessionInfo {
  * they must be cheap and must not throw (the proxy guards against it anyway).
  */
 export interface ProxyEvents {
-  connectionAccepted(e: { listener: string; clientAddress: string }): void;
+  connectionAccepted(e: { listener: string }): void;
   /** A backend connection is up for this session (before authentication finishes). */
-  sessionStarted(e: SessionInfo): void;
+  sessionStarted(e: { listener: string; member: string }): void;
   sessionEnded(e: SessionInfo & { durationMs: number; bytesIn: number; bytesOut: number; ending: SessionEnding }): void;
   /** The router answered a client with a FATAL ErrorResponse of its own; `reason` is its message. */
   refused(e: { listener: string; kind: RefusalKind; reason: string; sqlstate: string }): void;

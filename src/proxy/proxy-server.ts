@@ -396,7 +396,7 @@ export class ProxyServer {
     }
     const session = new Session(socket, runtime, this.services, (s) => this.sessionClosed(runtime, s));
     runtime.sessions.add(session);
-    this.events.connectionAccepted({ listener: runtime.config.name, clientAddress: session.clientAddress });
+    this.events.connectionAccepted({ listener: runtime.config.name });
     session.start();
   }
 

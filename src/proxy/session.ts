@@ -58,13 +58,18 @@ const KEEPALIVE_DELAY_MS = 30_000;
 /** Texts a listener remembers as refused by a replica (25006); beyond this it stops learning. */
 const MAX_LEARNED_WRITES = 10_000;
 
-/** The verdict of a text a replica refused as a write: the primary's from now on. */
 /** How long a refused SSLRequest client has to send its plain startup, to hear why (at least). */
 const SSL_REFUSAL_GRACE_MS = 2_000;
 
 type Attempt = (member: Member, decision: RouteDecision) => Promise<AttemptResult>;
 
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/**
+ * The reason every session's `over` signal carries. abort() without one builds a DOMException
+ * (stack trace included) per call; nothing reads the reason, only that the signal fired.
+ */
+const SESSION_OVER = new Error('session over');
 
 /**
  * One client connection's life, and only that: the client side negotiates and reads the
@@ -105,7 +110,8 @@ export class Session implements SessionHandle, CancelOwner {
   private ending: SessionEnding | undefined;
   /** The client sent its FIN first: the backend's close that follows is the client's doing. */
   private clientEnded = false;
-  private readonly log: Logger;
+  /** Made on the first log line: at the default level most sessions log once, at `warn` never. */
+  private logger: Logger | undefined;
 
   constructor(
     raw: net.Socket,
@@ -120,7 +126,12 @@ export class Session implements SessionHandle, CancelOwner {
     });
     this.startedAt = services.clock.now();
     this.timers = new TimerSet(services.clock);
-    this.log = services.logger.child({ listener: listener.config.name, client: this.client.address });
+  }
+
+  /** The session's logger, with its listener and client bound. */
+  private get log(): Logger {
+    this.logger ??= this.services.logger.child({ listener: this.listener.config.name, client: this.client.address });
+    return this.logger;
   }
 
   get clientAddress(): string {
@@ -287,13 +298,17 @@ export class Session implements SessionHandle, CancelOwner {
   }
 
   private placementHost(attempt: Attempt): PlacementHost {
+    const session = this;
     return {
       listener: this.listener,
       feed: this.services.feedFor(this.listener.config.cluster),
       holdQueue: this.services.holdQueue,
       events: this.services.events,
       clock: this.services.clock,
-      log: this.log,
+      // Placement logs only when it holds or retries: the child logger is made then, if ever.
+      get log() {
+        return session.log;
+      },
       signal: this.over.signal,
       isOver: () => this.isOver(),
       setPhase: (phase) => {
@@ -572,6 +587,11 @@ export class Session implements SessionHandle, CancelOwner {
     this.finish('client-closed');
   }
 
+  /** Holds, pauses and reads waiting on the session stop waiting; once (onClientClose then finish both call it). */
+  private endWaits(): void {
+    if (!this.over.signal.aborted) this.over.abort(SESSION_OVER);
+  }
+
   private isOver(): boolean {
     return this.phase === 'closed' || this.phase === 'closing';
   }
@@ -588,7 +608,7 @@ export class Session implements SessionHandle, CancelOwner {
   /** Sends FATAL and closes; the socket lingers briefly so the client reads it before the FIN. */
   private closeWithError(refusal: Refusal): void {
     this.phase = 'closing';
-    this.over.abort();
+    this.endWaits();
     this.startupRelay?.abandon();
     this.relay?.stop();
     this.backend?.destroy();
@@ -607,7 +627,7 @@ export class Session implements SessionHandle, CancelOwner {
   }
 
   private onClientClose(): void {
-    this.over.abort();
+    this.endWaits();
     this.finish(this.ending ?? 'client-closed');
   }
 
@@ -635,7 +655,9 @@ export class Session implements SessionHandle, CancelOwner {
     if (this.member === undefined) return;
     if (!this.sessionStartedEmitted) {
       this.sessionStartedEmitted = true;
-      this.services.events.sessionStarted({ listener: this.listener.config.name, member: this.member.name, clientAddress: this.clientAddress });
+      // Read now, while the socket is open: the session's end line names the client.
+      void this.client.address;
+      this.services.events.sessionStarted({ listener: this.listener.config.name, member: this.member.name });
     }
   }
 
@@ -653,7 +675,7 @@ export class Session implements SessionHandle, CancelOwner {
     this.phase = 'closed';
     this.ending = this.ending ?? ending;
     this.timers.clear();
-    this.over.abort();
+    this.endWaits();
     this.startupRelay?.abandon();
     this.releaseMember();
     if (this.clientCancelKey !== undefined) this.services.cancelRegistry.release(this.clientCancelKey, this);

@@ -82,7 +82,7 @@ describe('AdminServer without a token', () => {
 
   it('serves Prometheus text on /metrics', async () => {
     const { url, metrics } = await start();
-    metrics.connectionAccepted({ listener: 'primary', clientAddress: 'x' });
+    metrics.connectionAccepted({ listener: 'primary' });
     const res = await fetch(`${url}/metrics`);
     expect(res.headers.get('content-type')).toContain('text/plain');
     expect(await res.text()).toContain('patroni_router_connections_accepted_total{listener="primary"} 1');

@@ -40,8 +40,8 @@ const refusedOn = (listener: string, r: Refusal): { listener: string; kind: Refu
 describe('RouterMetrics', () => {
   it('moves connection, byte and cancel metrics on proxy events', async () => {
     const m = new RouterMetrics({ defaultMetrics: false });
-    m.connectionAccepted({ listener: 'primary', clientAddress: 'x' });
-    m.connectionAccepted({ listener: 'primary', clientAddress: 'y' });
+    m.connectionAccepted({ listener: 'primary' });
+    m.connectionAccepted({ listener: 'primary' });
     m.sessionStarted(session);
     expect(await value(m, 'connections_accepted_total', { listener: 'primary' })).toBe(2);
     m.sessionEnded({ ...session, durationMs: 10, bytesIn: 100, bytesOut: 2000, ending: 'client-closed' });
@@ -121,7 +121,7 @@ describe('RouterMetrics', () => {
   it('reads DCS health from the router when given, and keeps two routers apart', async () => {
     const a = new RouterMetrics({ now: () => 10_000, dcsHealth: () => [{ scope: 'batman', watch: 'reconnecting', lastContact: 4000 }] });
     const b = new RouterMetrics();
-    a.connectionAccepted({ listener: 'primary', clientAddress: 'x' });
+    a.connectionAccepted({ listener: 'primary' });
     expect(await value(a, 'dcs_last_contact_seconds', { cluster: 'batman' })).toBe(6);
     expect(await value(a, 'dcs_watch_state', { cluster: 'batman', state: 'reconnecting' })).toBe(1);
     expect(await value(b, 'connections_accepted_total', { listener: 'primary' })).toBeUndefined();
