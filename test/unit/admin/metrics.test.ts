@@ -66,6 +66,19 @@ describe('RouterMetrics', () => {
     expect(await value(m, 'held_connections', { listener: 'primary' })).toBe(0);
   });
 
+  it('keeps per-session counters as plain numbers that every scrape reads whole, never twice', async () => {
+    const m = new RouterMetrics({ defaultMetrics: false });
+    for (let i = 0; i < 3; i++) m.sessionEnded({ ...session, durationMs: 1, bytesIn: 10, bytesOut: 20, ending: 'client-closed' });
+    m.sessionEnded({ ...session, listener: 'replicas', durationMs: 1, bytesIn: 1, bytesOut: 2, ending: 'fenced' });
+    for (let scrape = 0; scrape < 2; scrape++) {
+      expect(await value(m, 'sessions_ended_total', { listener: 'primary', ending: 'client-closed' })).toBe(3);
+      expect(await value(m, 'sessions_ended_total', { listener: 'replicas', ending: 'fenced' })).toBe(1);
+      expect(await value(m, 'bytes_relayed_total', { listener: 'primary', direction: 'server_to_client' })).toBe(60);
+    }
+    m.unitRouted({ listener: 'split', destination: 'replica', reason: 'read' });
+    expect(await m.registry.getSingleMetricAsString('patroni_router_statements_routed_total')).toContain('patroni_router_statements_routed_total{listener="split",destination="replica",reason="read"} 1');
+  });
+
   it('labels refusals with their kind from the refusal catalog (a short bounded set)', async () => {
     const m = new RouterMetrics({ defaultMetrics: false });
     m.refused(refusedOn('primary', refusals.noCandidate('primary', 'no primary in cluster batman: leader election in progress')));
