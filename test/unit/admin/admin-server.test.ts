@@ -29,6 +29,7 @@ function config(token?: string): RouterConfig {
     authenticationTimeoutMs: 60_000,
     drainTimeoutMs: 30_000,
     targetParameterPrefix: 'patroni_router',
+    workers: 1,
   };
 }
 
