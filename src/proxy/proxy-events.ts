@@ -12,8 +12,12 @@ export type SessionEnding =
 
 export type HoldOutcome = 'proceeded' | 'timeout' | 'client-gone' | 'shutdown';
 
-/** forwarded: a key the router issued; broadcast: tried on TLS pass-through members; rate-limited; unknown: nowhere to try. */
-export type CancelOutcome = 'forwarded' | 'broadcast' | 'rate-limited' | 'unknown';
+/**
+ * forwarded: a key this process issued; other-worker: handed to the worker that issued it (or,
+ * for a member's own key, to the other workers); broadcast: tried on TLS pass-through members;
+ * rate-limited; unknown: nowhere to try.
+ */
+export type CancelOutcome = 'forwarded' | 'other-worker' | 'broadcast' | 'rate-limited' | 'unknown';
 
 export interface SessionInfo {
   listener: string;

@@ -19,7 +19,7 @@ import { SplitRelay } from './split/split-relay.js';
 import { chooseBackends } from '../routing/choose-backends.js';
 import type { StartupParams } from '../wire/startup-params.js';
 import { ByteRelay } from './byte-relay.js';
-import { forwardCancel } from './cancel-forwarding.js';
+import { forwardCancel, type CancelPeers } from './cancel-forwarding.js';
 import type { CancelKey, CancelOwner, CancelRegistry } from './cancel-registry.js';
 import { TimerSet, type Clock } from './clock.js';
 import { ClientConnection } from './frontend/client-connection.js';
@@ -48,6 +48,8 @@ export interface SessionServices {
   /** Resolves once a replay position read from now on is known (or could not be read). */
   refreshReplayPosition(cluster: string, member: string): Promise<void>;
   cancelRegistry: CancelRegistry;
+  /** The other worker processes, when the router runs several (a cancel may belong to one of them). */
+  cancelPeers?: CancelPeers;
   holdQueue: HoldQueue;
   events: ProxyEvents;
   logger: Logger;
@@ -582,7 +584,8 @@ export class Session implements SessionHandle, CancelOwner {
   }
 
   private relayCancel(key: { processId: number; secret: Buffer }): void {
-    const outcome = forwardCancel(key, this.listener, { registry: this.services.cancelRegistry, now: this.services.clock.now(), log: this.log });
+    const { cancelRegistry: registry, cancelPeers: peers, serverTls, clock } = this.services;
+    const outcome = forwardCancel(key, this.listener, { registry, now: clock.now(), log: this.log, passThrough: serverTls === undefined, ...(peers !== undefined ? { peers } : {}) });
     this.services.events.cancel({ listener: this.listener.config.name, outcome });
     this.finish('client-closed');
   }
