@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { DcsHealth } from '../admin/admin-context.js';
+import { noProxyEvents, type ProxyEvents } from '../proxy/proxy-events.js';
 import type { ClusterState, MemberRole, StateChange } from '../topology/cluster-state.js';
 import { FailoverTimeline, type FailoverEpisode, type TimelineStep } from './failover-timeline.js';
 
@@ -157,4 +158,9 @@ export class TopologyMetrics {
       this.onFailoverStep?.(cluster, step);
     }
   }
+}
+
+/** The two proxy events TopologyMetrics times failovers with, as ProxyEvents (the rest ignored). */
+export function timelineEvents(metrics: TopologyMetrics): ProxyEvents {
+  return { ...noProxyEvents, sessionStarted: (e) => metrics.sessionStarted(e), fenced: (e) => metrics.fenced(e) };
 }
