@@ -347,10 +347,20 @@ export class WorkerPool implements ListenerHost {
     }, delay);
   }
 
-  /** Every worker told to drain in `timeoutMs`; any still running after `deadlineMs` is killed. */
+  /**
+   * Every worker told to drain in `timeoutMs`; any still running after `deadlineMs` is killed.
+   * Snapshots keep going to them meanwhile: a draining session is still fenced.
+   */
   private async stopAll(timeoutMs: number, deadlineMs: number): Promise<void> {
     this.stopping = true;
-    for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
+    try {
+      await this.drainWorkers(timeoutMs, deadlineMs);
+    } finally {
+      for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
+    }
+  }
+
+  private async drainWorkers(timeoutMs: number, deadlineMs: number): Promise<void> {
     for (const slot of this.slots) {
       if (slot.restartTimer !== undefined) clearTimeout(slot.restartTimer);
       slot.restartTimer = undefined;
