@@ -33,7 +33,7 @@ export class PgjdbcWriter {
   private ended: string | undefined;
 
   constructor(
-    private readonly connection: { host: string; port: number; user: string; database: string },
+    private readonly connection: { host: string; port: number; user: string; database: string; password?: string },
     private readonly size = 5,
     private readonly intervalMs = 10,
     private readonly note = 'pgjdbc-writer',
@@ -44,7 +44,8 @@ export class PgjdbcWriter {
     const { host, port, database, user } = this.connection;
     const args = pgjdbcJvm(classes, 'PgjdbcWriter', [host, String(port), database, user, this.note, String(this.size), String(this.intervalMs)]);
     // Its own process group, registered, so a test that dies cannot leave the JVM writing.
-    const child = spawn('java', args, { cwd: classes, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const env = this.connection.password !== undefined ? { ...process.env, PGPASSWORD: this.connection.password } : process.env;
+    const child = spawn('java', args, { cwd: classes, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     this.child = child;
     const pid = child.pid;
     if (pid !== undefined) registerProcess(pid, 'pgjdbc writer', 'PgjdbcWriter');

@@ -38,6 +38,9 @@ public final class PgjdbcWriter {
     PgjdbcWriter(String host, int port, String database, String user, String note, long intervalMs) {
         this.url = "jdbc:postgresql://" + host + ":" + port + "/" + database;
         props.setProperty("user", user);
+        // From the environment, not argv, so it is not on every `ps` listing.
+        String password = System.getenv("PGPASSWORD");
+        if (password != null) props.setProperty("password", password);
         props.setProperty("sslmode", "disable");
         props.setProperty("ApplicationName", "pgjdbc-writer");
         props.setProperty("connectTimeout", "10");
