@@ -10,7 +10,7 @@ import type { ProxyEvent, ProxyEvents } from '../proxy/proxy-events.js';
 import type { RelayedSnapshot } from './relayed-feed.js';
 
 /** Proxy events the primary's observers (event log, failover timeline) need from the workers. */
-export type NoticeName = 'sessionStarted' | 'fenced' | 'refused' | 'holdEnded' | 'sessionPinned';
+export type NoticeName = 'sessionStarted' | 'fenced' | 'refused' | 'holdEnded' | 'sessionPinned' | 'sessionMoved' | 'sessionNotMoved';
 
 export type Notice = { [K in NoticeName]: { type: 'notice'; name: K; event: ProxyEvent<K> } }[NoticeName];
 
@@ -55,7 +55,7 @@ export type FromWorker =
 
 const TO_WORKER: ReadonlySet<string> = new Set(['start', 'snapshot', 'reload', 'cancel', 'report', 'drain']);
 const FROM_WORKER: ReadonlySet<string> = new Set(['hello', 'ready', 'failed', 'reloaded', 'reload-failed', 'cancel', 'report', 'notice']);
-const NOTICES: ReadonlySet<string> = new Set<NoticeName>(['sessionStarted', 'fenced', 'refused', 'holdEnded', 'sessionPinned']);
+const NOTICES: ReadonlySet<string> = new Set<NoticeName>(['sessionStarted', 'fenced', 'refused', 'holdEnded', 'sessionPinned', 'sessionMoved', 'sessionNotMoved']);
 
 const typeOf = (message: unknown): string | undefined =>
   typeof message === 'object' && message !== null && 'type' in message && typeof message.type === 'string' ? message.type : undefined;

@@ -7,7 +7,8 @@ import type { Notice } from './messages.js';
  * metrics and session log take the rest. Per-session events would cost a message per session,
  * so a session start is told only when it is the first on its member since the worker's view
  * of the cluster last changed: enough for the timeline, which waits for the first session on a
- * new primary. A hold is told only when it timed out (the event log keeps no other).
+ * new primary. A hold is told only when it timed out (the event log keeps no other). Moves are
+ * told one by one: they happen only at a switchover, at most once per session.
  */
 export function workerNotices(send: (notice: Notice) => void, generationOf: (listener: string) => number | undefined): ProxyEvents {
   const told = new Map<string, Map<string, number>>();
@@ -32,6 +33,12 @@ export function workerNotices(send: (notice: Notice) => void, generationOf: (lis
     },
     sessionPinned(event) {
       send({ type: 'notice', name: 'sessionPinned', event });
+    },
+    sessionMoved(event) {
+      send({ type: 'notice', name: 'sessionMoved', event });
+    },
+    sessionNotMoved(event) {
+      send({ type: 'notice', name: 'sessionNotMoved', event });
     },
   };
 }

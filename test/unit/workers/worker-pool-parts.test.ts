@@ -100,7 +100,7 @@ describe('reports of several workers as one router', () => {
 });
 
 describe("a worker's notices to the primary", () => {
-  it('tells the first session on a member per view of its cluster, hold time-outs only, and every fencing and refusal', () => {
+  it('tells the first session on a member per view of its cluster, hold time-outs only, and every fencing, refusal and move', () => {
     const sent: Notice[] = [];
     let generation = 4;
     const notices = workerNotices((n) => sent.push(n), () => generation);
@@ -112,9 +112,11 @@ describe("a worker's notices to the primary", () => {
     notices.holdEnded({ listener: 'primary', waitedMs: 10, outcome: 'proceeded' });
     notices.holdEnded({ listener: 'primary', waitedMs: 30_000, outcome: 'timeout' });
     notices.fenced({ listener: 'primary', member: 'pg0', reason: 'demoted' });
+    notices.sessionMoved({ listener: 'primary', from: 'pg0', to: 'pg1', waitedMs: 900 });
+    notices.sessionNotMoved({ listener: 'primary', member: 'pg0', reason: 'open-transaction' });
     notices.connectionAccepted({ listener: 'primary' });
     notices.sessionEnded({ listener: 'primary', member: 'pg0', clientAddress: 'x', durationMs: 1, bytesIn: 1, bytesOut: 1, ending: 'client-closed' });
-    expect(sent.map((n) => `${n.name} ${n.event.listener}`)).toEqual(['sessionStarted primary', 'sessionStarted replicas', 'sessionStarted primary', 'holdEnded primary', 'fenced primary']);
+    expect(sent.map((n) => `${n.name} ${n.event.listener}`)).toEqual(['sessionStarted primary', 'sessionStarted replicas', 'sessionStarted primary', 'holdEnded primary', 'fenced primary', 'sessionMoved primary', 'sessionNotMoved primary']);
   });
 
   it('reaches the observer hook it names, and only messages of ours pass the checks', () => {
