@@ -20,7 +20,8 @@ import { loadSqlParser } from '../sql/sql-parser.js';
 import { memberConnector, type BackendConnector } from './backend/connector.js';
 import { systemClock, type Clock } from './clock.js';
 import { refusals } from './refusal.js';
-import { Session, type SessionServices } from './session.js';
+import { Session } from './session.js';
+import type { SessionServices } from './session-services.js';
 import type { SessionHandle, SessionPhase } from './session-handle.js';
 import { readPem, serverTlsContext } from './tls-material.js';
 
