@@ -1,5 +1,6 @@
 import type { RouterConfig } from './config/types.js';
-import type { ListenerChanges, ListenerSessions, ListenerStatus, ProxyServer } from './proxy/proxy-server.js';
+import type { ListenerChanges } from './config/reload-plan.js';
+import type { ListenerSessions, ListenerStatus, ProxyServer } from './proxy/proxy-server.js';
 
 /**
  * Where the listeners run and the sessions live: this process (a ProxyServer), or worker

@@ -23,7 +23,7 @@ import type { ClusterFeed } from './topology/cluster-feed.js';
 import { ClusterFollower } from './topology/cluster-follower.js';
 import { FeedSlot } from './topology/feed-slot.js';
 import { configWarnings } from './config/warnings.js';
-import { settingsNeedingRestart } from './config/reload-scope.js';
+import { reloadPlan } from './config/reload-plan.js';
 import { PooledMetrics } from './workers/pooled-metrics.js';
 import { WorkerPool } from './workers/worker-pool.js';
 import { workerCount } from './workers/worker-count.js';
@@ -45,8 +45,6 @@ export interface ReloadResult {
   /** Settings that changed in the file but apply only after a restart. */
   notApplied: string[];
 }
-
-const sameSource = (a: ClusterSource, b: ClusterSource): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 export class PatroniRouter implements AdminContext {
   private currentConfig: RouterConfig;
@@ -155,41 +153,21 @@ export class PatroniRouter implements AdminContext {
    * has read the topology. Clusters cannot be added or removed while running (restart).
    */
   async reload(next: RouterConfig): Promise<ReloadResult> {
-    const before = new Set(this.slots.keys());
-    const after = new Set(next.clusters.map((c) => c.scope));
-    const added = [...after].filter((s) => !before.has(s));
-    const removed = [...before].filter((s) => !after.has(s));
-    if (added.length > 0 || removed.length > 0) {
-      throw new Error(`the followed clusters changed (added: ${added.join(', ') || 'none'}; removed: ${removed.join(', ') || 'none'}): restart the router to apply that`);
-    }
+    const plan = reloadPlan(this.currentConfig, next);
+    if (plan.refusal !== undefined) throw new Error(plan.refusal);
+    const { added, removed } = plan.clusters;
     const replaced: string[] = [];
-    for (const cluster of next.clusters) {
-      const old = this.currentConfig.clusters.find((c) => c.scope === cluster.scope);
-      const slot = this.slots.get(cluster.scope);
-      if (old === undefined || slot === undefined || sameSource(old, cluster)) continue;
+    for (const scope of plan.clusters.replaced) {
+      const cluster = plan.effective.clusters.find((c) => c.scope === scope);
+      const slot = this.slots.get(scope);
+      if (cluster === undefined || slot === undefined) continue;
       const follower = this.follower(cluster);
       slot.replace(follower);
       follower.start();
-      replaced.push(cluster.scope);
+      replaced.push(scope);
     }
-    const notApplied = settingsNeedingRestart(this.currentConfig, next);
+    const { notApplied, effective } = plan;
     if (notApplied.length > 0) this.log.warn({ settings: notApplied }, 'these settings changed but apply only after a restart');
-    // What only a restart changes stays as running; the admin token follows the file.
-    const running = this.currentConfig;
-    const admin = { ...running.admin };
-    if (next.admin.token === undefined) delete admin.token;
-    else admin.token = next.admin.token;
-    const { auth: _nextAuth, ...rest } = next;
-    const effective: RouterConfig = {
-      ...rest,
-      ...(running.auth !== undefined ? { auth: running.auth } : {}),
-      tls: running.tls,
-      startupTimeoutMs: running.startupTimeoutMs,
-      authenticationTimeoutMs: running.authenticationTimeoutMs,
-      targetParameterPrefix: running.targetParameterPrefix,
-      workers: running.workers,
-      admin,
-    };
     const listeners = await this.host.reload(effective);
     this.currentConfig = effective;
     const changed = (label: string, names: string[]): string => `${label}: ${names.join(', ') || 'none'}`;

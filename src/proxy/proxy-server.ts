@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import type { Logger } from 'pino';
+import { listenerChanges, type ListenerChanges } from '../config/reload-plan.js';
 import type { AuthConfig, ListenerConfig, RouteKind, TlsConfig } from '../config/types.js';
 import type { ClusterFeed } from '../topology/cluster-feed.js';
 import type { ClusterState } from '../topology/cluster-state.js';
@@ -20,7 +21,8 @@ import { loadSqlParser } from '../sql/sql-parser.js';
 import { memberConnector, type BackendConnector } from './backend/connector.js';
 import { systemClock, type Clock } from './clock.js';
 import { refusals } from './refusal.js';
-import { Session, type SessionServices } from './session.js';
+import { Session } from './session.js';
+import type { SessionServices } from './session-services.js';
 import type { SessionHandle, SessionPhase } from './session-handle.js';
 import { readPem, serverTlsContext } from './tls-material.js';
 
@@ -85,13 +87,6 @@ function pinnedSessions(sessions: Iterable<SessionHandle>): Record<string, numbe
 
 /** How often sessions spared by max_lag_fence_busy are looked at again while the lag lasts. */
 const LAG_RECHECK_MS = 500;
-
-export interface ListenerChanges {
-  added: string[];
-  removed: string[];
-  restarted: string[];
-  unchanged: string[];
-}
 
 /**
  * The proxy: one TCP listener per configured route, the sessions they accept, fencing driven
@@ -225,27 +220,16 @@ export class ProxyServer {
    * restarts changed ones (new settings for new connections), and leaves unchanged ones alone.
    */
   async applyListeners(next: readonly ListenerConfig[]): Promise<ListenerChanges> {
-    const changes: ListenerChanges = { added: [], removed: [], restarted: [], unchanged: [] };
+    const changes = listenerChanges([...this.active.values()].map((r) => r.config), next);
     const wanted = new Map(next.map((c) => [c.name, c]));
     for (const [name, runtime] of [...this.active]) {
-      const config = wanted.get(name);
-      if (config === undefined) {
+      if (changes.removed.includes(name)) await this.retire(runtime);
+      else if (changes.restarted.includes(name)) {
         await this.retire(runtime);
-        changes.removed.push(name);
-      } else if (sameListener(runtime.config, config)) {
-        changes.unchanged.push(name);
-      } else {
-        await this.retire(runtime);
-        await this.startListener(config);
-        changes.restarted.push(name);
+        await this.startListener(wanted.get(name)!);
       }
     }
-    for (const config of next) {
-      if (!this.active.has(config.name) && !changes.restarted.includes(config.name)) {
-        await this.startListener(config);
-        changes.added.push(config.name);
-      }
-    }
+    for (const name of changes.added) await this.startListener(wanted.get(name)!);
     this.log.info(changes, 'listeners reloaded');
     return changes;
   }
@@ -423,10 +407,6 @@ export class ProxyServer {
     if (runtime.retired && runtime.sessions.size === 0) this.retired.delete(runtime);
     for (const check of [...this.sessionsGone]) check();
   }
-}
-
-function sameListener(a: ListenerConfig, b: ListenerConfig): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 

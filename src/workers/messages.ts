@@ -5,7 +5,8 @@
  */
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { RouterConfig } from '../config/types.js';
-import type { ListenerChanges, ListenerSessions, ListenerStatus } from '../proxy/proxy-server.js';
+import type { ListenerChanges } from '../config/reload-plan.js';
+import type { ListenerSessions, ListenerStatus } from '../proxy/proxy-server.js';
 import type { ProxyEvent, ProxyEvents } from '../proxy/proxy-events.js';
 import type { RelayedSnapshot } from './relayed-feed.js';
 

@@ -6,16 +6,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { createLogger } from '../../src/observe/logger.js';
 import { ClusterFollower } from '../../src/topology/cluster-follower.js';
 import type { ClusterState } from '../../src/topology/cluster-state.js';
 import { startEtcd, waitFor, type EtcdHandle } from '../cluster/index.js';
 import { forgetDir, registerDir } from '../cluster/process-registry.js';
 import { createEtcdCertificates, type EtcdCertificates } from '../support/etcd-certificates.js';
 import { putKey, type EtcdTarget } from '../support/etcdctl.js';
+import { captureLog } from '../support/log-capture.js';
 import { memberValue, twoMemberKeys } from '../support/patroni-keys.js';
 import { enableV2Auth, enableV3Auth, startTlsEtcd, type TlsEtcd } from '../support/secured-etcd.js';
 
@@ -36,17 +35,11 @@ function followFromYaml(yaml: string, env: NodeJS.ProcessEnv = {}): FollowerUnde
   const config = parseConfig(yaml, 'etcd-security test config', env);
   const source = config.clusters[0];
   if (source === undefined) throw new Error('no cluster in the config');
-  let text = '';
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      text += chunk.toString('utf8');
-      done();
-    },
-  });
-  const follower = new ClusterFollower(source, createLogger({ level: 'trace', format: 'json', destination }));
+  const log = captureLog('trace', Infinity);
+  const follower = new ClusterFollower(source, log.logger);
   followers.push(follower);
   follower.start();
-  return { follower, log: () => text };
+  return { follower, log: () => log.text() };
 }
 
 function sees(f: FollowerUnderTest, what: string, ok: (s: ClusterState) => boolean, timeoutMs = 20_000): Promise<ClusterState> {

@@ -6,9 +6,7 @@
  * earlier than postgres leaving recovery.
  */
 import { performance } from 'node:perf_hooks';
-import { Writable } from 'node:stream';
 import pg from 'pg';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, waitFor, type PatroniCluster } from '../cluster/index.js';
 import { ClusterFollower } from '../../src/topology/cluster-follower.js';
@@ -17,6 +15,7 @@ import type { ClusterSource } from '../../src/config/types.js';
 import { rawWatchV3, type RawWatch } from './topology-raw-watch.js';
 import { startRouter, type RouterUnderTest } from '../support/router-under-test.js';
 import { WriteLoop } from '../support/write-loop.js';
+import { captureLog } from '../support/log-capture.js';
 
 /** WriteLoop times are Date.now(); everything else here is performance.now(). */
 const fromWall = (wallMs: number): number => wallMs - performance.timeOrigin;
@@ -97,7 +96,7 @@ describe('promotion timing on a real cluster (Patroni defaults ttl 30, loop_wait
   let raw: RawWatch;
   let follower: ClusterFollower;
   let router: RouterUnderTest;
-  const logLines: string[] = [];
+  const followerLog = captureLog('info', 300);
   const samples: Sample[] = [];
 
   beforeAll(async () => {
@@ -109,14 +108,7 @@ describe('promotion timing on a real cluster (Patroni defaults ttl 30, loop_wait
       etcd: { api: 'etcd3', endpoints: [cluster.etcd.endpoint] },
       topology: { resyncIntervalMs: 30_000, probeIntervalMs: 1000, probeTimeoutMs: 800, dcsLossWrites: 'ttl' },
     };
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        logLines.push(chunk.toString());
-        if (logLines.length > 300) logLines.shift();
-        done();
-      },
-    });
-    follower = new ClusterFollower(config, pino({ level: 'info' }, sink));
+    follower = new ClusterFollower(config, followerLog.logger);
     follower.start();
     await cluster.waitForHealthy();
     await waitFor('the follower to know the primary', () => follower.current()?.writablePrimary, { timeoutMs: 30_000 });
@@ -141,7 +133,7 @@ describe('promotion timing on a real cluster (Patroni defaults ttl 30, loop_wait
     await cluster?.stop();
   });
 
-  const diagnostics = (): string => `follower: ${JSON.stringify(follower.current()?.writablePrimary)} ${JSON.stringify(follower.status())}\n${logLines.slice(-10).join('')}\n${cluster.diagnostics(10)}`;
+  const diagnostics = (): string => `follower: ${JSON.stringify(follower.current()?.writablePrimary)} ${JSON.stringify(follower.status())}\n${followerLog.tail(10)}\n${cluster.diagnostics(10)}`;
 
   async function measuredSwitchover(candidate: string): Promise<Sample> {
     const leader = await cluster.waitForHealthy({ timeoutMs: 120_000 });

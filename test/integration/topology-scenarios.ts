@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import type { ClusterState, Member } from '../../src/topology/cluster-state.js';
 import { memberByName } from '../../src/topology/cluster-state.js';
 import { scopePrefix } from '../../src/topology/scope-prefix.js';
 import type { ClusterSource } from '../../src/config/types.js';
+import { captureLog } from '../support/log-capture.js';
 import { CuttableLink } from './topology-link.js';
 import { rawWatchV2, rawWatchV3, type RawEvent, type RawWatch } from './topology-raw-watch.js';
 
@@ -48,11 +48,11 @@ export function describeFollowerOnRealCluster(dcs: 'etcd3' | 'etcd'): void {
     let follower: ClusterFollower;
     const publishes: Publish[] = [];
     const samples: DelaySample[] = [];
-    const logLines: string[] = [];
+    const followerLog = captureLog('info', 500);
 
     const diagnostics = (): string =>
       `follower: ${summarise(follower?.current())}\nstatus: ${JSON.stringify(follower?.status())}\n` +
-      `follower log tail:\n${logLines.slice(-15).join('')}\n${cluster?.diagnostics(8) ?? ''}`;
+      `follower log tail:\n${followerLog.tail(15)}\n${cluster?.diagnostics(8) ?? ''}`;
 
     const followerSees = (what: string, ok: (s: ClusterState) => boolean, timeoutMs = 30_000): Promise<ClusterState> =>
       waitFor(
@@ -106,14 +106,7 @@ export function describeFollowerOnRealCluster(dcs: 'etcd3' | 'etcd'): void {
         etcd: { api: dcs, endpoints: [link.url] },
         topology: { resyncIntervalMs: 30_000, probeIntervalMs: 1000, probeTimeoutMs: 800, dcsLossWrites: 'ttl' },
       };
-      const sink = new Writable({
-        write(chunk: Buffer, _enc, done) {
-          logLines.push(chunk.toString());
-          if (logLines.length > 500) logLines.shift();
-          done();
-        },
-      });
-      follower = new ClusterFollower(config, pino({ level: 'info' }, sink));
+      follower = new ClusterFollower(config, followerLog.logger);
       follower.subscribe((c) => publishes.push({ t: performance.now(), state: c.next }));
       follower.start();
     });

@@ -2,13 +2,12 @@
  * Starts a PatroniRouter in the test process in front of a harness cluster, on free loopback
  * ports, with its logs captured so a test can assert on them.
  */
-import { Writable } from 'node:stream';
 import { parseConfig } from '../../src/config/load.js';
 import type { RouterConfig } from '../../src/config/types.js';
-import { createLogger } from '../../src/observe/logger.js';
 import { PatroniRouter } from '../../src/patroni-router.js';
 import type { ProxyEvents } from '../../src/proxy/proxy-events.js';
 import { freePort, type PatroniCluster } from '../cluster/index.js';
+import { captureLog } from './log-capture.js';
 
 export interface RouterUnderTest {
   router: PatroniRouter;
@@ -41,14 +40,9 @@ export async function startRouter(
   let yaml = `${opts.dcs ?? dcsBlock(cluster)}listeners:\n${listenersYaml}\nadmin: ${opts.admin ?? '{enabled: false}'}\nlog: {level: ${opts.logLevel ?? 'info'}}\n${opts.extraYaml ?? ''}`;
   while (yaml.includes('port: 0,')) yaml = yaml.replace('port: 0,', `port: ${await freePort()},`);
   const config = parseConfig(yaml, 'test router config');
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  const logger = createLogger({ level: config.log.level, format: 'json', destination });
+  // Every line kept: tests read from an index they noted earlier.
+  const log = captureLog(config.log.level, Infinity);
+  const logger = log.logger;
   const router = new PatroniRouter({ config, logger, ...(opts.events ? { events: opts.events } : {}) });
   await router.start();
   const port = (listener: string): number => {
@@ -61,7 +55,7 @@ export async function startRouter(
     config,
     port,
     connection: (listener, extra = {}) => ({ host: '127.0.0.1', port: port(listener), user: 'postgres', database: 'postgres', ...extra }),
-    logLines: () => lines,
+    logLines: () => log.lines(),
     stop: () => router.shutdown(),
   };
 }

@@ -1,31 +1,10 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ClusterFollower } from '../../../src/topology/cluster-follower.js';
 import type { StateChange } from '../../../src/topology/cluster-state.js';
-import type { TopologySink, TopologySource } from '../../../src/topology/topology-source.js';
 import type { ClusterSource } from '../../../src/config/types.js';
+import { HandFedSource } from '../../support/hand-fed-feed.js';
+import { captureLog } from '../../support/log-capture.js';
 import { loadFixture } from './fixture-replay.js';
-
-/** A source the test feeds by hand. */
-class HandFedSource implements TopologySource {
-  sink: TopologySink | undefined;
-  start(sink: TopologySink): void {
-    this.sink = sink;
-  }
-  async stop(): Promise<void> {}
-}
-
-function capturingLogger(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, stream), lines };
-}
 
 const config: ClusterSource = {
   scope: 'batman',
@@ -38,7 +17,7 @@ describe('ClusterFollower with a hand-fed source', () => {
   it('publishes synchronously on each event and only when something changed', async () => {
     const source = new HandFedSource();
     let clock = 1_000;
-    const { logger } = capturingLogger();
+    const { logger } = captureLog('debug');
     const follower = new ClusterFollower(config, logger, { source, now: () => clock });
     const seen: StateChange[] = [];
     follower.subscribe((c) => seen.push(c));
@@ -70,7 +49,7 @@ describe('ClusterFollower with a hand-fed source', () => {
   it('marks the state stale on DCS loss and clears the primary after ttl (timer-driven)', async () => {
     const source = new HandFedSource();
     let clock = 0;
-    const follower = new ClusterFollower(config, capturingLogger().logger, { source, now: () => clock, policyTickMs: 10 });
+    const follower = new ClusterFollower(config, captureLog('debug').logger, { source, now: () => clock, policyTickMs: 10 });
     follower.start();
     const snapshot = loadFixture('switchover.jsonl')[0]!;
     if (snapshot.type !== 'snapshot') throw new Error('fixture must start with a snapshot');
@@ -88,13 +67,13 @@ describe('ClusterFollower with a hand-fed source', () => {
 
   it('logs each new problem once with its key and keeps the rest', async () => {
     const source = new HandFedSource();
-    const { logger, lines } = capturingLogger();
-    const follower = new ClusterFollower(config, logger, { source });
+    const log = captureLog('debug');
+    const follower = new ClusterFollower(config, log.logger, { source });
     follower.start();
     source.sink!.update({ kind: 'snapshot', keys: new Map([['leader', 'a'], ['members/a', '{"conn_url":"postgres://h:1/x","state":"running","role":"master"}'], ['members/b', 'oops']]) });
     source.sink!.update({ kind: 'events', events: [{ type: 'put', key: 'status', value: '{"optime":5}' }] });
     expect(follower.current()!.writablePrimary).toBe('a');
-    const warnings = lines.filter((l) => l.msg === 'bad value in Patroni keys');
+    const warnings = log.lines().filter((l) => l.msg === 'bad value in Patroni keys');
     expect(warnings).toHaveLength(1);
     expect(String(warnings[0]!.problem)).toContain('members/b: not JSON');
     await follower.stop();

@@ -10,18 +10,11 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClusterFollower } from '../../../src/topology/cluster-follower.js';
 import type { ClusterState } from '../../../src/topology/cluster-state.js';
-import type { KeyEvent, TopologySink, TopologySource } from '../../../src/topology/topology-source.js';
+import type { KeyEvent } from '../../../src/topology/topology-source.js';
 import type { ClusterSource } from '../../../src/config/types.js';
 import { waitFor } from '../../cluster/index.js';
+import { HandFedSource } from '../../support/hand-fed-feed.js';
 import { loadFixture } from './fixture-replay.js';
-
-class HandFedSource implements TopologySource {
-  sink: TopologySink | undefined;
-  start(sink: TopologySink): void {
-    this.sink = sink;
-  }
-  async stop(): Promise<void> {}
-}
 
 /** A member's REST API: answers GET /patroni with whatever `answer` holds, records request times. */
 class FakeRest {

@@ -5,7 +5,7 @@ import { AuthQueryClient, AuthQueryError, type AuthQueryClientOptions } from '..
 import { Md5Hash } from '../../../../../src/proxy/backend/auth/md5-password.js';
 import { PasswordSessionSecret, TrustSessionSecret } from '../../../../../src/proxy/backend/auth/session-secret.js';
 import { FrontendCode } from '../../../../../src/wire/message-codes.js';
-import { backend, connectTo, fakePostgres, type ScriptedConnection } from './fake-postgres.js';
+import { backend, connectTo, fakePostgres, type ScriptedConnection } from '../../../../support/scripted-postgres.js';
 
 const ROLE = 'patroni_router_auth';
 const PASSWORD = 'auth-role-password-Zq9';

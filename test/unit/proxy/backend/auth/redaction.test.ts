@@ -30,6 +30,7 @@ const cases: Array<[string, () => SessionSecret, Buffer[]]> = [
   ['password', () => new PasswordSessionSecret(password), [Buffer.from(password)]],
 ];
 
+/** Plain pino, not test/support/log-capture.ts: without the router's redact paths the secret must hide itself. */
 function memoryLogger(): { logger: pino.Logger; output: () => string } {
   let text = '';
   const sink = new Writable({

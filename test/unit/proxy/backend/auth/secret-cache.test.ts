@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuthQueryResult } from '../../../../../src/proxy/backend/auth/auth-query.js';
 import { Md5Hash } from '../../../../../src/proxy/backend/auth/md5-password.js';
 import { SecretCache } from '../../../../../src/proxy/backend/auth/secret-cache.js';
+import { manualClock, type ManualClock } from '../../../../support/manual-clock.js';
 
 const MD5 = Buffer.from('md57541d4e65fae11bd07f18dc6fe2b02bc');
 
@@ -29,10 +30,7 @@ function controlledLookup() {
   return { calls, lookup, answer, fail, issued };
 }
 
-function clock(start = 1_000_000) {
-  let now = start;
-  return { now: () => now, advance: (ms: number) => (now += ms) };
-}
+const clock = (start = 1_000_000): ManualClock => manualClock(start);
 
 describe('SecretCache', () => {
   it('reuses a usable secret within the TTL, asks again after it', async () => {

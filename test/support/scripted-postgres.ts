@@ -1,8 +1,8 @@
 import net from 'node:net';
-import { FrameReader, type Frame } from '../../../../../src/wire/frame-reader.js';
-import { AuthCode, BackendCode, HEADER_LENGTH, TransactionStatus } from '../../../../../src/wire/message-codes.js';
-import { authentication, authenticationOk, backendKeyData, errorResponse, parameterStatus, readyForQuery } from '../../../../../src/wire/serializer.js';
-import { commandComplete, dataRow, message } from '../../../../support/test-buffers.js';
+import { FrameReader, type Frame } from '../../src/wire/frame-reader.js';
+import { AuthCode, BackendCode, HEADER_LENGTH, TransactionStatus } from '../../src/wire/message-codes.js';
+import { authentication, authenticationOk, backendKeyData, errorResponse, parameterStatus, readyForQuery } from '../../src/wire/serializer.js';
+import { commandComplete, dataRow, message } from './test-buffers.js';
 
 /**
  * An in-process server that speaks real protocol messages, scripted per test: it reads the

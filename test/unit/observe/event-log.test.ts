@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { EventLog } from '../../../src/observe/event-log.js';
 import type { ClusterState } from '../../../src/topology/cluster-state.js';
+import { manualClock, type ManualClock } from '../../support/manual-clock.js';
 
-function clock(start = 1000): { now: () => number; advance: (ms: number) => void } {
-  let t = start;
-  return { now: () => t, advance: (ms) => (t += ms) };
-}
+const clock = (start = 1000): ManualClock => manualClock(start);
 
 describe('EventLog', () => {
   it('keeps only the newest `capacity` events, newest first, with increasing seq', () => {
