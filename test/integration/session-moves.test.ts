@@ -13,6 +13,7 @@ import { cancelThrough } from '../support/cancel-through.js';
 import { RecordingEvents } from '../support/recording-events.js';
 import { startRouter, type RouterUnderTest } from '../support/router-under-test.js';
 import { SequencedWriter } from '../support/sequenced-writer.js';
+import { PsycopgWriter } from '../support/writers/psycopg-writer.js';
 
 const LISTENERS = ['  - {name: app, port: 0, route: primary}', '  - {name: split, port: 0, route: split}'].join('\n');
 
@@ -30,6 +31,7 @@ function sessionsFollowThePrimary(patroni: PatroniMajor, shape: Omit<ClusterOpti
     let router: RouterUnderTest;
     const events = new RecordingEvents();
     const writers: SequencedWriter[] = [];
+    let psycopg: PsycopgWriter;
     let watched: pg.Client;
     const rounds: Round[] = [];
     const scram = { user: credentials.scram.user, password: credentials.scram.password };
@@ -46,18 +48,22 @@ function sessionsFollowThePrimary(patroni: PatroniMajor, shape: Omit<ClusterOpti
       writers.push(new SequencedWriter(router.connection('app', md5), `app50-${patroni}`, 50));
       writers.push(new SequencedWriter(router.connection('split', scram), `split5-${patroni}`, 5));
       for (const w of writers) await w.start();
+      // A Python application's sessions held open, beside the pools.
+      psycopg = new PsycopgWriter({ host: '127.0.0.1', port: router.port('app'), user: scram.user, password: scram.password, database: 'postgres' }, `psycopg-${patroni}`, 5);
+      psycopg.start();
       watched = new pg.Client(router.connection('app', scram));
       await watched.connect();
       await watched.query("SET application_name = 'watched-session'");
       await watched.query('SET statement_timeout = 30000');
       await watched.query({ name: 'watched-double', text: 'SELECT $1::int * 2 AS x', values: [1] });
       const since = Date.now();
-      await waitFor('every writer to write', () => writers.every((w) => w.successesSince(since) >= 20));
+      await waitFor('every writer to write', () => writers.every((w) => w.successesSince(since) >= 20) && psycopg.successesSince(since) >= 20);
     });
 
     afterAll(async () => {
       await watched?.end().catch(() => undefined);
       for (const w of writers) await w.stop().catch(() => undefined);
+      await psycopg?.stop();
       await router?.stop();
       await cluster?.stop();
     });
@@ -69,14 +75,19 @@ function sessionsFollowThePrimary(patroni: PatroniMajor, shape: Omit<ClusterOpti
       const to = await act(from);
       await cluster.waitForLeader(to, 90_000);
       const resumedFrom = Date.now();
-      await waitFor(`every writer to write again after ${what}`, () => writers.every((w) => w.successesSince(resumedFrom) >= 20), { timeoutMs: 90_000 });
+      await waitFor(`every writer to write again after ${what}`, () => writers.every((w) => w.successesSince(resumedFrom) >= 20) && psycopg.successesSince(resumedFrom) >= 20, { timeoutMs: 90_000 });
       const r = { what, from, to, startedAt, endedAt: Date.now() };
       rounds.push(r);
       return r;
     }
 
+    /** Every client error of the round: the pools' and the psycopg sessions'. */
+    function roundErrors(r: Round): Array<{ code?: string; message?: string; sent?: number; at: number; classified?: { cause: string } }> {
+      return [...writers.flatMap((w) => w.errorsBetween(r.startedAt, r.endedAt)), ...psycopg.errorsBetween(r.startedAt, r.endedAt)];
+    }
+
     function report(r: Round): { errors: number; messages: string[] } {
-      const errors = writers.flatMap((w) => w.errorsBetween(r.startedAt, r.endedAt));
+      const errors = roundErrors(r);
       const messages = [...new Set(errors.map((e) => `${e.code ?? '-'} ${e.message ?? ''}`))];
       const waits = writers.map((w) => `${w.name} ${w.longestWaitBetween(r.startedAt, r.endedAt)} ms`);
       const moved = events.of('sessionMoved').length;
@@ -125,7 +136,7 @@ function sessionsFollowThePrimary(patroni: PatroniMajor, shape: Omit<ClusterOpti
         await cluster.patronictl('restart', cluster.scope, leader, '--force');
         return leader;
       });
-      const errors = writers.flatMap((w) => w.errorsBetween(r.startedAt, r.endedAt));
+      const errors = roundErrors(r);
       report(r);
       if (process.env['MOVE_DEBUG']) {
         const lines = router.logLines().filter((x) => Number(x['time']) >= r.startedAt);
@@ -137,8 +148,8 @@ function sessionsFollowThePrimary(patroni: PatroniMajor, shape: Omit<ClusterOpti
       // statements move, and none is cut after it resumed.
       expect(errors.length).toBeLessThanOrEqual(60);
       expect(errors.filter((e) => e.classified?.cause !== 'member-shutdown' && e.classified?.cause !== 'connection-lost' && !/could not move this session to the new primary: a query was running/.test(e.message ?? '')).map((e) => e.message)).toEqual([]);
-      const firstError = Math.min(...errors.map((e) => e.sent));
-      expect(errors.filter((e) => e.sent > firstError + 2_000).map((e) => e.message)).toEqual([]);
+      const firstError = Math.min(...errors.map((e) => e.sent ?? e.at));
+      expect(errors.filter((e) => (e.sent ?? e.at) > firstError + 2_000).map((e) => e.message)).toEqual([]);
       expect(events.of('sessionMoved').length).toBeGreaterThan(0);
       await watchedSessionCarriedOver(r.to);
     });
@@ -151,12 +162,12 @@ function sessionsFollowThePrimary(patroni: PatroniMajor, shape: Omit<ClusterOpti
           return leader !== undefined && leader !== crashed ? leader : undefined;
         }, { timeoutMs: 90_000 });
       });
-      const errors = writers.flatMap((w) => w.errorsBetween(r.startedAt, r.endedAt));
+      const errors = roundErrors(r);
       report(r);
       // Only statements sent before the router could see the crash fail (the member's sockets close at once with
       // SIGKILL): a session idle at the crash waits for the new leader and goes on there.
-      const late = errors.filter((e) => e.sent > r.startedAt + 2_000);
-      expect(late.map((e) => `${e.sent - r.startedAt} ms after the crash: ${e.message ?? ''}`)).toEqual([]);
+      const late = errors.filter((e) => (e.sent ?? e.at) > r.startedAt + 2_000);
+      expect(late.map((e) => `${(e.sent ?? e.at) - r.startedAt} ms after the crash: ${e.message ?? ''}`)).toEqual([]);
       expect(errors.filter((e) => e.classified?.cause !== 'connection-lost' && e.classified?.cause !== 'member-shutdown').map((e) => e.message)).toEqual([]);
       expect(events.of('sessionMoved').length).toBeGreaterThan(0);
       await watchedSessionCarriedOver(r.to);

@@ -19,7 +19,9 @@ export function classifyClientError(code: string | undefined, message: string): 
     return named?.[1] !== undefined ? { cause: 'router-fencing', member: named[1] } : { cause: 'router-fencing' };
   }
   if (code === '57P01' || code === '57P02' || (code === '57P03' && !message.startsWith('patroni-router'))) return { cause: 'member-shutdown' };
+  // libpq (psycopg) reports a FATAL that arrives with the connection's end without its SQLSTATE.
+  if (code === undefined && /terminating connection due to (administrator command|unexpected postmaster exit)/.test(message)) return { cause: 'member-shutdown' };
   if (message.startsWith('patroni-router listener')) return { cause: 'router-hold-timeout' };
-  if (/terminated unexpectedly|ECONNRESET|EPIPE|connection error|Connection terminated|socket hang up|This socket has been ended/i.test(message)) return { cause: 'connection-lost' };
+  if (/terminated unexpectedly|ECONNRESET|EPIPE|connection error|Connection terminated|socket hang up|This socket has been ended|server closed the connection unexpectedly|consuming input failed/i.test(message)) return { cause: 'connection-lost' };
   return { cause: 'other' };
 }
