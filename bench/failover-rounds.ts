@@ -5,7 +5,7 @@ import { RoundPools, type PoolPlan } from './pool-round.js';
 import type { RoundRows } from './pool-tally.js';
 import type { HaproxyProcess } from './proxy-process.js';
 import { WRITERS, type FailoverRound, type Writer as WriterName } from './results.js';
-import { judgeWrites, lostAcknowledged, steadySince, type WriteOutage } from './write-attempts.js';
+import { judgeWrites, lostAcknowledged, steadySince, type WriteAttempt, type WriteOutage } from './write-attempts.js';
 import { WRITES_TABLE, Writer, type WriteTarget } from './writer.js';
 
 export interface FailoverSetup {
@@ -61,6 +61,18 @@ const emptyOutage = (): WriteOutage => ({
 });
 
 /**
+ * When the crash was first seen: the earliest failure of any writer after the event. A SIGKILL
+ * closes the member's sockets at once, so a statement in flight fails then; a request sent later
+ * met the crash on a session that was idle (the kill call itself takes tens of ms, in which
+ * every pooled connection sends its next request).
+ */
+export function crashSeenAt(attemptLists: ReadonlyArray<readonly WriteAttempt[]>, eventAt: number): number | undefined {
+  let first: number | undefined;
+  for (const attempts of attemptLists) for (const a of attempts) if (!a.ok && a.at >= eventAt && (first === undefined || a.at < first)) first = a.at;
+  return first;
+}
+
+/**
  * One planned switchover or crash with a writer per proxy plus the oracle running across it.
  * The round ends when every writer has written without error for `steadyMs` and HAProxy's checks
  * route to the new leader only, so the next round starts from a settled cluster.
@@ -105,7 +117,8 @@ export async function failoverRound(kind: 'switchover' | 'crash', round: number,
       await cluster.switchover(to, { leader: from });
     } else {
       crashed = await cluster.crashLeader();
-      // The member's processes have exited: a request sent from now on met the crash idle.
+      // The member's processes have exited: a request sent from now on met the crash idle
+      // (narrowed below to when the first client saw it).
       idleFrom = Date.now();
       progress(`  ${kind} ${round}: SIGKILL of ${crashed} (${idleFrom - eventAt} ms to kill it)`);
     }
@@ -163,6 +176,7 @@ export async function failoverRound(kind: 'switchover' | 'crash', round: number,
     lost[name] = w && table ? lostAcknowledged(w.attempts, table.ids).length : Number.NaN;
   }
   const rowsOf = (label: string): RoundRows | undefined => (table ? { ids: table.ids, seqCounts: table.seqCounts.get(label) ?? new Map() } : undefined);
+  if (crashed) idleFrom = Math.min(idleFrom, crashSeenAt(attemptLists().map(([, attempts]) => attempts), eventAt) ?? idleFrom);
   const poolOutcomes = pools?.judge(eventAt, idleFrom, rowsOf);
   progress(
     `  ${kind} ${round} ${from} -> ${to} (leader after ${leaderChangeMs} ms): ` +
@@ -175,5 +189,5 @@ export async function failoverRound(kind: 'switchover' | 'crash', round: number,
         `(sent at ${p.longestWaitSentMs} ms), gap ${p.longestGapMs} ms (${p.gapFromMs} to ${p.gapToMs} ms)${moves}, reopened ${p.reopened}, lost ${p.lostAcknowledged}, twice ${p.writtenTwice}`,
     );
   }
-  return { kind, round, from, to, leaderChangeMs, outages, lostAcknowledged: lost, ...(poolOutcomes ? { pools: poolOutcomes } : {}) };
+  return { kind, round, from, to, leaderChangeMs, outages, lostAcknowledged: lost, ...(poolOutcomes ? { pools: poolOutcomes, idleFromMs: idleFrom - eventAt } : {}) };
 }

@@ -78,7 +78,7 @@ function roundsTable(rounds: readonly FailoverRound[]): string {
       if (!p) continue;
       const errorsSent = p.errors > 0 ? ` (sent ${fmt(p.firstErrorSentMs, 0)} to ${fmt(p.lastErrorSentMs, 0)} ms)` : '';
       rows.push([
-        `${round.kind} ${round.round} (${round.from} → ${round.to})`,
+        `${round.kind} ${round.round} (${round.from} → ${round.to}${round.kind === 'crash' && round.idleFromMs !== undefined ? `, crash seen at ${fmt(round.idleFromMs, 0)} ms` : ''})`,
         proxy,
         `${p.errors}${errorsSent}`,
         counts(p.errorsByCode),
@@ -113,7 +113,7 @@ export function poolSection(rounds: readonly FailoverRound[], settings: PooledWr
           'a connection that failed is dropped and the pool opens another, as applications do. The router here is a second router process with `auth:` (so its primary listener moves sessions), ' +
           `apart from the single writer's. ${settings.login} ` +
           'Longest wait: the longest single request (asking the pool to the answer) of any connection in the round; the oracle\'s gap is the physical limit. ' +
-          '"Idle at the event": in a crash, requests sent after the member\'s processes had exited (so not in flight when it died); in a switchover, every request. ' +
+          '"Idle at the event": in a crash, requests sent after the first client saw the crash (a SIGKILL closes the member\'s sockets at once, so those were not in flight when it died); in a switchover, every request. ' +
           'Moved / not moved: the router\'s patroni_router_sessions_moved_total and sessions_not_moved_total, read from its /metrics just before the event and after the round.' +
           (settings.routerMissing ? ` The router's pool did not run: ${settings.routerMissing}.` : '')
       : 'Pooled writers beside the single ones.',

@@ -124,6 +124,8 @@ export interface FailoverRound {
   lostAcknowledged: Record<Writer, number>;
   /** The pooled writers of the round, per proxy (absent in results that predate them). */
   pools?: Partial<Record<PoolProxy, PoolOutcome>>;
+  /** A pool's failed request sent this long after the event (ms) was sent on a session idle at the event: 0 for a switchover, when a crash was first seen. */
+  idleFromMs?: number;
 }
 
 /** How the pooled writers of the failover rounds ran. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { crashSeenAt } from '../../../bench/failover-rounds.js';
 import { parseMoveMetrics, sessionMoves, tallyPool } from '../../../bench/pool-tally.js';
 import type { PoolAttempt } from '../../../bench/pool-writer.js';
 
@@ -76,5 +77,16 @@ describe("the router's move counters", () => {
   it('says nothing of a move wait when nothing moved', () => {
     const reading = parseMoveMetrics('', 'primary');
     expect(sessionMoves(reading, reading)).toEqual({ sessionsAtEvent: 0, moved: 0, notMoved: {}, moveWaitMeanMs: Number.NaN });
+  });
+});
+
+describe('when a crash was first seen', () => {
+  it('is the earliest failure of any writer after the event', () => {
+    const lists = [
+      [ok(1, 9_000, 9_001), failed(2, 9_500, 9_600, '25006', 'before the event'), failed(3, 10_010, 10_031, 'connection-terminated', 'cut')],
+      [failed(4, 10_020, 10_025, 'ECONNRESET', 'cut'), ok(5, 10_030, 40_000)],
+    ];
+    expect(crashSeenAt(lists, 10_000)).toBe(10_025);
+    expect(crashSeenAt([[ok(1, 10_001, 10_002)]], 10_000)).toBeUndefined();
   });
 });
