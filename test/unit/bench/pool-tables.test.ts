@@ -38,7 +38,7 @@ describe("the pooled writers' report", () => {
       ['crash, pooled writer: 0 errors for sessions idle at the crash, through the router', true],
     ]);
     expect(checks[0]?.measured).toBe("0 in 1 round(s); HAProxy's pool: 12");
-    expect(checks[1]?.measured).toBe("worst 150 ms over; HAProxy's pool: worst 4700 ms over");
+    expect(checks[1]?.measured).toBe("worst 150 ms over; HAProxy's pool: worst 4700 ms over (its requests failed instead of waiting: its write gap worst 100 ms over)");
     expect(checks[2]?.measured).toBe("0 (of 2 errors in all) in 1 round(s); HAProxy's pool: 30");
   });
 
