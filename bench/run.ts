@@ -266,35 +266,6 @@ async function main(): Promise<void> {
     notes.push(`The bare pipe proxy could not be started, so its column is missing: ${(error as Error).message.split('\n')[0]}`);
   }
 
-  // The pooled writer's router: the same layout with the auth_query role, so its primary listener
-  // moves sessions (move_sessions is on by default with `auth:`); apart from the single writer's
-  // router, whose figures stay comparable with earlier runs. Info logs say each move.
-  let poolRouter: { process: RouterProcess; port: number; adminPort: number } | undefined;
-  if (failover) {
-    const [pPrimary, pReplica, pAdmin] = await Promise.all([freePort(), freePort(), freePort()]);
-    const poolLayout: RouterLayout = {
-      ...layout,
-      primaryPort: pPrimary,
-      replicaPort: pReplica,
-      adminPort: pAdmin,
-      ...(workersSupport.supported ? { workers: '1' } : {}),
-      auth: { user: AUTH_ROLE.user, password: AUTH_ROLE.password, database: DATABASE },
-      logLevel: poolRouterLogLevel(process.env['BENCH_POOL_ROUTER_LOG']),
-    };
-    const started = await startOneRouter('router-pool', poolLayout);
-    if (started) poolRouter = { process: started, port: pPrimary, adminPort: pAdmin };
-    results.pooledWriter = {
-      size: POOL_SIZE,
-      intervalMs: POOL_INTERVAL_MS,
-      user: POOL_USER.user,
-      login:
-        `${POOL_USER.user} logs in with scram-sha-256 (the harness's mixed pg_hba); the router learns its ClientKey from the exchange and the stored key ` +
-        `its auth_query role ${AUTH_ROLE.user} returns, and logs the session in again on the new primary with it.`,
-      routerConfig: (poolRouter?.process.configText ?? '').replace(AUTH_ROLE.password, '<the auth role\'s password>'),
-      ...(poolRouter ? {} : { routerMissing: 'the router with `auth:` could not be started (see the notes)' }),
-    };
-  }
-
   const target = (port: number) => ({ host: '127.0.0.1', port, user: USER, database: DATABASE });
   const endpoints: MeasuredEndpoint[] = [
     { endpoint: 'direct', target: target(leaderMember.port) },
@@ -345,6 +316,36 @@ async function main(): Promise<void> {
       notes,
       progress,
     );
+  }
+
+  // The pooled writer's router: the same layout with the auth_query role, so its primary listener
+  // moves sessions (move_sessions is on by default with `auth:`); apart from the single writer's
+  // router, whose figures stay comparable with earlier runs. Info logs say each move. Started
+  // only now, so it costs the throughput parts nothing.
+  let poolRouter: { process: RouterProcess; port: number; adminPort: number } | undefined;
+  if (failover) {
+    const [pPrimary, pReplica, pAdmin] = await Promise.all([freePort(), freePort(), freePort()]);
+    const poolLayout: RouterLayout = {
+      ...layout,
+      primaryPort: pPrimary,
+      replicaPort: pReplica,
+      adminPort: pAdmin,
+      ...(workersSupport.supported ? { workers: '1' } : {}),
+      auth: { user: AUTH_ROLE.user, password: AUTH_ROLE.password, database: DATABASE },
+      logLevel: poolRouterLogLevel(process.env['BENCH_POOL_ROUTER_LOG']),
+    };
+    const started = await startOneRouter('router-pool', poolLayout);
+    if (started) poolRouter = { process: started, port: pPrimary, adminPort: pAdmin };
+    results.pooledWriter = {
+      size: POOL_SIZE,
+      intervalMs: POOL_INTERVAL_MS,
+      user: POOL_USER.user,
+      login:
+        `${POOL_USER.user} logs in with scram-sha-256 (the harness's mixed pg_hba); the router learns its ClientKey from the exchange and the stored key ` +
+        `its auth_query role ${AUTH_ROLE.user} returns, and logs the session in again on the new primary with it.`,
+      routerConfig: (poolRouter?.process.configText ?? '').replace(AUTH_ROLE.password, '<the auth role\'s password>'),
+      ...(poolRouter ? {} : { routerMissing: 'the router with `auth:` could not be started (see the notes)' }),
+    };
   }
 
   const pools: PoolPlan = {
