@@ -499,6 +499,16 @@ export class Session implements SessionHandle, CancelOwner {
     this.log.info({ from, to: link.member.name, waitedMs }, 'session moved to the new primary');
   }
 
+  /**
+   * A session on a move_sessions listener that could never move (it relays bytes on one member,
+   * e.g. no secret was learned at its login) lost its primary: counted as not moved, with why,
+   * as split and movable sessions are. Only while relaying, and not after a fencing (counted there).
+   */
+  private unmovableLost(): void {
+    if (!this.listener.config.moveSessions || this.split !== undefined || this.phase !== 'relaying' || this.ending === 'fenced') return;
+    this.services.events.sessionNotMoved({ listener: this.listener.config.name, member: this.member?.name ?? '?', reason: this.notMovableReason() });
+  }
+
   /** Why a session on a move_sessions listener is not able to move at all. */
   private notMovableReason(): string {
     if (!this.listener.config.moveSessions) return 'move-off';
@@ -665,6 +675,7 @@ export class Session implements SessionHandle, CancelOwner {
     // After the client's goodbye a reset from the backend is the normal end of a TLS session:
     // postgres exits on Terminate without reading the client's close_notify.
     if (side === 'backend' && (this.clientEnded || this.relay?.clientSaidGoodbye === true)) return this.finish(this.ending ?? 'client-closed');
+    if (side === 'backend') this.unmovableLost();
     this.finish(side === 'client' ? 'client-error' : 'backend-error');
   }
 
@@ -684,6 +695,7 @@ export class Session implements SessionHandle, CancelOwner {
     if (backend !== this.backend || this.isOver()) return;
     if (this.startupRelay !== undefined) return this.startupRelay.backendLost('closed by the member');
     this.ending = this.ending ?? (this.clientEnded || this.relay?.clientSaidGoodbye === true ? 'client-closed' : 'backend-closed');
+    if (this.ending === 'backend-closed') this.unmovableLost();
     this.phase = 'closing';
     this.releaseMember();
     // On 'end' every byte of the backend was already written to the client; end() flushes them.
