@@ -3,13 +3,17 @@
  * life cycle around them (start, SIGHUP reload, drain). No module singletons: a test can run
  * two routers in one process.
  */
+import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
-import type { AdminContext, DcsHealth } from './admin/admin-context.js';
-import { AdminServer } from './admin/admin-server.js';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { AdminContext, DcsHealth, WorkerStatus } from './admin/admin-context.js';
+import { AdminServer, type MetricsSource } from './admin/admin-server.js';
 import { EventLog } from './observe/event-log.js';
-import { followFeeds } from './observe/follow-feeds.js';
+import { followFeeds, type StateObserver } from './observe/follow-feeds.js';
 import { RouterMetrics } from './observe/metrics.js';
+import { timelineEvents, TopologyMetrics } from './observe/topology-metrics.js';
 import type { ClusterSource, RouterConfig } from './config/types.js';
+import { inProcessHost, type ListenerHost } from './listener-host.js';
 import { fanOutProxyEvents } from './observe/proxy-event-fanout.js';
 import { sessionLog } from './observe/session-log.js';
 import type { ProxyEvents } from './proxy/proxy-events.js';
@@ -20,12 +24,19 @@ import { ClusterFollower } from './topology/cluster-follower.js';
 import { FeedSlot } from './topology/feed-slot.js';
 import { configWarnings } from './config/warnings.js';
 import { settingsNeedingRestart } from './config/reload-scope.js';
+import { PooledMetrics } from './workers/pooled-metrics.js';
+import { WorkerPool } from './workers/worker-pool.js';
+import { workerCount } from './workers/worker-count.js';
 
 export interface PatroniRouterOptions {
   config: RouterConfig;
   logger: Logger;
-  /** Extra observers of proxy events (tests). */
+  /** Extra observers of proxy events (tests); with workers they hear what the workers tell the primary. */
   events?: ProxyEvents[];
+  /** The cores `workers: auto` counts; default this machine's. */
+  cores?: number;
+  /** `--log-format`, for the worker processes' logs. */
+  logFormat?: 'json' | 'pretty';
 }
 
 export interface ReloadResult {
@@ -41,9 +52,16 @@ export class PatroniRouter implements AdminContext {
   private currentConfig: RouterConfig;
   private readonly log: Logger;
   private readonly slots = new Map<string, FeedSlot<ClusterFollower>>();
-  private readonly proxy: ProxyServer;
+  /** Where the listeners run: this process, or worker processes (`workers`). */
+  private readonly host: ListenerHost;
+  /** Set when the listeners run in this process. */
+  private readonly proxy: ProxyServer | undefined;
   readonly eventLog = new EventLog();
-  readonly metrics: RouterMetrics;
+  readonly metrics: MetricsSource;
+  /** Told of every snapshot: the metrics' topology part and the event log. */
+  private readonly stateObservers: StateObserver[];
+  /** With workers: each worker process, for /topology. */
+  readonly workers?: () => Promise<WorkerStatus[]>;
   private admin: AdminServer | undefined;
   private unfollow: (() => void) | undefined;
   private started = false;
@@ -53,24 +71,51 @@ export class PatroniRouter implements AdminContext {
     this.currentConfig = options.config;
     this.log = options.logger;
     for (const cluster of options.config.clusters) this.slots.set(cluster.scope, new FeedSlot(this.follower(cluster)));
-    this.metrics = new RouterMetrics({
-      clusterOfListener: (name) => this.currentConfig.listeners.find((l) => l.name === name)?.cluster,
+    const config = options.config;
+    const topologyOptions = {
+      clusterOfListener: (name: string) => this.currentConfig.listeners.find((l) => l.name === name)?.cluster,
       dcsHealth: () => this.dcsHealth(),
-      onFailoverStep: (cluster, step) => this.eventLog.failoverStep(cluster, step),
-      sessions: () => this.proxy.sessions(),
-      classifiers: () => this.proxy.classifierCounters(),
-    });
-    this.proxy = new ProxyServer({
-      listeners: options.config.listeners,
-      tls: options.config.tls,
-      startupTimeoutMs: options.config.startupTimeoutMs,
-      authenticationTimeoutMs: options.config.authenticationTimeoutMs,
-      targetParameterPrefix: options.config.targetParameterPrefix,
-      ...(options.config.auth !== undefined ? { auth: options.config.auth } : {}),
-      feeds: this.slots,
-      logger: this.log,
-      events: fanOutProxyEvents([sessionLog(this.log), this.metrics, this.eventLog, ...(options.events ?? [])]),
-    });
+      onFailoverStep: (cluster: string, step: Parameters<EventLog['failoverStep']>[1]) => this.eventLog.failoverStep(cluster, step),
+    };
+    const count = workerCount(config.workers, options.cores ?? availableParallelism());
+    if (count === 1) {
+      let proxy: ProxyServer | undefined;
+      const metrics = new RouterMetrics({ ...topologyOptions, sessions: () => proxy?.sessions() ?? [], classifiers: () => proxy?.classifierCounters() ?? [] });
+      proxy = new ProxyServer({
+        listeners: config.listeners,
+        tls: config.tls,
+        startupTimeoutMs: config.startupTimeoutMs,
+        authenticationTimeoutMs: config.authenticationTimeoutMs,
+        targetParameterPrefix: config.targetParameterPrefix,
+        ...(config.auth !== undefined ? { auth: config.auth } : {}),
+        feeds: this.slots,
+        logger: this.log,
+        events: fanOutProxyEvents([sessionLog(this.log), metrics, this.eventLog, ...(options.events ?? [])]),
+      });
+      this.proxy = proxy;
+      this.host = inProcessHost(proxy);
+      this.metrics = metrics;
+      this.stateObservers = [metrics, this.eventLog];
+    } else {
+      // The primary process: its own registry holds the topology's metrics, the pool's and its process's.
+      const registry = new Registry();
+      collectDefaultMetrics({ register: registry });
+      const topology = new TopologyMetrics({ registry, ...topologyOptions });
+      const pool = new WorkerPool({
+        count,
+        config,
+        feeds: this.slots,
+        logger: this.log,
+        ...(options.logFormat !== undefined ? { logFormat: options.logFormat } : {}),
+        events: fanOutProxyEvents([timelineEvents(topology), this.eventLog, ...(options.events ?? [])]),
+        registry,
+      });
+      this.proxy = undefined;
+      this.host = pool;
+      this.metrics = new PooledMetrics(registry, topology, pool);
+      this.stateObservers = [topology, this.eventLog];
+      this.workers = () => pool.workers();
+    }
   }
 
   /** Starts following every cluster and binds every listener; rejects if a port cannot be bound. */
@@ -78,7 +123,7 @@ export class PatroniRouter implements AdminContext {
     if (this.started) throw new Error('PatroniRouter already started');
     this.started = true;
     for (const warning of configWarnings(this.currentConfig)) this.log.warn(warning);
-    this.unfollow = followFeeds(this.slots, [this.metrics, this.eventLog]);
+    this.unfollow = followFeeds(this.slots, this.stateObservers);
     for (const slot of this.slots.values()) {
       slot.subscribe((change) => {
         if (change.changes.length > 0) this.log.info({ cluster: slot.scope, generation: change.next.generation, changes: change.changes }, 'topology changed');
@@ -86,13 +131,13 @@ export class PatroniRouter implements AdminContext {
       slot.active().start();
     }
     try {
-      await this.proxy.start();
+      await this.host.start();
       if (this.currentConfig.admin.enabled) {
         this.admin = new AdminServer({ context: this, metrics: this.metrics, events: this.eventLog, logger: this.log });
         await this.admin.start();
       }
     } catch (err) {
-      await this.proxy.close();
+      await this.host.close();
       this.unfollow();
       await Promise.all([...this.slots.values()].map((s) => s.stop()));
       throw err;
@@ -129,23 +174,24 @@ export class PatroniRouter implements AdminContext {
     }
     const notApplied = settingsNeedingRestart(this.currentConfig, next);
     if (notApplied.length > 0) this.log.warn({ settings: notApplied }, 'these settings changed but apply only after a restart');
-    const listeners = await this.proxy.applyListeners(next.listeners);
-    // The admin server keeps its address until a restart; its token follows the file.
     // What only a restart changes stays as running; the admin token follows the file.
     const running = this.currentConfig;
     const admin = { ...running.admin };
     if (next.admin.token === undefined) delete admin.token;
     else admin.token = next.admin.token;
     const { auth: _nextAuth, ...rest } = next;
-    this.currentConfig = {
+    const effective: RouterConfig = {
       ...rest,
       ...(running.auth !== undefined ? { auth: running.auth } : {}),
       tls: running.tls,
       startupTimeoutMs: running.startupTimeoutMs,
       authenticationTimeoutMs: running.authenticationTimeoutMs,
       targetParameterPrefix: running.targetParameterPrefix,
+      workers: running.workers,
       admin,
     };
+    const listeners = await this.host.reload(effective);
+    this.currentConfig = effective;
     const changed = (label: string, names: string[]): string => `${label}: ${names.join(', ') || 'none'}`;
     this.eventLog.reloaded(
       [changed('listeners added', listeners.added), changed('removed', listeners.removed), changed('restarted', listeners.restarted), changed('clusters replaced', replaced)].join('; '),
@@ -156,7 +202,7 @@ export class PatroniRouter implements AdminContext {
   /** Stops accepting, lets sessions finish for up to drainTimeoutMs, closes the rest with 57P01. */
   async shutdown(): Promise<void> {
     this.stopping ??= (async () => {
-      await this.proxy.drain(this.currentConfig.drainTimeoutMs);
+      await this.host.drain(this.currentConfig.drainTimeoutMs);
       await this.admin?.close();
       this.unfollow?.();
       await Promise.all([...this.slots.values()].map((s) => s.stop()));
@@ -180,18 +226,20 @@ export class PatroniRouter implements AdminContext {
     });
   }
   listeners(): ListenerStatus[] {
-    return this.proxy.listeners();
+    return this.host.listeners();
   }
-  sessions(): ListenerSessions[] {
-    return this.proxy.sessions();
+  /** With workers, summed over them (asked when called). */
+  sessions(): ListenerSessions[] | Promise<ListenerSessions[]> {
+    return this.host.sessions();
   }
-  /** The open sessions of one listener (tests open links through them). */
+  /** The open sessions of one listener (tests open links through them); none when they live in worker processes. */
   sessionsOf(listener: string): SessionHandle[] {
-    return this.proxy.sessionsOf(listener);
+    return this.proxy?.sessionsOf(listener) ?? [];
   }
   ready(): boolean {
     const topologyKnown = [...this.slots.values()].every((s) => s.current() !== undefined);
-    const listening = this.proxy.listeners().filter((l) => !l.retired).every((l) => l.accepting);
+    const listeners = this.host.listeners();
+    const listening = this.currentConfig.listeners.every((c) => listeners.some((l) => l.name === c.name && !l.retired && l.accepting));
     return this.started && this.stopping === undefined && topologyKnown && listening;
   }
 

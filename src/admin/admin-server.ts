@@ -99,9 +99,10 @@ export class AdminServer {
     });
   }
 
-  /** The /topology document (also used by the status page's /status.json). */
-  topology(): TopologyReport {
+  /** The /topology document (also used by the status page's /status.json); with workers, their sessions summed. */
+  async topology(): Promise<TopologyReport> {
     const ctx = this.options.context;
+    const [sessions, workers] = await Promise.all([ctx.sessions(), ctx.workers?.()]);
     const config = ctx.config();
     const feeds = ctx.feeds();
     const states = new Map<string, ClusterState | undefined>();
@@ -114,8 +115,9 @@ export class AdminServer {
       states,
       dcs: ctx.dcsHealth(),
       listeners: ctx.listeners(),
-      sessions: ctx.sessions(),
+      sessions,
       failovers: this.options.metrics.failoverEpisodes(),
+      ...(workers !== undefined ? { workers } : {}),
     });
   }
 
@@ -148,11 +150,11 @@ export class AdminServer {
       case '/metrics':
         return { status: 200, type: this.options.metrics.contentType, body: await this.options.metrics.text() };
       case '/topology':
-        return json(200, this.topology());
+        return json(200, await this.topology());
       case '/events':
         return json(200, { events: this.options.events.recent(limitParam(url, 500)) });
       case '/status.json':
-        return json(200, { topology: this.topology(), events: this.options.events.recent(limitParam(url, 100)) });
+        return json(200, { topology: await this.topology(), events: this.options.events.recent(limitParam(url, 100)) });
       case '/':
       case '/index.html':
         return { status: 200, type: 'text/html; charset=utf-8', body: STATUS_PAGE_HTML, headers: { 'Content-Security-Policy': "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:" } };

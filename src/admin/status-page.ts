@@ -93,6 +93,7 @@ export const STATUS_PAGE_HTML = String.raw`<!doctype html>
 <header>
   <h1>patroni-router</h1>
   <span id="ready" class="pill muted">loading</span>
+  <span id="workers"></span>
   <span class="spacer"></span>
   <span class="meta" id="updated">connecting...</span>
 </header>
@@ -314,6 +315,10 @@ export const STATUS_PAGE_HTML = String.raw`<!doctype html>
     var ready = el('ready');
     ready.className = 'pill ' + (t.ready ? 'ok' : 'bad');
     ready.textContent = t.ready ? 'ready' : 'not ready';
+    // With workers the session counts below are their sum; each worker's own count is here.
+    el('workers').innerHTML = (t.workers || []).map(function (w) {
+      return pill(w.state === 'ready' ? 'ok' : w.state === 'restarting' ? 'bad' : 'warn', 'worker ' + w.index + ' ' + w.state + (w.sessions !== undefined ? ', ' + w.sessions + ' sessions' : '') + (w.restarts ? ', restarted ' + w.restarts + '\u00d7' : ''), 'worker-' + w.index);
+    }).join(' ');
     el('clusters').innerHTML = t.clusters.map(renderCluster).join('');
     el('listeners').innerHTML = t.listeners.length ? t.listeners.map(renderListener).join('') : '<div class="empty">no listeners configured</div>';
     el('events').innerHTML = renderEvents(data.events);

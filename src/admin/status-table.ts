@@ -89,6 +89,10 @@ export function renderStatus(report: TopologyReport): string[] {
   const out: string[] = [];
   for (const c of report.clusters) out.push(...clusterLines(c), '');
   out.push(...boxTable('Listeners', ['Listener', 'Address', 'Route', 'Sessions', 'Routes to', 'Not used (why)'], report.listeners.map(listenerRows)));
+  if (report.workers !== undefined) {
+    const each = report.workers.map((w) => `${w.index} ${w.state}${w.pid !== undefined ? ` (pid ${w.pid})` : ''}${w.sessions !== undefined ? `, ${w.sessions} sessions` : ''}${w.restarts > 0 ? `, restarted ${w.restarts}x` : ''}`);
+    out.push(` Workers (sessions above are their sum): ${each.join('; ')}`);
+  }
   if (!report.ready) out.push(' Router not ready: topology unknown or a listener is not bound');
   return out;
 }

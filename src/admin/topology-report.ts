@@ -4,7 +4,7 @@ import type { ListenerSessions, ListenerStatus } from '../proxy/proxy-server.js'
 import { explainListener, type ListenerExplanation } from '../routing/choose-backends.js';
 import type { RouteRequest } from '../routing/route-request.js';
 import type { ClusterState } from '../topology/cluster-state.js';
-import type { DcsHealth } from './admin-context.js';
+import type { DcsHealth, WorkerStatus } from './admin-context.js';
 
 export interface ClusterReport {
   scope: string;
@@ -44,6 +44,8 @@ export interface TopologyReport {
   ready: boolean;
   clusters: ClusterReport[];
   listeners: ListenerReport[];
+  /** With `workers`: each worker process, its state and sessions (the counts above are their sum). */
+  workers?: WorkerStatus[];
 }
 
 export interface TopologyInputs {
@@ -56,6 +58,7 @@ export interface TopologyInputs {
   listeners: readonly ListenerStatus[];
   sessions: readonly ListenerSessions[];
   failovers: Readonly<Record<string, FailoverEpisode | undefined>>;
+  workers?: readonly WorkerStatus[];
 }
 
 /** The listener's own routing request, as the proxy builds it for a connection without override. */
@@ -126,5 +129,5 @@ export function topologyReport(inputs: TopologyInputs): TopologyReport {
     return report;
   });
 
-  return { generatedAt: inputs.now, ready: inputs.ready, clusters, listeners };
+  return { generatedAt: inputs.now, ready: inputs.ready, clusters, listeners, ...(inputs.workers !== undefined ? { workers: [...inputs.workers] } : {}) };
 }

@@ -1,7 +1,9 @@
+import { availableParallelism } from 'node:os';
 import { ConfigError } from '../config/config-error.js';
 import { loadConfig } from '../config/load.js';
 import type { RouterConfig } from '../config/types.js';
 import { configWarnings } from '../config/warnings.js';
+import { describeWorkers } from '../workers/worker-count.js';
 
 /** One line per listener and cluster, so `check-config` shows what would run. */
 export function describeConfig(config: RouterConfig): string[] {
@@ -20,6 +22,7 @@ export function describeConfig(config: RouterConfig): string[] {
   }
   lines.push(config.admin.enabled ? `admin http://${config.admin.host}:${config.admin.port}/${config.admin.token ? ' (token required)' : ''}` : 'admin disabled');
   lines.push(config.tls.cert ? 'TLS: terminated by the router' : 'TLS: passed through to the members');
+  lines.push(describeWorkers(config.workers, availableParallelism()));
   return lines;
 }
 

@@ -1,8 +1,10 @@
+import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/config-error.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../observe/logger.js';
 import { PatroniRouter } from '../patroni-router.js';
+import { describeWorkers } from '../workers/worker-count.js';
 
 /**
  * `patroni-router --config FILE`: runs until SIGTERM/SIGINT (drain, exit 0); SIGHUP reloads
@@ -17,14 +19,17 @@ export async function runRouter(configPath: string, format?: 'json' | 'pretty'):
     return 2;
   }
   const logger: Logger = createLogger({ level: config.log.level, ...(format ? { format } : {}) });
-  const router = new PatroniRouter({ config, logger });
+  const router = new PatroniRouter({ config, logger, ...(format ? { logFormat: format } : {}) });
   try {
     await router.start();
   } catch (error) {
     logger.fatal({ err: (error as Error).message }, 'could not start');
     return 1;
   }
-  logger.info({ config: configPath, listeners: router.listeners().map((l) => `${l.name} ${l.host}:${l.port} -> ${l.route}`) }, 'patroni-router started');
+  logger.info(
+    { config: configPath, listeners: router.listeners().map((l) => `${l.name} ${l.host}:${l.port} -> ${l.route}`), workers: describeWorkers(config.workers, availableParallelism()) },
+    'patroni-router started',
+  );
 
   let reloading = Promise.resolve();
   process.on('SIGHUP', () => {

@@ -234,5 +234,6 @@ export function normalise(file: ConfigFile, env: NodeJS.ProcessEnv, problems: st
     authenticationTimeoutMs: parseDurationMs(file.authentication_timeout) ?? 60_000,
     drainTimeoutMs: parseDurationMs(file.drain_timeout) ?? 30_000,
     targetParameterPrefix: file.target_parameter_prefix,
+    workers: file.workers,
   };
 }

@@ -10,5 +10,6 @@ export function settingsNeedingRestart(running: RouterConfig, next: RouterConfig
   if (running.startupTimeoutMs !== next.startupTimeoutMs) out.push('startup_timeout');
   if (running.authenticationTimeoutMs !== next.authenticationTimeoutMs) out.push('authentication_timeout');
   if (running.targetParameterPrefix !== next.targetParameterPrefix) out.push('target_parameter_prefix');
+  if (running.workers !== next.workers) out.push('workers');
   return out;
 }

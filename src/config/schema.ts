@@ -4,6 +4,7 @@
  * HAProxy-like listeners. Validation only; normalisation to RouterConfig is in normalise.ts.
  */
 import { z } from 'zod';
+import { MAX_WORKERS } from '../proxy/cancel-registry.js';
 import { parseDurationMs, parseSizeBytes } from './units.js';
 
 const ROUTES = ['primary', 'replica', 'sync', 'async', 'quorum', 'read-only', 'read-only-sync', 'read-only-quorum', 'leader', 'standby-leader', 'any'] as const;
@@ -28,6 +29,8 @@ function secret<K extends string>(name: K) {
     [`${name}_file`]: z.string().optional(),
   } as Record<K | `${K}_env` | `${K}_file`, z.ZodOptional<z.ZodString>>;
 }
+
+const WORKERS_EXPECTED = `expected \`auto\` or a whole number from 1 to ${MAX_WORKERS}`;
 
 const hostList = z.union([z.string(), z.array(z.string()).nonempty()]);
 
@@ -177,6 +180,11 @@ export const fileSchema = z
     authentication_timeout: duration.default('60s'),
     drain_timeout: duration.default('30s'),
     target_parameter_prefix: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a lower-case identifier').default('patroni_router'),
+    /** Processes that accept and relay (src/workers/): `auto` = one per core. */
+    workers: z
+      .union([z.literal('auto'), z.number()], { error: WORKERS_EXPECTED })
+      .refine((v) => v === 'auto' || (Number.isInteger(v) && v >= 1 && v <= MAX_WORKERS), { message: WORKERS_EXPECTED })
+      .default(1),
   })
   .strict();
 

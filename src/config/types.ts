@@ -186,6 +186,12 @@ export interface RouterConfig {
   drainTimeoutMs: number;
   /** Prefix of the startup option a client uses to pick a route: `-c <prefix>.target=sync`. */
   targetParameterPrefix: string;
+  /**
+   * How many processes accept and relay connections: 1 runs everything in this process;
+   * more (or `auto`, one per core) runs the listeners in worker processes beside a primary
+   * process that follows the topology (src/workers/, docs/workers.md).
+   */
+  workers: number | 'auto';
   /** Path the configuration was read from, for error messages and reloads. */
   source?: string;
 }

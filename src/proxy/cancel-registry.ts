@@ -20,7 +20,8 @@ export interface IssuedKey {
 
 /** Process ids the router hands out keep the top byte for the worker that owns the session. */
 const WORKER_SHIFT = 24;
-const MAX_WORKERS = 127;
+/** The most worker processes a router runs: their index fills the top byte, whose sign bit stays clear. */
+export const MAX_WORKERS = 127;
 
 /**
  * The cancel keys the router issues to clients in place of their members' own: a session

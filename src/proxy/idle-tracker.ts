@@ -6,7 +6,10 @@ import { endsWithReadyForQuery, READY_FOR_QUERY_TAIL } from '../wire/parser.js';
  *   own (a FATAL) can follow without corrupting what the client reads, even if the client has
  *   sent a query the backend has not answered yet;
  * - idle: at a boundary and the client has sent nothing since (no query in flight).
- * Only the last few backend bytes are kept, copied, so no relayed chunk is held in memory.
+ * A chunk holding a whole ReadyForQuery is read in place; its last few bytes are kept with a
+ * byte loop, since the next chunk may be shorter than a ReadyForQuery and finish one begun
+ * here. (`Buffer#copy` with a source offset built a Uint8Array view per chunk.) No relayed
+ * chunk is referenced afterwards: the relay may reuse or free it.
  */
 export class IdleTracker {
   private readonly tail = Buffer.alloc(READY_FOR_QUERY_TAIL);
@@ -24,17 +27,21 @@ export class IdleTracker {
   }
 
   backendBytes(chunk: Buffer): void {
-    const size = this.tail.length;
-    if (chunk.length >= size) {
-      chunk.copy(this.tail, 0, chunk.length - size);
+    const size = READY_FOR_QUERY_TAIL;
+    const n = chunk.length;
+    const tail = this.tail;
+    if (n >= size) {
+      this.atBoundary = endsWithReadyForQuery(chunk);
+      for (let i = 0, from = n - size; i < size; i++, from++) tail[i] = chunk[from] as number;
       this.tailLength = size;
     } else {
-      const keep = Math.min(this.tailLength, size - chunk.length);
-      this.tail.copy(this.tail, 0, this.tailLength - keep, this.tailLength);
-      chunk.copy(this.tail, keep);
-      this.tailLength = keep + chunk.length;
+      // Rare (a read that ended a few bytes into a message): shift the old tail left, append.
+      const keep = Math.min(this.tailLength, size - n);
+      for (let i = 0, from = this.tailLength - keep; i < keep; i++, from++) tail[i] = tail[from] as number;
+      for (let i = 0; i < n; i++) tail[keep + i] = chunk[i] as number;
+      this.tailLength = keep + n;
+      this.atBoundary = this.tailLength === size && endsWithReadyForQuery(tail);
     }
-    this.atBoundary = this.tailLength === size && endsWithReadyForQuery(this.tail);
     // A new ReadyForQuery answers whatever the client had sent.
     if (this.atBoundary) this.clientQuiet = true;
   }

@@ -12,8 +12,12 @@ export type SessionEnding =
 
 export type HoldOutcome = 'proceeded' | 'timeout' | 'client-gone' | 'shutdown';
 
-/** forwarded: a key the router issued; broadcast: tried on TLS pass-through members; rate-limited; unknown: nowhere to try. */
-export type CancelOutcome = 'forwarded' | 'broadcast' | 'rate-limited' | 'unknown';
+/**
+ * forwarded: a key this process issued; other-worker: handed to the worker that issued it (or,
+ * for a member's own key, to the other workers); broadcast: tried on TLS pass-through members;
+ * rate-limited; unknown: nowhere to try.
+ */
+export type CancelOutcome = 'forwarded' | 'other-worker' | 'broadcast' | 'rate-limited' | 'unknown';
 
 export interface SessionInfo {
   listener: string;
@@ -26,9 +30,9 @@ export interface SessionInfo {
  * they must be cheap and must not throw (the proxy guards against it anyway).
  */
 export interface ProxyEvents {
-  connectionAccepted(e: { listener: string; clientAddress: string }): void;
+  connectionAccepted(e: { listener: string }): void;
   /** A backend connection is up for this session (before authentication finishes). */
-  sessionStarted(e: SessionInfo): void;
+  sessionStarted(e: { listener: string; member: string }): void;
   sessionEnded(e: SessionInfo & { durationMs: number; bytesIn: number; bytesOut: number; ending: SessionEnding }): void;
   /** The router answered a client with a FATAL ErrorResponse of its own; `reason` is its message. */
   refused(e: { listener: string; kind: RefusalKind; reason: string; sqlstate: string }): void;

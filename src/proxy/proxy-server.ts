@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { AuthConfig, ListenerConfig, RouteKind, TlsConfig } from '../config/types.js';
 import type { ClusterFeed } from '../topology/cluster-feed.js';
 import type { ClusterState } from '../topology/cluster-state.js';
-import { CancelRegistry } from './cancel-registry.js';
+import { cancelForPeer, tryPassThroughMembers, type CancelPeers } from './cancel-forwarding.js';
+import { CancelRegistry, type CancelKey } from './cancel-registry.js';
 import { fenceLaggingSessions, fenceSessions } from './fencing.js';
 import { HoldQueue } from './hold-queue.js';
 import { boundPort, closeListener, openListener } from './listener.js';
@@ -39,6 +40,8 @@ export interface ProxyServerOptions {
   connector?: BackendConnector;
   /** The auth_query role: lets sessions learn their user's secret (links, SCRAM across terminated TLS). */
   auth?: AuthConfig;
+  /** Set in a worker process: its index names the keys it issues, and cancels for other workers' keys go to them. */
+  cancelPeers?: CancelPeers;
   clock?: Clock;
 }
 
@@ -129,7 +132,8 @@ export class ProxyServer {
       startupTimeoutMs: options.startupTimeoutMs,
       authenticationTimeoutMs: options.authenticationTimeoutMs ?? 60_000,
       targetPrefix: options.targetParameterPrefix,
-      cancelRegistry: new CancelRegistry(),
+      cancelRegistry: new CancelRegistry(options.cancelPeers?.index ?? 0),
+      ...(options.cancelPeers !== undefined ? { cancelPeers: options.cancelPeers } : {}),
       holdQueue: new HoldQueue(clock),
       events: this.events,
       logger: this.log,
@@ -195,6 +199,20 @@ export class ProxyServer {
   /** The open sessions of a listener (tests, and the admin's per-session views). */
   sessionsOf(listener: string): SessionHandle[] {
     return this.allRuntimes().filter((r) => r.config.name === listener).flatMap((r) => [...r.sessions]);
+  }
+
+  /**
+   * A CancelRequest another worker received: `owner` for a key this process issued (its
+   * session cancels on its member), `pass-through` for a key that may be a member's own, tried
+   * on the members of this listener's TLS pass-through sessions.
+   */
+  cancelFromPeer(listener: string, key: CancelKey, reach: 'owner' | 'pass-through'): void {
+    if (reach === 'owner') {
+      cancelForPeer(key, this.services.cancelRegistry, this.log);
+      return;
+    }
+    const now = this.services.clock.now();
+    for (const runtime of this.allRuntimes()) if (runtime.config.name === listener) tryPassThroughMembers(key, runtime, { now, log: this.log });
   }
 
   /** Open cancel keys (for tests and the status page). */
@@ -396,7 +414,7 @@ export class ProxyServer {
     }
     const session = new Session(socket, runtime, this.services, (s) => this.sessionClosed(runtime, s));
     runtime.sessions.add(session);
-    this.events.connectionAccepted({ listener: runtime.config.name, clientAddress: session.clientAddress });
+    this.events.connectionAccepted({ listener: runtime.config.name });
     session.start();
   }
 

@@ -21,7 +21,7 @@ import { SessionMover } from './move/session-mover.js';
 import { holdTimeoutMs } from '../routing/hold-timeout.js';
 import { chooseBackends } from '../routing/choose-backends.js';
 import { ByteRelay } from './byte-relay.js';
-import { forwardCancel } from './cancel-forwarding.js';
+import { forwardCancel, type CancelPeers } from './cancel-forwarding.js';
 import type { CancelKey, CancelOwner, CancelRegistry } from './cancel-registry.js';
 import { TimerSet, type Clock } from './clock.js';
 import { ClientConnection } from './frontend/client-connection.js';
@@ -50,6 +50,8 @@ export interface SessionServices {
   /** Resolves once a replay position read from now on is known (or could not be read). */
   refreshReplayPosition(cluster: string, member: string): Promise<void>;
   cancelRegistry: CancelRegistry;
+  /** The other worker processes, when the router runs several (a cancel may belong to one of them). */
+  cancelPeers?: CancelPeers;
   holdQueue: HoldQueue;
   events: ProxyEvents;
   logger: Logger;
@@ -60,13 +62,18 @@ const KEEPALIVE_DELAY_MS = 30_000;
 /** Texts a listener remembers as refused by a replica (25006); beyond this it stops learning. */
 const MAX_LEARNED_WRITES = 10_000;
 
-/** The verdict of a text a replica refused as a write: the primary's from now on. */
 /** How long a refused SSLRequest client has to send its plain startup, to hear why (at least). */
 const SSL_REFUSAL_GRACE_MS = 2_000;
 
 type Attempt = (member: Member, decision: RouteDecision) => Promise<AttemptResult>;
 
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/**
+ * The reason every session's `over` signal carries. abort() without one builds a DOMException
+ * (stack trace included) per call; nothing reads the reason, only that the signal fired.
+ */
+const SESSION_OVER = new Error('session over');
 
 /**
  * One client connection's life, and only that: the client side negotiates and reads the
@@ -103,7 +110,8 @@ export class Session implements SessionHandle, CancelOwner {
   private ending: SessionEnding | undefined;
   /** The client sent its FIN first: the backend's close that follows is the client's doing. */
   private clientEnded = false;
-  private readonly log: Logger;
+  /** Made on the first log line: at the default level most sessions log once, at `warn` never. */
+  private logger: Logger | undefined;
 
   constructor(
     raw: net.Socket,
@@ -118,8 +126,13 @@ export class Session implements SessionHandle, CancelOwner {
     });
     this.startedAt = services.clock.now();
     this.timers = new TimerSet(services.clock);
-    this.log = services.logger.child({ listener: listener.config.name, client: this.client.address });
-    this.links = new SessionLinks({ connector: services.connector, connectTimeoutMs: listener.config.connectTimeoutMs, isOver: () => this.isOver(), log: this.log });
+    this.links = new SessionLinks({ connector: services.connector, connectTimeoutMs: listener.config.connectTimeoutMs, isOver: () => this.isOver(), log: () => this.log });
+  }
+
+  /** The session's logger, with its listener and client bound. */
+  private get log(): Logger {
+    this.logger ??= this.services.logger.child({ listener: this.listener.config.name, client: this.client.address });
+    return this.logger;
   }
 
   get clientAddress(): string {
@@ -286,13 +299,17 @@ export class Session implements SessionHandle, CancelOwner {
   }
 
   private placementHost(attempt: Attempt): PlacementHost {
+    const sessionLog = (): Logger => this.log;
     return {
       listener: this.listener,
       feed: this.services.feedFor(this.listener.config.cluster),
       holdQueue: this.services.holdQueue,
       events: this.services.events,
       clock: this.services.clock,
-      log: this.log,
+      // Placement logs only when it holds or retries: the child logger is made then, if ever.
+      get log() {
+        return sessionLog();
+      },
       signal: this.over.signal,
       isOver: () => this.isOver(),
       setPhase: (phase) => {
@@ -639,9 +656,15 @@ export class Session implements SessionHandle, CancelOwner {
   }
 
   private relayCancel(key: { processId: number; secret: Buffer }): void {
-    const outcome = forwardCancel(key, this.listener, { registry: this.services.cancelRegistry, now: this.services.clock.now(), log: this.log });
+    const { cancelRegistry: registry, cancelPeers: peers, serverTls, clock } = this.services;
+    const outcome = forwardCancel(key, this.listener, { registry, now: clock.now(), log: this.log, passThrough: serverTls === undefined, ...(peers !== undefined ? { peers } : {}) });
     this.services.events.cancel({ listener: this.listener.config.name, outcome });
     this.finish('client-closed');
+  }
+
+  /** Holds, pauses and reads waiting on the session stop waiting; once (onClientClose then finish both call it). */
+  private endWaits(): void {
+    if (!this.over.signal.aborted) this.over.abort(SESSION_OVER);
   }
 
   private isOver(): boolean {
@@ -660,7 +683,7 @@ export class Session implements SessionHandle, CancelOwner {
   /** Sends FATAL and closes; the socket lingers briefly so the client reads it before the FIN. */
   private closeWithError(refusal: Refusal): void {
     this.phase = 'closing';
-    this.over.abort();
+    this.endWaits();
     this.startupRelay?.abandon();
     this.relay?.stop();
     this.backend?.destroy();
@@ -680,7 +703,7 @@ export class Session implements SessionHandle, CancelOwner {
   }
 
   private onClientClose(): void {
-    this.over.abort();
+    this.endWaits();
     this.finish(this.ending ?? 'client-closed');
   }
 
@@ -698,6 +721,8 @@ export class Session implements SessionHandle, CancelOwner {
     if (this.ending === 'backend-closed') this.unmovableLost();
     this.phase = 'closing';
     this.releaseMember();
+    // Client bytes read from now on are discarded, not passed to a member that is gone (a split relay follows its own links).
+    if (this.split === undefined) this.relay?.stop();
     // On 'end' every byte of the backend was already written to the client; end() flushes them.
     this.client.sayGoodbye(undefined, this.timers, () => this.finish(this.ending ?? 'refused'));
   }
@@ -707,7 +732,9 @@ export class Session implements SessionHandle, CancelOwner {
     if (this.member === undefined) return;
     if (!this.sessionStartedEmitted) {
       this.sessionStartedEmitted = true;
-      this.services.events.sessionStarted({ listener: this.listener.config.name, member: this.member.name, clientAddress: this.clientAddress });
+      // Read now, while the socket is open: the session's end line names the client.
+      void this.client.address;
+      this.services.events.sessionStarted({ listener: this.listener.config.name, member: this.member.name });
     }
   }
 
@@ -725,7 +752,7 @@ export class Session implements SessionHandle, CancelOwner {
     this.phase = 'closed';
     this.ending = this.ending ?? ending;
     this.timers.clear();
-    this.over.abort();
+    this.endWaits();
     this.startupRelay?.abandon();
     this.mover?.stop();
     this.split?.stop();

@@ -60,6 +60,7 @@ export function whyNoPrimary(state: ClusterState, now?: number): string {
  * clock), and what the DCS-loss policy does about writes meanwhile, with the time left.
  */
 export function staleCause(state: ClusterState, now?: number): string {
+  if (state.staleReason !== undefined) return `topology stale: ${state.staleReason}`;
   if (!(state.lastDcsContact > 0)) return 'topology stale: DCS not reached yet';
   if (now === undefined) {
     return `topology stale: DCS unreachable since ${new Date(state.lastDcsContact).toISOString()}${policyNote(state, undefined)}`;

@@ -128,6 +128,12 @@ export interface ClusterState {
   lastDcsContact: number;
   /** true when the DCS has not been reachable; see topology/dcs-loss-policy. */
   stale: boolean;
+  /**
+   * Why the picture is stale when the DCS is not to blame: a worker process that can no longer
+   * hear the router's primary process (src/workers/lost-view.ts). Such a picture has no
+   * writable primary.
+   */
+  staleReason?: string;
   /** What writes do while the DCS is unreachable (topology.dcs_loss_writes), for the messages that say so. */
   dcsLossPolicy?: 'ttl' | 'rest' | 'refuse';
   /** Problems with individual keys: logged and exposed, never fatal. */

@@ -1,14 +1,23 @@
 /**
  * Long-lived pooled clients through planned switchovers and a leader crash, on Patroni 3.0.2
- * and 4.0.7: a pg.Pool of 5 connections writing every 10 ms through the primary listener.
- * Every client error is counted by who caused it. The router must never close a session on a
- * member that is, and stays, the primary, and no write may reach a read-only server.
+ * and 4.0.7: a pg.Pool of 5 connections and, beside it in the same rounds, a Java application
+ * with 5 pgjdbc connections (PgjdbcWriter.java: plain JDBC, autocommit, sslmode=disable,
+ * reconnecting after an error), each writing every 10 ms through the primary listener. Every
+ * client error is counted by who caused it. The router must never close a session on a member
+ * that is, and stays, the primary, and no write may reach a read-only server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, waitFor, type PatroniCluster, type PatroniMajor } from '../cluster/index.js';
 import type { ErrorCause } from '../support/client-error-cause.js';
-import { PoolWriter } from '../support/pool-writer.js';
+import { PgjdbcWriter } from '../support/pgjdbc-writer.js';
+import { PoolWriter, type PoolWrite } from '../support/pool-writer.js';
 import { startRouter, type RouterUnderTest } from '../support/router-under-test.js';
+
+/** What the rounds read from a writer, whichever client it is. */
+interface ProbeWriter {
+  successesSince(t: number): number;
+  errorsBetween(from: number, to: number): PoolWrite[];
+}
 
 interface Round {
   what: string;
@@ -19,23 +28,30 @@ interface Round {
 }
 
 function pooledThroughFailovers(patroni: PatroniMajor): void {
-  describe(`Patroni ${patroni}: a pg.Pool of 5 writing through switchovers and a crash`, () => {
+  describe(`Patroni ${patroni}: a pg.Pool of 5 and 5 pgjdbc connections writing through switchovers and a crash`, () => {
     let cluster: PatroniCluster;
     let router: RouterUnderTest;
-    let writer: PoolWriter;
+    let pool: PoolWriter | undefined;
+    let jdbc: PgjdbcWriter | undefined;
+    const writers: Array<{ name: string; writer: ProbeWriter }> = [];
     const rounds: Round[] = [];
 
     beforeAll(async () => {
       cluster = await startCluster({ patroni, members: 3 });
       router = await startRouter(cluster, '  - {name: primary, port: 0, route: primary, hold_timeout: 60s}');
-      writer = new PoolWriter(router.connection('primary'), 5, 10, `pool-${patroni}`);
-      writer.start();
+      pool = new PoolWriter(router.connection('primary'), 5, 10, `pool-${patroni}`);
+      pool.start();
+      jdbc = new PgjdbcWriter(router.connection('primary'), 5, 10, `pgjdbc-${patroni}`);
+      await jdbc.start();
+      writers.push({ name: 'pg.Pool', writer: pool }, { name: 'pgjdbc', writer: jdbc });
       const since = Date.now();
-      await waitFor('the pool to write', () => writer.successesSince(since) >= 50);
+      for (const { name, writer } of writers) await waitFor(`${name} to write`, () => writer.successesSince(since) >= 50, { timeoutMs: 60_000 });
     });
 
     afterAll(async () => {
-      await writer?.stop();
+      const summary = await jdbc?.stop().catch((e: unknown) => String(e));
+      if (summary !== undefined) console.info(`[pooled-switchover] patroni ${patroni} pgjdbc writer: ${JSON.stringify(summary)}`);
+      await pool?.stop();
       await router?.stop();
       await cluster?.stop();
     });
@@ -47,13 +63,13 @@ function pooledThroughFailovers(patroni: PatroniMajor): void {
       const to = await act(from);
       await cluster.waitForLeader(to, 90_000);
       const resumedFrom = Date.now();
-      await waitFor(`the pool to write again after ${what}`, () => writer.successesSince(resumedFrom) >= 100, { timeoutMs: 90_000 });
+      for (const { name, writer } of writers) await waitFor(`${name} to write again after ${what}`, () => writer.successesSince(resumedFrom) >= 100, { timeoutMs: 90_000 });
       const r = { what, from, to, startedAt, endedAt: Date.now() };
       rounds.push(r);
       return r;
     }
 
-    function tally(r: Round): Record<ErrorCause, number> & { routerOnNewPrimary: number } {
+    function tally(writer: ProbeWriter, r: Round): Record<ErrorCause, number> & { routerOnNewPrimary: number } {
       const counts = { 'member-shutdown': 0, 'router-fencing': 0, 'router-hold-timeout': 0, 'read-only-write': 0, 'connection-lost': 0, other: 0, routerOnNewPrimary: 0 };
       for (const e of writer.errorsBetween(r.startedAt, r.endedAt)) {
         const c = e.classified!;
@@ -64,17 +80,19 @@ function pooledThroughFailovers(patroni: PatroniMajor): void {
     }
 
     function check(r: Round): void {
-      const counts = tally(r);
-      const errors = writer.errorsBetween(r.startedAt, r.endedAt);
-      const others = errors.filter((e) => e.classified?.cause === 'other').map((e) => `${e.code ?? ''} ${e.message ?? ''}`);
-      const seen = [...new Set(errors.map((e) => `${e.code ?? '-'} ${e.message ?? ''}`))];
-      console.info(`[pooled-switchover] patroni ${patroni} ${r.what} ${r.from} -> ${r.to}: ${JSON.stringify(counts)}; messages: ${seen.join(' | ')}`);
-      expect(counts.routerOnNewPrimary, 'sessions the router closed on the member that became and stayed primary').toBe(0);
-      expect(counts['read-only-write'], 'writes that reached a read-only server').toBe(0);
-      expect(counts['router-hold-timeout']).toBe(0);
-      expect(counts.other, others.join('\n')).toBe(0);
-      // At most one error per pooled connection, all on the old primary.
-      expect(counts['member-shutdown'] + counts['router-fencing'] + counts['connection-lost']).toBeLessThanOrEqual(5);
+      for (const { name, writer } of writers) {
+        const counts = tally(writer, r);
+        const errors = writer.errorsBetween(r.startedAt, r.endedAt);
+        const others = errors.filter((e) => e.classified?.cause === 'other').map((e) => `${e.code ?? ''} ${e.message ?? ''}`);
+        const seen = [...new Set(errors.map((e) => `${e.code ?? '-'} ${e.message ?? ''}`))];
+        console.info(`[pooled-switchover] patroni ${patroni} ${name} ${r.what} ${r.from} -> ${r.to}: ${JSON.stringify(counts)}; messages: ${seen.join(' | ')}`);
+        expect(counts.routerOnNewPrimary, `${name}: sessions the router closed on the member that became and stayed primary`).toBe(0);
+        expect(counts['read-only-write'], `${name}: writes that reached a read-only server`).toBe(0);
+        expect(counts['router-hold-timeout'], name).toBe(0);
+        expect(counts.other, `${name}: ${others.join('\n')}`).toBe(0);
+        // At most one error per connection, all on the old primary.
+        expect(counts['member-shutdown'] + counts['router-fencing'] + counts['connection-lost'], name).toBeLessThanOrEqual(5);
+      }
     }
 
     it('a planned switchover', async () => {

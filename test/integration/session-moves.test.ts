@@ -13,6 +13,7 @@ import { cancelThrough } from '../support/cancel-through.js';
 import { RecordingEvents } from '../support/recording-events.js';
 import { startRouter, type RouterUnderTest } from '../support/router-under-test.js';
 import { SequencedWriter } from '../support/sequenced-writer.js';
+import { PgjdbcWriter } from '../support/pgjdbc-writer.js';
 import { PsycopgWriter } from '../support/writers/psycopg-writer.js';
 
 const LISTENERS = ['  - {name: app, port: 0, route: primary}', '  - {name: split, port: 0, route: split}'].join('\n');
@@ -25,13 +26,17 @@ interface Round {
   endedAt: number;
 }
 
+/** A client's error as every writer reports it. */
+type ClientError = { code?: string; message?: string; sent?: number; at: number; classified?: { cause: string } };
+
 function sessionsFollowThePrimary(patroni: PatroniMajor, shape: Omit<ClusterOptions, 'patroni' | 'members'>, label: string): void {
   describe(`Patroni ${patroni}, ${label}: sessions move to the new primary`, () => {
     let cluster: PatroniCluster;
     let router: RouterUnderTest;
     const events = new RecordingEvents();
     const writers: SequencedWriter[] = [];
-    let psycopg: PsycopgWriter;
+    /** Applications' sessions held open beside the pools: psycopg 3 and pgjdbc (whose inserts are server-side prepared after five). */
+    const held: Array<PsycopgWriter | PgjdbcWriter> = [];
     let watched: pg.Client;
     const rounds: Round[] = [];
     const scram = { user: credentials.scram.user, password: credentials.scram.password };
@@ -49,21 +54,25 @@ function sessionsFollowThePrimary(patroni: PatroniMajor, shape: Omit<ClusterOpti
       writers.push(new SequencedWriter(router.connection('split', scram), `split5-${patroni}`, 5));
       for (const w of writers) await w.start();
       // A Python application's sessions held open, beside the pools.
-      psycopg = new PsycopgWriter({ host: '127.0.0.1', port: router.port('app'), user: scram.user, password: scram.password, database: 'postgres' }, `psycopg-${patroni}`, 5);
+      const endpoint = { host: '127.0.0.1', port: router.port('app'), user: scram.user, password: scram.password, database: 'postgres' };
+      const psycopg = new PsycopgWriter(endpoint, `psycopg-${patroni}`, 5);
       psycopg.start();
+      const pgjdbc = new PgjdbcWriter(endpoint, 5, 10, `pgjdbc-${patroni}`);
+      await pgjdbc.start();
+      held.push(psycopg, pgjdbc);
       watched = new pg.Client(router.connection('app', scram));
       await watched.connect();
       await watched.query("SET application_name = 'watched-session'");
       await watched.query('SET statement_timeout = 30000');
       await watched.query({ name: 'watched-double', text: 'SELECT $1::int * 2 AS x', values: [1] });
       const since = Date.now();
-      await waitFor('every writer to write', () => writers.every((w) => w.successesSince(since) >= 20) && psycopg.successesSince(since) >= 20);
+      await waitFor('every writer to write', () => [...writers, ...held].every((w) => w.successesSince(since) >= 20));
     });
 
     afterAll(async () => {
       await watched?.end().catch(() => undefined);
       for (const w of writers) await w.stop().catch(() => undefined);
-      await psycopg?.stop();
+      for (const h of held) await h.stop().catch(() => undefined);
       await router?.stop();
       await cluster?.stop();
     });
@@ -75,15 +84,15 @@ function sessionsFollowThePrimary(patroni: PatroniMajor, shape: Omit<ClusterOpti
       const to = await act(from);
       await cluster.waitForLeader(to, 90_000);
       const resumedFrom = Date.now();
-      await waitFor(`every writer to write again after ${what}`, () => writers.every((w) => w.successesSince(resumedFrom) >= 20) && psycopg.successesSince(resumedFrom) >= 20, { timeoutMs: 90_000 });
+      await waitFor(`every writer to write again after ${what}`, () => [...writers, ...held].every((w) => w.successesSince(resumedFrom) >= 20), { timeoutMs: 90_000 });
       const r = { what, from, to, startedAt, endedAt: Date.now() };
       rounds.push(r);
       return r;
     }
 
-    /** Every client error of the round: the pools' and the psycopg sessions'. */
-    function roundErrors(r: Round): Array<{ code?: string; message?: string; sent?: number; at: number; classified?: { cause: string } }> {
-      return [...writers.flatMap((w) => w.errorsBetween(r.startedAt, r.endedAt)), ...psycopg.errorsBetween(r.startedAt, r.endedAt)];
+    /** Every client error of the round: the pools' and the held sessions'. */
+    function roundErrors(r: Round): ClientError[] {
+      return [...writers.flatMap((w): ClientError[] => w.errorsBetween(r.startedAt, r.endedAt)), ...held.flatMap((h): ClientError[] => h.errorsBetween(r.startedAt, r.endedAt))];
     }
 
     function report(r: Round): { errors: number; messages: string[] } {
@@ -191,7 +200,10 @@ function sessionsFollowThePrimary(patroni: PatroniMajor, shape: Omit<ClusterOpti
         console.info(`[session-moves] ${w.name}: ${acked.length} acknowledged, ${lost.length} lost in the crash (${lost.length > 0 ? `${crash.startedAt - Math.min(...lost.map((x) => x.at))} ms before it` : 'none'})`);
         // The crash is seen when the first write fails (crashLeader's SIGKILL lands a little after startedAt).
         const crashSeen = Math.min(crash.startedAt + 2_000, ...writers.flatMap((x) => x.errorsBetween(crash.startedAt, crash.endedAt)).map((x) => x.at));
-        expect(lost.filter((x) => x.at >= crashSeen || x.at < lastKeptBeforeCrash - 1_000).map((x) => x.seq), `${w.name}: acknowledged writes missing outside the crash's tail`).toEqual([]);
+        const outside = lost.filter((x) => x.at >= crashSeen || x.at < lastKeptBeforeCrash - 1_000);
+        const relative = (t: number): string => `${t - crash.startedAt} ms`;
+        const where = `crash seen at ${relative(crashSeen)}, last write kept before it at ${relative(lastKeptBeforeCrash)}, missing ones acknowledged at ${outside.slice(0, 5).map((x) => relative(x.at)).join(', ')}${outside.length > 5 ? ` … ${relative(outside[outside.length - 1]!.at)}` : ''}`;
+        expect(outside.map((x) => x.seq), `${w.name}: acknowledged writes missing outside the crash's tail (${where})`).toEqual([]);
       }
     });
   });

@@ -22,6 +22,9 @@ export function classifyClientError(code: string | undefined, message: string): 
   // libpq (psycopg) reports a FATAL that arrives with the connection's end without its SQLSTATE.
   if (code === undefined && /terminating connection due to (administrator command|unexpected postmaster exit)/.test(message)) return { cause: 'member-shutdown' };
   if (message.startsWith('patroni-router listener')) return { cause: 'router-hold-timeout' };
+  // pgjdbc says a connection broke with its own SQLSTATEs: 08006 "An I/O error occurred while
+  // sending to the backend.", 08003 "This connection has been closed."
+  if (code === '08006' || code === '08003') return { cause: 'connection-lost' };
   if (/terminated unexpectedly|ECONNRESET|EPIPE|connection error|Connection terminated|socket hang up|This socket has been ended|server closed the connection unexpectedly|consuming input failed/i.test(message)) return { cause: 'connection-lost' };
   return { cause: 'other' };
 }

@@ -18,6 +18,8 @@ export interface WriteAttempt {
 
 export class WriteLoop {
   readonly attempts: WriteAttempt[] = [];
+  /** The process id of each connection's BackendKeyData; with router workers, its top byte names the worker. */
+  readonly processIds: number[] = [];
   private running = false;
   private done: Promise<void> | undefined;
 
@@ -64,6 +66,7 @@ export class WriteLoop {
           fresh.on('error', () => undefined);
           client = fresh;
           await fresh.connect();
+          this.processIds.push((fresh as pg.Client & { processID: number }).processID);
         }
         await client.query('INSERT INTO router_probe (note) VALUES ($1)', [this.note]);
         this.attempts.push({ startedAt, at: Date.now(), ok: true, newConnection });

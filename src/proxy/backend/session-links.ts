@@ -20,7 +20,7 @@ export class SessionLinks {
   private readonly extra = new Set<BackendLink>();
 
   constructor(
-    private readonly options: { connector: BackendConnector; connectTimeoutMs: number; isOver: () => boolean; log: Logger },
+    private readonly options: { connector: BackendConnector; connectTimeoutMs: number; isOver: () => boolean; log: () => Logger },
   ) {}
 
   /** The startup parameters the session's member got (the router's own options removed). */
@@ -68,7 +68,7 @@ export class SessionLinks {
       link.close();
       throw new Error('session ended while the link opened');
     }
-    this.options.log.debug({ member: member.name, ms: Math.round(link.openedInMs) }, 'link opened');
+    this.options.log().debug({ member: member.name, ms: Math.round(link.openedInMs) }, 'link opened');
     return link;
   }
 

@@ -22,14 +22,23 @@ export interface ClientEvents {
 export class ClientConnection {
   /** The raw socket, or the TLS stream over it. */
   stream: Duplex;
-  readonly address: string;
+  private peer: string | undefined;
 
   constructor(
     readonly raw: net.Socket,
     private readonly events: ClientEvents,
   ) {
     this.stream = raw;
-    this.address = `${raw.remoteAddress ?? '?'}:${raw.remotePort ?? '?'}`;
+  }
+
+  /**
+   * `host:port` of the client, read on first use (a getpeername each): connections that are
+   * refused, cancel requests and quiet sessions never need it. Read it while the socket is
+   * open; once destroyed node no longer knows it.
+   */
+  get address(): string {
+    this.peer ??= `${this.raw.remoteAddress ?? '?'}:${this.raw.remotePort ?? '?'}`;
+    return this.peer;
   }
 
   start(): void {

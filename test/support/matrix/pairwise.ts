@@ -21,7 +21,7 @@ export type Validity<A extends Axes> = (cell: Cell<A>) => boolean;
  */
 const MAX_PRODUCT = 500_000;
 
-function axisNames<A extends Axes>(axes: A): Array<keyof A & string> {
+export function axisNames<A extends Axes>(axes: A): Array<keyof A & string> {
   const names = Object.keys(axes) as Array<keyof A & string>;
   for (const name of names) {
     const values = axes[name] ?? [];
@@ -66,6 +66,12 @@ function pairsOfIndexes(indexes: readonly number[]): string[] {
   return keys;
 }
 
+/** The keys of the pairs one cell covers; equal keys mean the same two axes with the same two values. */
+export function pairsOfCell<A extends Axes>(axes: A, cell: Cell<A>): string[] {
+  const names = axisNames(axes);
+  return pairsOfIndexes(names.map((name) => positionIn(axes[name] ?? [], cell[name])));
+}
+
 /**
  * Cells covering every pair of values (of every two axes) that some valid cell contains. A pair
  * that no valid cell contains cannot be covered and is left out, never forced in.
@@ -77,10 +83,7 @@ function pairsOfIndexes(indexes: readonly number[]): string[] {
 export function pairwise<A extends Axes>(axes: A, valid: Validity<A> = () => true): Array<Cell<A>> {
   const names = axisNames(axes);
   if (names.length < 2) return fullProduct(axes, valid);
-  const candidates = fullProduct(axes, valid).map((cell) => ({
-    cell,
-    pairs: pairsOfIndexes(names.map((name) => positionIn(axes[name] ?? [], cell[name]))),
-  }));
+  const candidates = fullProduct(axes, valid).map((cell) => ({ cell, pairs: pairsOfCell(axes, cell) }));
   const uncovered = new Set(candidates.flatMap((c) => c.pairs));
   const chosen: Array<Cell<A>> = [];
   while (uncovered.size > 0) {

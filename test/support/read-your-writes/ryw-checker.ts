@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { compiledJavaProgram, pgjdbcJar, shortLivedJvm } from '../drivers/pgjdbc.js';
+import { compiledJavaProgram, pgjdbcJar, shortLivedJvm } from '../drivers/pgjdbc-classes.js';
 
 export type CheckerDriver = 'node-postgres' | 'psql' | 'psycopg2' | 'psycopg3' | 'pgjdbc';
 export const checkerDrivers: readonly CheckerDriver[] = ['node-postgres', 'psql', 'psycopg2', 'psycopg3', 'pgjdbc'];

@@ -33,8 +33,10 @@ def now_ms():
 
 
 def connect():
+    # As the pools' 60 s: a crash failover (the cluster's ttl, then an election) takes longer
+    # than libpq's usual 10 s, and a client that gives up sooner fails whatever is in front.
     conn = psycopg.connect(host=endpoint["host"], port=endpoint["port"], user=endpoint["user"], password=endpoint["password"],
-                           dbname=endpoint["database"], sslmode="disable", connect_timeout=10, autocommit=True,
+                           dbname=endpoint["database"], sslmode="disable", connect_timeout=60, autocommit=True,
                            application_name=plan["note"])
     with lock:
         state["connects"] += 1

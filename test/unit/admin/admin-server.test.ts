@@ -29,6 +29,7 @@ function config(token?: string): RouterConfig {
     authenticationTimeoutMs: 60_000,
     drainTimeoutMs: 30_000,
     targetParameterPrefix: 'patroni_router',
+    workers: 1,
   };
 }
 
@@ -82,7 +83,7 @@ describe('AdminServer without a token', () => {
 
   it('serves Prometheus text on /metrics', async () => {
     const { url, metrics } = await start();
-    metrics.connectionAccepted({ listener: 'primary', clientAddress: 'x' });
+    metrics.connectionAccepted({ listener: 'primary' });
     const res = await fetch(`${url}/metrics`);
     expect(res.headers.get('content-type')).toContain('text/plain');
     expect(await res.text()).toContain('patroni_router_connections_accepted_total{listener="primary"} 1');

@@ -40,8 +40,8 @@ const refusedOn = (listener: string, r: Refusal): { listener: string; kind: Refu
 describe('RouterMetrics', () => {
   it('moves connection, byte and cancel metrics on proxy events', async () => {
     const m = new RouterMetrics({ defaultMetrics: false });
-    m.connectionAccepted({ listener: 'primary', clientAddress: 'x' });
-    m.connectionAccepted({ listener: 'primary', clientAddress: 'y' });
+    m.connectionAccepted({ listener: 'primary' });
+    m.connectionAccepted({ listener: 'primary' });
     m.sessionStarted(session);
     expect(await value(m, 'connections_accepted_total', { listener: 'primary' })).toBe(2);
     m.sessionEnded({ ...session, durationMs: 10, bytesIn: 100, bytesOut: 2000, ending: 'client-closed' });
@@ -64,6 +64,19 @@ describe('RouterMetrics', () => {
     snapshot = [{ ...snapshot[0]!, total: 0, held: 0, byPhase: {}, byMember: {} }];
     expect(await value(m, 'sessions', { listener: 'primary', member: 'pg0' })).toBeUndefined();
     expect(await value(m, 'held_connections', { listener: 'primary' })).toBe(0);
+  });
+
+  it('keeps per-session counters as plain numbers that every scrape reads whole, never twice', async () => {
+    const m = new RouterMetrics({ defaultMetrics: false });
+    for (let i = 0; i < 3; i++) m.sessionEnded({ ...session, durationMs: 1, bytesIn: 10, bytesOut: 20, ending: 'client-closed' });
+    m.sessionEnded({ ...session, listener: 'replicas', durationMs: 1, bytesIn: 1, bytesOut: 2, ending: 'fenced' });
+    for (let scrape = 0; scrape < 2; scrape++) {
+      expect(await value(m, 'sessions_ended_total', { listener: 'primary', ending: 'client-closed' })).toBe(3);
+      expect(await value(m, 'sessions_ended_total', { listener: 'replicas', ending: 'fenced' })).toBe(1);
+      expect(await value(m, 'bytes_relayed_total', { listener: 'primary', direction: 'server_to_client' })).toBe(60);
+    }
+    m.unitRouted({ listener: 'split', destination: 'replica', reason: 'read' });
+    expect(await m.registry.getSingleMetricAsString('patroni_router_statements_routed_total')).toContain('patroni_router_statements_routed_total{listener="split",destination="replica",reason="read"} 1');
   });
 
   it('labels refusals with their kind from the refusal catalog (a short bounded set)', async () => {
@@ -121,7 +134,7 @@ describe('RouterMetrics', () => {
   it('reads DCS health from the router when given, and keeps two routers apart', async () => {
     const a = new RouterMetrics({ now: () => 10_000, dcsHealth: () => [{ scope: 'batman', watch: 'reconnecting', lastContact: 4000 }] });
     const b = new RouterMetrics();
-    a.connectionAccepted({ listener: 'primary', clientAddress: 'x' });
+    a.connectionAccepted({ listener: 'primary' });
     expect(await value(a, 'dcs_last_contact_seconds', { cluster: 'batman' })).toBe(6);
     expect(await value(a, 'dcs_watch_state', { cluster: 'batman', state: 'reconnecting' })).toBe(1);
     expect(await value(b, 'connections_accepted_total', { listener: 'primary' })).toBeUndefined();

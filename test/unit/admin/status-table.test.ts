@@ -64,6 +64,27 @@ describe('renderStatus', () => {
   });
 });
 
+describe('renderStatus with workers', () => {
+  it('says each worker with its sessions, and that the counts above are their sum', () => {
+    const report = topologyReport({
+      now: 0,
+      ready: true,
+      clusters: [],
+      listenerConfigs: [],
+      states: new Map(),
+      dcs: [],
+      listeners: [],
+      sessions: [],
+      failovers: {},
+      workers: [
+        { index: 1, pid: 101, state: 'ready', restarts: 0, sessions: 3 },
+        { index: 2, state: 'restarting', restarts: 2 },
+      ],
+    });
+    expect(renderStatus(report).at(-1)).toBe(' Workers (sessions above are their sum): 1 ready (pid 101), 3 sessions; 2 restarting, restarted 2x');
+  });
+});
+
 describe('patronictl words for Patroni 4 shapes', () => {
   it("says Quorum Standby in quorum mode and shows a replica's replication state (streaming) as its state", () => {
     const quorum = batman({ config: { ...batman().config, synchronousMode: 'quorum' }, sync: { leader: 'pg0', standbys: ['pg1', 'pg2'], quorum: 1 } });

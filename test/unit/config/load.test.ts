@@ -129,4 +129,14 @@ describe('configuration', () => {
     const problems = problemsOf('scope: a\netcd3: {hosts: x}\nlisteners:\n  - {name: p, port: 5000, route: primary}\n  - {name: p, port: 5000, route: replica}\n');
     expect(problems).toEqual([expect.stringContaining('"p" is used twice'), expect.stringContaining('127.0.0.1:5000 is used twice')]);
   });
+  it('takes `workers`: 1 by default (one process, as before), `auto`, or a whole number up to 127', () => {
+    const base = 'scope: a\netcd3: {hosts: x}\n';
+    expect(parseConfig(base, 'r.yml', {}).workers).toBe(1);
+    expect(parseConfig(`${base}workers: auto\n`, 'r.yml', {}).workers).toBe('auto');
+    expect(parseConfig(`${base}workers: 4\n`, 'r.yml', {}).workers).toBe(4);
+    expect(parseConfig(`${base}workers: 127\n`, 'r.yml', {}).workers).toBe(127);
+    for (const bad of ['0', '-2', '1.5', '128', 'many', '"2"']) {
+      expect(problemsOf(`${base}workers: ${bad}\n`), `workers: ${bad}`).toEqual(['workers: expected `auto` or a whole number from 1 to 127']);
+    }
+  });
 });
