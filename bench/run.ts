@@ -250,20 +250,25 @@ async function main(): Promise<void> {
     }
   };
   const router = await startOneRouter('router', workersSupport.supported ? { ...layout, workers: '1' } : layout);
+  // The workers router and the bare pipe are columns of the relay parts only: a run of the
+  // failover rounds alone leaves them out, so they take no CPU from it.
+  const relayParts = sections.has('throughput') || sections.has('churn') || sections.has('idle');
   let routerWithWorkers: RouterProcess | undefined;
-  if (workersSupport.supported) {
+  if (workersSupport.supported && relayParts) {
     routerWithWorkers = await startOneRouter('router-workers', { ...layout, primaryPort: rwPrimary, replicaPort: rwReplica, adminPort: rwAdmin, workers: routerWorkers });
     results.routerColumns.routerWorkersRan = routerWithWorkers !== undefined;
     if (!routerWithWorkers) results.routerColumns.routerWorkersWhy = 'it could not be started (see the notes)';
   }
-  progress('starting the bare pipe proxy');
   let barePipe: ProxyProcess | undefined;
-  try {
-    barePipe = await startBarePipe(barePort, { host: '127.0.0.1', port: leaderMember.port }, dir);
-    const started = barePipe;
-    teardown.push({ what: 'the bare pipe proxy', undo: () => started.stop() });
-  } catch (error) {
-    notes.push(`The bare pipe proxy could not be started, so its column is missing: ${(error as Error).message.split('\n')[0]}`);
+  if (relayParts) {
+    progress('starting the bare pipe proxy');
+    try {
+      barePipe = await startBarePipe(barePort, { host: '127.0.0.1', port: leaderMember.port }, dir);
+      const started = barePipe;
+      teardown.push({ what: 'the bare pipe proxy', undo: () => started.stop() });
+    } catch (error) {
+      notes.push(`The bare pipe proxy could not be started, so its column is missing: ${(error as Error).message.split('\n')[0]}`);
+    }
   }
 
   const target = (port: number) => ({ host: '127.0.0.1', port, user: USER, database: DATABASE });
