@@ -462,7 +462,7 @@ export class Session implements SessionHandle, CancelOwner {
         events.readRetried({ listener });
       },
       pinned: (pin) => events.sessionPinned({ listener, pin }),
-      primaryLost: (why) => this.statementRelayEnded(why),
+      primaryLost: (why, blocker) => this.primaryLostUnderWork(why, blocker),
       primaryGone: (why) => this.primaryGone(why),
       clientLeft: () => this.finish('client-closed'),
       log: this.log,
@@ -503,6 +503,18 @@ export class Session implements SessionHandle, CancelOwner {
     this.releaseMember();
     this.mover.begin(from, why);
     return true;
+  }
+
+  /**
+   * The primary link ended under the client's work or state that cannot move (a crash mid-query):
+   * counted as not moved, with why, as a session between transactions is in primaryGone.
+   */
+  private primaryLostUnderWork(why: string, blocker: string | undefined): void {
+    if (blocker !== undefined && !this.isOver()) {
+      const reason = this.listener.config.moveSessions ? blocker : 'move-off';
+      this.services.events.sessionNotMoved({ listener: this.listener.config.name, member: this.member?.name ?? '?', reason });
+    }
+    this.statementRelayEnded(why);
   }
 
   /** The session's primary link is the new one: its member, slot and cancel key follow. */

@@ -235,6 +235,18 @@ describe('sessions that cannot move', () => {
     expect(r.events.of('sessionNotMoved')).toEqual([{ listener: 'primary', member: 'm0', reason: 'no-secret' }]);
   });
 
+  it('count as not moved, with why, when their primary goes away mid-query (a crash)', async () => {
+    const r = await rig({ members: [{}, {}], listeners: [{ name: 'primary', moveSessions: true, links: true }] });
+    const client = await connected(r.port('primary'));
+    await echo(client, 'SELECT 1');
+    const running = client.query('SELECT pg_sleep(60)').catch((e: unknown) => e as Error);
+    await waitFor('the query to reach the member', () => r.members[0]!.queries.includes('SELECT pg_sleep(60)'), { intervalMs: 5 });
+    await r.members[0]!.close();
+    expect(await running).toBeInstanceOf(Error);
+    await waitFor('the not-moved count', () => r.events.of('sessionNotMoved').length === 1, { intervalMs: 5 });
+    expect(r.events.of('sessionNotMoved')).toEqual([{ listener: 'primary', member: 'm0', reason: 'query-running' }]);
+  });
+
   it('are not counted when the client ends them, nor on a listener that does not move sessions', async () => {
     const r = await rig({ members: [{ md5: true }, { md5: true }], listeners: [{ name: 'primary', moveSessions: true, links: true }, { name: 'plain' }] });
     const leaving = await connected(r.port('primary'), { password: 'any' });
