@@ -510,7 +510,8 @@ export class Session implements SessionHandle, CancelOwner {
    * counted as not moved, with why, as a session between transactions is in primaryGone.
    */
   private primaryLostUnderWork(why: string, blocker: string | undefined): void {
-    if (blocker !== undefined && !this.isOver()) {
+    // A client's Terminate is work in flight too, and the member's close its answer: not counted.
+    if (blocker !== undefined && !this.isOver() && this.relay?.clientSaidGoodbye !== true) {
       const reason = this.listener.config.moveSessions ? blocker : 'move-off';
       this.services.events.sessionNotMoved({ listener: this.listener.config.name, member: this.member?.name ?? '?', reason });
     }

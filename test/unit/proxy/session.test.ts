@@ -247,6 +247,17 @@ describe('sessions that cannot move', () => {
     expect(r.events.of('sessionNotMoved')).toEqual([{ listener: 'primary', member: 'm0', reason: 'query-running' }]);
   });
 
+  it('are not counted when the client ends a session that could move', async () => {
+    const r = await rig({ members: [{}, {}], listeners: [{ name: 'primary', moveSessions: true, links: true }] });
+    for (let i = 0; i < 20; i++) {
+      const client = await connected(r.port('primary'));
+      await echo(client, 'SELECT 1');
+      await client.end();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(r.events.of('sessionNotMoved')).toEqual([]);
+  });
+
   it('are not counted when the client ends them, nor on a listener that does not move sessions', async () => {
     const r = await rig({ members: [{ md5: true }, { md5: true }], listeners: [{ name: 'primary', moveSessions: true, links: true }, { name: 'plain' }] });
     const leaving = await connected(r.port('primary'), { password: 'any' });
