@@ -21,7 +21,6 @@ import { startPrototype, type PrototypeSpec } from './prototype-process.js';
 const PROTOTYPES: readonly PrototypeSpec[] = [
   { label: 'current', kind: 'current', neighbours: false, inWorker: false },
   { label: 'current+neighbours', kind: 'current', neighbours: true, inWorker: false },
-  { label: 'proposed+neighbours', kind: 'proposed', neighbours: true, inWorker: false },
   { label: 'pipe-only+neighbours', kind: 'pipe-only', neighbours: true, inWorker: false },
   { label: 'corking+neighbours', kind: 'corking', neighbours: true, inWorker: false },
   { label: 'onread+neighbours', kind: 'onread', neighbours: true, inWorker: false },

@@ -1,13 +1,13 @@
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { ProposedByteRelay } from './proposed-byte-relay.js';
+import { ByteRelay } from '../../src/proxy/byte-relay.js';
 
 /**
- * The proposed relay with cork()/uncork() around each destination's writes: chunks read in the
+ * src's ByteRelay with cork()/uncork() around each destination's writes: chunks read in the
  * same turn of the event loop would leave as one writev. Measured to see whether request and
  * response traffic ever has more than one chunk per turn to batch (it pays a nextTick per turn).
  */
-export class CorkingRelay extends ProposedByteRelay {
+export class CorkingRelay extends ByteRelay {
   constructor(client: Duplex, backend: net.Socket) {
     super(corkedWrites(client), corkedWrites(backend));
   }

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { endsWithTerminate } from '../../src/wire/parser.js';
-import { TailIdleTracker } from './proposed-idle-tracker.js';
+import { IdleTracker } from '../../src/proxy/idle-tracker.js';
 import type { RelayShape } from './relay-shape.js';
 
 /**
@@ -51,7 +51,7 @@ export function connectWithReader(host: string, port: number): { socket: net.Soc
 export class OnreadRelay implements RelayShape {
   bytesIn = 0;
   bytesOut = 0;
-  readonly idle = new TailIdleTracker(false);
+  readonly idle = new IdleTracker(false);
   clientSaidGoodbye = false;
   clientFlowing = false;
 

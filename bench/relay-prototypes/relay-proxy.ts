@@ -12,11 +12,10 @@ import { ByteRelay } from '../../src/proxy/byte-relay.js';
 import { CorkingRelay } from './corking-relay.js';
 import { connectWithReader, OnreadRelay } from './onread-relay.js';
 import { PipeOnlyRelay } from './pipe-only-relay.js';
-import { ProposedByteRelay } from './proposed-byte-relay.js';
 import { startStreamNeighbours } from './stream-neighbours.js';
 import type { RelayShape } from './relay-shape.js';
 
-export const RELAY_KINDS = ['current', 'proposed', 'pipe-only', 'corking', 'onread'] as const;
+export const RELAY_KINDS = ['current', 'pipe-only', 'corking', 'onread'] as const;
 export type RelayKind = (typeof RELAY_KINDS)[number];
 
 /** The session's socket settings (session.ts attachBackend, client-connection.ts start). */
@@ -31,8 +30,6 @@ function relayBetween(kind: Exclude<RelayKind, 'onread'>, client: net.Socket, ba
   switch (kind) {
     case 'current':
       return new ByteRelay(client, backend);
-    case 'proposed':
-      return new ProposedByteRelay(client, backend);
     case 'pipe-only':
       return new PipeOnlyRelay(client, backend);
     case 'corking':

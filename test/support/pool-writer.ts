@@ -12,6 +12,8 @@ export interface PoolWrite {
   code?: string;
   message?: string;
   classified?: ClassifiedError;
+  /** The error came while opening a new connection. */
+  connecting?: boolean;
 }
 
 export class PoolWriter {

@@ -16,6 +16,10 @@ export interface SequencedWrite {
   ok: boolean;
   /** How long the INSERT took, from sending to its answer. */
   ms: number;
+  /** The port of the member that ran the INSERT (its answer), so a missing row names who acknowledged it. */
+  port?: number;
+  /** The error came while getting a connection (a new one), not from the INSERT on an open one. */
+  connecting?: boolean;
   code?: string;
   message?: string;
   classified?: ClassifiedError;
@@ -75,12 +79,17 @@ export class SequencedWriter {
     while (this.running) {
       const seq = ++this.seq;
       const sent = Date.now();
+      let client: pg.PoolClient | undefined;
       try {
-        await this.pool.query('INSERT INTO move_writes (writer, seq) VALUES ($1, $2)', [this.name, seq]);
-        this.writes.push({ at: Date.now(), sent, seq, ok: true, ms: Date.now() - sent });
+        client = await this.pool.connect();
+        const result = await client.query<{ port: number }>('INSERT INTO move_writes (writer, seq) VALUES ($1, $2) RETURNING inet_server_port() AS port', [this.name, seq]);
+        client.release();
+        this.writes.push({ at: Date.now(), sent, seq, ok: true, ms: Date.now() - sent, ...(result.rows[0] ? { port: result.rows[0].port } : {}) });
       } catch (error) {
+        // A connection that failed is not given back to the pool for reuse.
+        client?.release(true);
         const err = error as Error & { code?: string };
-        this.writes.push({ at: Date.now(), sent, seq, ok: false, ms: Date.now() - sent, ...(err.code ? { code: err.code } : {}), message: err.message, classified: classifyClientError(err.code, err.message) });
+        this.writes.push({ at: Date.now(), sent, seq, ok: false, ms: Date.now() - sent, connecting: client === undefined, ...(err.code ? { code: err.code } : {}), message: err.message, classified: classifyClientError(err.code, err.message) });
       }
       // Pacing, not waiting for a condition: a pooled application writes at its own rhythm.
       await new Promise((resolve) => setTimeout(resolve, this.intervalMs));

@@ -72,7 +72,7 @@ public final class PgjdbcWriter {
         return b.append('"').toString();
     }
 
-    private void report(int conn, SQLException e) {
+    private void report(int conn, boolean connecting, SQLException e) {
         errors.incrementAndGet();
         String message = e.getMessage() == null ? e.toString() : e.getMessage();
         if (e instanceof PSQLException) {
@@ -81,7 +81,7 @@ public final class PgjdbcWriter {
         }
         String state = e.getSQLState();
         print("{\"kind\":\"error\",\"at\":" + System.currentTimeMillis() + ",\"conn\":" + conn
-                + ",\"sqlstate\":" + (state == null ? "null" : quote(state)) + ",\"message\":" + quote(message) + "}");
+                 + ",\"connecting\":" + connecting + ",\"sqlstate\":" + (state == null ? "null" : quote(state)) + ",\"message\":" + quote(message) + "}");
     }
 
     private static void closeQuietly(Connection c) {
@@ -96,6 +96,7 @@ public final class PgjdbcWriter {
         Connection conn = null;
         PreparedStatement insert = null;
         while (running) {
+            boolean connecting = conn == null;
             try {
                 if (conn == null) {
                     conn = DriverManager.getConnection(url, props);
@@ -103,11 +104,12 @@ public final class PgjdbcWriter {
                     insert = conn.prepareStatement("INSERT INTO router_probe (note) VALUES (?)");
                     insert.setString(1, note);
                 }
+                connecting = false;
                 insert.executeUpdate();
                 writes.incrementAndGet();
             } catch (SQLException e) {
                 if (!running) break;
-                report(i, e);
+                report(i, connecting, e);
                 if (conn != null) closeQuietly(conn);
                 conn = null;
                 insert = null;

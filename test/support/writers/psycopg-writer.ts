@@ -13,6 +13,8 @@ export interface HeldWriterError {
   code?: string;
   message: string;
   classified: ClassifiedError;
+  /** The error came while opening a new connection. */
+  connecting?: boolean;
 }
 
 export class PsycopgWriter {
@@ -42,7 +44,7 @@ export class PsycopgWriter {
       else if (record['kind'] === 'error') {
         const code = typeof record['sqlstate'] === 'string' ? record['sqlstate'] : undefined;
         const message = String(record['message']);
-        this.errors.push({ at: Number(record['at']), ...(code !== undefined ? { code } : {}), message, classified: classifyClientError(code, message) });
+        this.errors.push({ at: Number(record['at']), ...(code !== undefined ? { code } : {}), message, classified: classifyClientError(code, message), ...(record['connecting'] === true ? { connecting: true } : {}) });
       }
     });
     this.exited = new Promise((resolve) => {

@@ -5,7 +5,7 @@ Reads one JSON line on stdin: {"endpoint": {host, port, user, password, database
 "intervalMs": M, "note": str}. Each of the N threads keeps one connection (autocommit), inserts
 into move_writes (writer, seq) and, after an error, reconnects. Prints JSON lines:
 {"kind": "writes", "at": ms, "count": n} about every 100 ms, {"kind": "error", "at": ms,
-"sqlstate": s, "message": m} for each error, {"kind": "summary", ...} when stdin closes.
+"connecting": b, "sqlstate": s, "message": m} for each error, {"kind": "summary", ...} when stdin closes.
 """
 
 import json
@@ -46,9 +46,11 @@ def connect():
 def worker():
     conn = None
     while not stop.is_set():
+        connecting = conn is None
         try:
             if conn is None:
                 conn = connect()
+            connecting = False
             with lock:
                 state["seq"] += 1
                 seq = state["seq"]
@@ -59,7 +61,7 @@ def worker():
         except Exception as error:  # every error is reported, classified by the test
             with lock:
                 state["errors"] += 1
-            emit({"kind": "error", "at": now_ms(), "sqlstate": getattr(error, "sqlstate", None), "message": str(error).strip()})
+            emit({"kind": "error", "at": now_ms(), "connecting": connecting, "sqlstate": getattr(error, "sqlstate", None), "message": str(error).strip()})
             try:
                 if conn is not None:
                     conn.close()

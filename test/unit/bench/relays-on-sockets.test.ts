@@ -1,5 +1,5 @@
 /**
- * The proposed relay (and the onread prototype) against the current one on real loopback
+ * src's ByteRelay and the onread prototype on real loopback
  * sockets: bytes arrive whole and in order both ways, a slow reader on either side pauses the
  * other side instead of letting the relay queue the stream in memory, FINs pass, and the
  * boundary watch answers as before. A naive relay that ignores write()'s answer is run too, so
@@ -9,7 +9,6 @@ import { createHash } from 'node:crypto';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProposedByteRelay } from '../../../bench/relay-prototypes/proposed-byte-relay.js';
 import type { RelayShape } from '../../../bench/relay-prototypes/relay-shape.js';
 import { ByteRelay } from '../../../src/proxy/byte-relay.js';
 import { relayRig, type RelayMaker, type RelayRig } from './relay-rig.js';
@@ -113,7 +112,6 @@ const once = (stream: net.Socket, event: string): Promise<void> => new Promise((
 
 const kinds: Array<[string, RelayMaker | 'onread']> = [
   ['current ByteRelay', (client, backend) => new ByteRelay(client, backend)],
-  ['proposed', (client, backend) => new ProposedByteRelay(client, backend)],
   ['onread prototype', 'onread'],
 ];
 
