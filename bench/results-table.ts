@@ -5,6 +5,7 @@
 import { fmt, table } from './markdown-table.js';
 import { throughputRows } from './run-aggregates.js';
 import { churnTable, cpuTable, latencyTable, memoryTable, throughputTable } from './proxy-tables.js';
+import { judgePoolTargets, poolSection } from './pool-tables.js';
 import { judgeSplitTargets, splitSection } from './split-tables.js';
 import { median, ratio } from './statistics.js';
 import { WRITERS, type BenchResults, type FailoverRound, type Writer } from './results.js';
@@ -54,6 +55,7 @@ export function judgeTargets(results: BenchResults): TargetCheck[] {
       met: unrecovered === 0 && excess <= 100,
     });
   }
+  checks.push(...judgePoolTargets(results.switchovers, results.crashes, ran(results, 'switchover'), ran(results, 'crash')));
   checks.push(...(ran(results, 'throughput') ? throughputTargets(results) : []));
   if (ran(results, 'idle')) {
     const idle = results.idle?.router;
@@ -179,6 +181,8 @@ export function renderMarkdown(results: BenchResults): string {
       out.push(failoverSummary(rounds));
       out.push('');
       out.push(failoverTable(rounds));
+      out.push('');
+      out.push(...poolSection(rounds, results.pooledWriter));
     }
     out.push('');
   }

@@ -55,6 +55,63 @@ export interface ChurnRun {
   errors: string[];
 }
 
+/** The proxies a pooled writer runs through in the failover rounds. */
+export type PoolProxy = 'haproxy' | 'router';
+export const POOL_PROXIES: readonly PoolProxy[] = ['haproxy', 'router'];
+
+/** What the router's /metrics said about the pool's sessions over one round (its primary listener). */
+export interface SessionMoves {
+  /** patroni_router_sessions on the listener just before the event. */
+  sessionsAtEvent: number;
+  /** patroni_router_sessions_moved_total, after the round minus before the event. */
+  moved: number;
+  /** patroni_router_sessions_not_moved_total by reason, the same delta (reasons that did not move left out). */
+  notMoved: Record<string, number>;
+  /** The mean of patroni_router_session_move_wait_seconds over the round's moves, in ms. */
+  moveWaitMeanMs: number;
+}
+
+/** One pooled writer (pool-writer.ts) over one round: what its requests saw. */
+export interface PoolOutcome {
+  /** Connections the pool held (all open before the round's writes began). */
+  size: number;
+  /** Connections it opened in the round to replace ones that failed or were closed under it (idle ones too). */
+  reopened: number;
+  attempts: number;
+  successes: number;
+  /** Failed requests (a failed INSERT, or a failed login when the pool replaced a connection). */
+  errors: number;
+  errorsByCode: Record<string, number>;
+  /** By who caused them (test/support/client-error-cause.ts). */
+  errorsByCause: Record<string, number>;
+  /** One message per code and per cause. */
+  sampleMessages: Record<string, string>;
+  /**
+   * Errors of requests sent on sessions idle at the event: after a crash, sent once the SIGKILL
+   * had landed (so not in flight when the member died); in a switchover, every error.
+   */
+  idleErrors: number;
+  idleErrorsByCode: Record<string, number>;
+  /** Errors of requests sent more than LATE_AFTER_MS (2 s) after the event, however late the proxy learnt of it. */
+  lateErrors: number;
+  /** When the first and the last failed request was sent, ms from the event. */
+  firstErrorSentMs: number;
+  lastErrorSentMs: number;
+  /** The longest any request waited, from asking the pool to the answer (ok or error), and when it was sent (ms from the event). */
+  longestWaitMs: number;
+  longestWaitSentMs: number;
+  /** The longest time without a successful write by any of the pool's connections (write-attempts.ts's gap), and its ends in ms from the event. */
+  longestGapMs: number;
+  gapFromMs: number;
+  gapToMs: number;
+  recovered: boolean;
+  /** Acknowledged INSERTs missing afterwards, and request numbers present more than once. */
+  lostAcknowledged: number;
+  writtenTwice: number;
+  /** The router only: its metrics' account of the pool's sessions. */
+  moves?: SessionMoves;
+}
+
 export interface FailoverRound {
   kind: 'switchover' | 'crash';
   round: number;
@@ -65,6 +122,23 @@ export interface FailoverRound {
   outages: Record<Writer, WriteOutage>;
   /** Acknowledged INSERTs missing from the table afterwards. */
   lostAcknowledged: Record<Writer, number>;
+  /** The pooled writers of the round, per proxy (absent in results that predate them). */
+  pools?: Partial<Record<PoolProxy, PoolOutcome>>;
+  /** A pool's failed request sent this long after the event (ms) was sent on a session idle at the event: 0 for a switchover, when a crash was first seen. */
+  idleFromMs?: number;
+}
+
+/** How the pooled writers of the failover rounds ran. */
+export interface PooledWriterSettings {
+  size: number;
+  intervalMs: number;
+  user: string;
+  /** How the router the pool goes through logs its sessions in again (e.g. SCRAM through the auth_query). */
+  login: string;
+  /** That router's configuration, the auth role's password left out. */
+  routerConfig: string;
+  /** Why the router's pool did not run, when it did not. */
+  routerMissing?: string;
 }
 
 export interface IdleReading {
@@ -182,6 +256,8 @@ export interface BenchResults {
   switchovers: FailoverRound[];
   crashes: FailoverRound[];
   idle?: IdleSessionsMeasure;
+  /** The failover rounds' pooled writers; absent in results that predate them. */
+  pooledWriter?: PooledWriterSettings;
   /** The mixed read/write workload; absent in results that predate it or when it did not run. */
   split?: SplitSection;
   /** Things that went wrong or deviate from the plan, said plainly. */

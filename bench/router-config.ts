@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 
-/** The router's YAML for the bench: one cluster, a primary and a replicas listener, plain backend legs. Pure. */
+/** The router's YAML for the bench: one cluster, a primary and a replicas listener, plain backend legs, the admin API on loopback. Pure. */
 export interface RouterLayout {
   scope: string;
   namespace: string;
@@ -14,7 +14,21 @@ export interface RouterLayout {
    * A `split` listener too, with the `auth:` section it needs (the auth_query role that lets
    * the router open a session's replica link as the session's user).
    */
-  split?: { port: number; auth: { user: string; password: string; database: string } };
+  split?: { port: number; auth: RouterAuth };
+  /**
+   * The `auth:` section without a split listener: the primary listener then moves its sessions
+   * to the new primary (move_sessions is on by default where the router can log in again).
+   */
+  auth?: RouterAuth;
+  /** The router's log level; `warn` when left out. */
+  logLevel?: 'warn' | 'info' | 'debug';
+}
+
+/** The auth_query role the router logs in as to learn what lets it log a session in again. */
+export interface RouterAuth {
+  user: string;
+  password: string;
+  database: string;
 }
 
 /** `workers: 4` is a number in YAML, `workers: auto` a word. */
@@ -24,6 +38,7 @@ function workersValue(workers: string): number | string {
 
 export function renderRouterConfig(layout: RouterLayout): string {
   const hosts = layout.etcdEndpoint.replace(/^https?:\/\//, '');
+  const auth = layout.auth ?? layout.split?.auth;
   return stringify({
     scope: layout.scope,
     namespace: layout.namespace,
@@ -34,12 +49,12 @@ export function renderRouterConfig(layout: RouterLayout): string {
       // The split route's defaults: read-your-writes, replicas of the `replica` route, replay positions every 50 ms.
       ...(layout.split ? [{ name: 'split', host: '127.0.0.1', port: layout.split.port, route: 'split' }] : []),
     ],
-    ...(layout.split ? { auth: layout.split.auth } : {}),
+    ...(auth ? { auth } : {}),
     admin: { host: '127.0.0.1', port: layout.adminPort },
     // Like HAProxy in TCP mode, relay what the client chose (plain TCP here) instead of the
     // default 'prefer', which would add a TLS handshake and encryption on every backend leg.
     tls: { backend: { mode: 'disable' } },
-    log: { level: 'warn' },
+    log: { level: layout.logLevel ?? 'warn' },
     ...(layout.workers === undefined ? {} : { workers: workersValue(layout.workers) }),
   });
 }

@@ -1,8 +1,11 @@
 /**
  * The bench: a real 3-member Patroni cluster, HAProxy with Patroni's template, and the router,
  * measured side by side in one run, with a bare Node pipe proxy as the floor for any Node relay.
- * `node dist/bench/run.js [--quick] [--only=throughput,churn,idle,split,switchover,crash] [--split] [--router-workers=auto]`
+ * `node dist/bench/run.js [--quick] [--only=throughput,churn,idle,split,switchover,crash] [--split] [--failover] [--router-workers=auto]`
  * --split: only the mixed read/write workload (the same as --only=split).
+ * --failover: only the switchover and crash rounds, single and pooled writers (--only=switchover,crash).
+ * BENCH_POOL_ROUTER_LOG=debug: the pooled writer's router logs at debug (info by default); its log
+ * is kept as bench/results/<date>-router-pool.log (not committed).
  * --router-workers: the `workers` value of the second router column (default auto); that column
  * runs only when the router accepts the setting (router-workers.ts).
  * Results: bench/results/<date>.json and <date>.md; a full run of every part also bench/results/latest.md.
@@ -13,6 +16,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCluster, waitFor, freePort, newestPostgresBinDir, type PatroniCluster } from '../test/cluster/index.js';
 import { failoverRound, type FailoverSetup } from './failover-rounds.js';
+import type { PoolPlan } from './pool-round.js';
+import { AUTH_ROLE, POOL_USER, preparePooledWriters } from './pooled-setup.js';
 import { measureIdleSessions } from './idle-sessions.js';
 import { machineFacts, versions } from './machine-facts.js';
 import { initialisePgbench } from './pgbench-runner.js';
@@ -55,6 +60,9 @@ const FULL: Plan = { mode: 'full', workloads: ['select-simple', 'select-prepared
 const CHECKER_INTERVAL_MS = 5;
 const USER = 'postgres';
 const DATABASE = 'postgres';
+/** The failover rounds' pooled writers: pg.Pool connections per proxy, each writing every POOL_INTERVAL_MS. */
+const POOL_SIZE = 10;
+const POOL_INTERVAL_MS = 10;
 /** Room for 1,000 idle sessions plus the writers and pgbench, on every member (replicas need >= the primary's). */
 const MAX_CONNECTIONS = 1200;
 
@@ -62,8 +70,10 @@ function parseArgs(argv: readonly string[]): { plan: Plan; sections: Set<Section
   const plan = argv.includes('--quick') ? QUICK : FULL;
   const routerWorkers = argv.find((a) => a.startsWith('--router-workers='))?.slice('--router-workers='.length) ?? 'auto';
   if (!/^(auto|\d+)$/.test(routerWorkers)) throw new Error(`--router-workers: "${routerWorkers}" is neither auto nor a number`);
-  const only = argv.includes('--split') ? 'split' : argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
-  if (argv.includes('--split') && argv.some((a) => a.startsWith('--only='))) throw new Error('--split is --only=split: give one of them');
+  const shorthands = { '--split': 'split', '--failover': 'switchover,crash' } as const;
+  const given = (Object.keys(shorthands) as Array<keyof typeof shorthands>).filter((flag) => argv.includes(flag));
+  if (given.length + (argv.some((a) => a.startsWith('--only=')) ? 1 : 0) > 1) throw new Error('--split and --failover are --only=split and --only=switchover,crash: give one of them');
+  const only = given[0] ? shorthands[given[0]] : argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
   const sections = new Set<Section>(SECTIONS);
   if (only) {
     sections.clear();
@@ -73,11 +83,17 @@ function parseArgs(argv: readonly string[]): { plan: Plan; sections: Set<Section
     }
   }
   for (const arg of argv) {
-    if (arg !== '--quick' && arg !== '--split' && !arg.startsWith('--only=') && !arg.startsWith('--router-workers=')) {
-      throw new Error(`unknown argument "${arg}" (use --quick, --only=${SECTIONS.join(',')}, --split, --router-workers=auto|N)`);
+    if (arg !== '--quick' && !(arg in shorthands) && !arg.startsWith('--only=') && !arg.startsWith('--router-workers=')) {
+      throw new Error(`unknown argument "${arg}" (use --quick, --only=${SECTIONS.join(',')}, --split, --failover, --router-workers=auto|N)`);
     }
   }
   return { plan, sections, routerWorkers };
+}
+
+function poolRouterLogLevel(asked: string | undefined): 'info' | 'debug' | 'warn' {
+  if (asked === undefined || asked === '') return 'info';
+  if (asked === 'info' || asked === 'debug' || asked === 'warn') return asked;
+  throw new Error(`BENCH_POOL_ROUTER_LOG: "${asked}" is none of info, debug, warn`);
 }
 
 const started = Date.now();
@@ -187,6 +203,8 @@ async function main(): Promise<void> {
   }
   let leader = await cluster.waitForHealthy({ timeoutMs: 180_000 });
   await cluster.sql(leader, CREATE_WRITES_TABLE);
+  const failover = sections.has('switchover') || sections.has('crash');
+  if (failover) await preparePooledWriters(cluster, leader);
   const leaderMember = cluster.member(leader);
   progress(`pgbench -i -s ${plan.scale} on ${leader}`);
   await initialisePgbench({ host: '127.0.0.1', port: leaderMember.port, user: USER, database: DATABASE }, plan.scale);
@@ -232,20 +250,25 @@ async function main(): Promise<void> {
     }
   };
   const router = await startOneRouter('router', workersSupport.supported ? { ...layout, workers: '1' } : layout);
+  // The workers router and the bare pipe are columns of the relay parts only: a run of the
+  // failover rounds alone leaves them out, so they take no CPU from it.
+  const relayParts = sections.has('throughput') || sections.has('churn') || sections.has('idle');
   let routerWithWorkers: RouterProcess | undefined;
-  if (workersSupport.supported) {
+  if (workersSupport.supported && relayParts) {
     routerWithWorkers = await startOneRouter('router-workers', { ...layout, primaryPort: rwPrimary, replicaPort: rwReplica, adminPort: rwAdmin, workers: routerWorkers });
     results.routerColumns.routerWorkersRan = routerWithWorkers !== undefined;
     if (!routerWithWorkers) results.routerColumns.routerWorkersWhy = 'it could not be started (see the notes)';
   }
-  progress('starting the bare pipe proxy');
   let barePipe: ProxyProcess | undefined;
-  try {
-    barePipe = await startBarePipe(barePort, { host: '127.0.0.1', port: leaderMember.port }, dir);
-    const started = barePipe;
-    teardown.push({ what: 'the bare pipe proxy', undo: () => started.stop() });
-  } catch (error) {
-    notes.push(`The bare pipe proxy could not be started, so its column is missing: ${(error as Error).message.split('\n')[0]}`);
+  if (relayParts) {
+    progress('starting the bare pipe proxy');
+    try {
+      barePipe = await startBarePipe(barePort, { host: '127.0.0.1', port: leaderMember.port }, dir);
+      const started = barePipe;
+      teardown.push({ what: 'the bare pipe proxy', undo: () => started.stop() });
+    } catch (error) {
+      notes.push(`The bare pipe proxy could not be started, so its column is missing: ${(error as Error).message.split('\n')[0]}`);
+    }
   }
 
   const target = (port: number) => ({ host: '127.0.0.1', port, user: USER, database: DATABASE });
@@ -300,6 +323,45 @@ async function main(): Promise<void> {
     );
   }
 
+  // The pooled writer's router: the same layout with the auth_query role, so its primary listener
+  // moves sessions (move_sessions is on by default with `auth:`); apart from the single writer's
+  // router, whose figures stay comparable with earlier runs. Info logs say each move. Started
+  // only now, so it costs the throughput parts nothing.
+  let poolRouter: { process: RouterProcess; port: number; adminPort: number } | undefined;
+  if (failover) {
+    const [pPrimary, pReplica, pAdmin] = await Promise.all([freePort(), freePort(), freePort()]);
+    const poolLayout: RouterLayout = {
+      ...layout,
+      primaryPort: pPrimary,
+      replicaPort: pReplica,
+      adminPort: pAdmin,
+      ...(workersSupport.supported ? { workers: '1' } : {}),
+      auth: { user: AUTH_ROLE.user, password: AUTH_ROLE.password, database: DATABASE },
+      logLevel: poolRouterLogLevel(process.env['BENCH_POOL_ROUTER_LOG']),
+    };
+    const started = await startOneRouter('router-pool', poolLayout);
+    if (started) poolRouter = { process: started, port: pPrimary, adminPort: pAdmin };
+    results.pooledWriter = {
+      size: POOL_SIZE,
+      intervalMs: POOL_INTERVAL_MS,
+      user: POOL_USER.user,
+      login:
+        `${POOL_USER.user} logs in with scram-sha-256 (the harness's mixed pg_hba); the router learns its ClientKey from the exchange and the stored key ` +
+        `its auth_query role ${AUTH_ROLE.user} returns, and logs the session in again on the new primary with it.`,
+      routerConfig: (poolRouter?.process.configText ?? '').replace(AUTH_ROLE.password, '<the auth role\'s password>'),
+      ...(poolRouter ? {} : { routerMissing: 'the router with `auth:` could not be started (see the notes)' }),
+    };
+  }
+
+  const pools: PoolPlan = {
+    routes: [
+      { proxy: 'haproxy', target: { name: 'haproxy', host: '127.0.0.1', port: haPrimary } },
+      ...(poolRouter
+        ? [{ proxy: 'router' as const, target: { name: 'router-pool', host: '127.0.0.1', port: poolRouter.port }, metrics: { adminPort: poolRouter.adminPort, listener: 'primary' } }]
+        : []),
+    ],
+    options: { user: POOL_USER.user, password: POOL_USER.password, database: DATABASE, size: POOL_SIZE, intervalMs: POOL_INTERVAL_MS },
+  };
   const failoverSetup: FailoverSetup = {
     cluster,
     haproxy,
@@ -307,6 +369,7 @@ async function main(): Promise<void> {
     ...(router ? { routerPrimary: { name: 'router', host: '127.0.0.1', port: rPrimary } } : {}),
     user: USER,
     database: DATABASE,
+    pools,
     progress,
   };
   if (sections.has('switchover')) {
@@ -326,6 +389,8 @@ async function main(): Promise<void> {
   const markdown = renderMarkdown(results);
   fs.writeFileSync(path.join(resultsDir, `${stamp}.json`), `${JSON.stringify(results, null, 2)}\n`);
   fs.writeFileSync(path.join(resultsDir, `${stamp}.md`), markdown);
+  // Kept beside the results (not committed: *.log) for what the router said about each move.
+  if (poolRouter) fs.copyFileSync(poolRouter.process.logFile, path.join(resultsDir, `${stamp}-router-pool.log`));
   const reference = isReferenceRun(results, SECTIONS);
   if (reference) fs.writeFileSync(path.join(resultsDir, 'latest.md'), markdown);
   progress(`results written to ${path.join(resultsDir, `${stamp}.json`)} and .md${reference ? ', and latest.md' : ' (latest.md is left to full runs of every part)'}`);

@@ -7,10 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { authSetupSql } from '../src/proxy/backend/auth/auth-setup.js';
 import { credentials } from '../test/cluster/credentials.js';
 import { waitFor } from '../test/cluster/wait-for.js';
 import { runPgbench, type PgbenchTarget } from './pgbench-runner.js';
+import { AUTH_ROLE, authRoleSql } from './pooled-setup.js';
 import { UsageSampler } from './process-usage.js';
 import type { SplitEndpoint, SplitRun } from './results.js';
 import { rotatedOrder } from './rotation.js';
@@ -34,7 +34,7 @@ import {
 
 /** The role of the workload: `trust` on the members under the harness's mixed pg_hba, so pgpool and the router's replica links need no secret. */
 export const SPLIT_USER = credentials.trust.user;
-export const SPLIT_AUTH_ROLE = credentials.authRole;
+export const SPLIT_AUTH_ROLE = AUTH_ROLE;
 
 /**
  * Patroni parameters the split part needs (set with the bench's one restart): pg_stat_statements
@@ -78,8 +78,7 @@ export async function prepareSplitCluster(cluster: SplitCluster, leader: string)
   await cluster.sql(leader, `GRANT SELECT, UPDATE ON pgbench_accounts TO ${user}`);
   await cluster.sql(leader, `CREATE TABLE IF NOT EXISTS ${RYW_TABLE} (k text PRIMARY KEY, v bigint NOT NULL)`);
   await cluster.sql(leader, `GRANT SELECT, INSERT, UPDATE ON ${RYW_TABLE} TO ${user}`);
-  await cluster.sql(leader, authSetupSql({ authRole: SPLIT_AUTH_ROLE.user }));
-  await cluster.sql(leader, `SET password_encryption = 'scram-sha-256'; ALTER ROLE ${SPLIT_AUTH_ROLE.user} PASSWORD '${SPLIT_AUTH_ROLE.password}'`);
+  for (const statement of authRoleSql()) await cluster.sql(leader, statement);
   for (const m of cluster.members.filter((x) => x.name !== leader)) {
     await waitFor(
       `${m.name} to replay the split bench's setup`,

@@ -9,7 +9,8 @@ export interface WriteTarget {
 }
 
 export const WRITES_TABLE = 'public.bench_writes';
-export const CREATE_WRITES_TABLE = `CREATE TABLE IF NOT EXISTS ${WRITES_TABLE} (id bigserial PRIMARY KEY, writer text NOT NULL, round text NOT NULL, at timestamptz NOT NULL DEFAULT now())`;
+/** `seq`: the pooled writer's number for each request (pool-writer.ts), so a row written twice shows; the single writers leave it empty. */
+export const CREATE_WRITES_TABLE = `CREATE TABLE IF NOT EXISTS ${WRITES_TABLE} (id bigserial PRIMARY KEY, writer text NOT NULL, round text NOT NULL, at timestamptz NOT NULL DEFAULT now(), seq bigint)`;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -3,7 +3,7 @@ import { chooseBackends } from '../routing/choose-backends.js';
 import type { Member } from '../topology/cluster-state.js';
 import type { BackendLink } from './backend/backend-link.js';
 import type { ByteRelay } from './byte-relay.js';
-import { createMover, primaryGone } from './move/follow-primary.js';
+import { createMover, primaryGone, primaryLostUnderWork } from './move/follow-primary.js';
 import type { SessionCore } from './session-core.js';
 import { SplitRelay } from './split/split-relay.js';
 
@@ -62,7 +62,7 @@ function startSplit(session: SessionCore, member: Member, backend: net.Socket, s
       events.readRetried({ listener });
     },
     pinned: (pin) => events.sessionPinned({ listener, pin }),
-    primaryLost: (why) => session.statementRelayEnded(why),
+    primaryLost: (why, blocker) => primaryLostUnderWork(session, why, blocker),
     primaryGone: (why) => primaryGone(session, why),
     clientLeft: () => session.finish('client-closed'),
     log: session.log,

@@ -11,7 +11,7 @@ import type { CancelOwner } from './cancel-registry.js';
 import { TimerSet } from './clock.js';
 import { ClientConnection } from './frontend/client-connection.js';
 import type { ListenerRuntime } from './listener-runtime.js';
-import { followPrimary } from './move/follow-primary.js';
+import { followPrimary, unmovableLost } from './move/follow-primary.js';
 import type { SessionMover } from './move/session-mover.js';
 import type { SessionEnding } from './proxy-events.js';
 import type { Refusal } from './refusal.js';
@@ -231,6 +231,7 @@ export class Session implements SessionHandle, CancelOwner, SessionCore {
     // After the client's goodbye a reset from the backend is the normal end of a TLS session:
     // postgres exits on Terminate without reading the client's close_notify.
     if (side === 'backend' && (this.clientEnded || this.relay?.clientSaidGoodbye === true)) return this.finish(this.ending ?? 'client-closed');
+    if (side === 'backend') unmovableLost(this);
     this.finish(side === 'client' ? 'client-error' : 'backend-error');
   }
 
@@ -250,6 +251,7 @@ export class Session implements SessionHandle, CancelOwner, SessionCore {
     if (backend !== this.backend || this.isOver()) return;
     if (this.startupRelay !== undefined) return this.startupRelay.backendLost('closed by the member');
     this.ending = this.ending ?? (this.clientEnded || this.relay?.clientSaidGoodbye === true ? 'client-closed' : 'backend-closed');
+    if (this.ending === 'backend-closed') unmovableLost(this);
     this.phase = 'closing';
     this.releaseMember();
     // Client bytes read from now on are discarded, not passed to a member that is gone (a split relay follows its own links).

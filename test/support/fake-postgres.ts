@@ -19,6 +19,8 @@ export interface FakePostgresOptions {
   silent?: boolean;
   /** Ask for a cleartext password (and check it) instead of trusting everyone. */
   password?: string;
+  /** Ask for an md5 password and take any answer: without an auth_query the router learns nothing it could log in again with. */
+  md5?: boolean;
   /** Answer every startup with this error (e.g. 57P03 "the database system is starting up"). */
   refuseStartup?: { code: string; message: string };
 }
@@ -116,7 +118,7 @@ export class FakePostgres {
   }
 
   private startup(socket: net.Socket, rest: Buffer): void {
-    const { refuseStartup, password, inHotStandby } = this.options;
+    const { refuseStartup, password, md5, inHotStandby } = this.options;
     if (refuseStartup !== undefined) {
       socket.end(errorResponse({ severity: 'FATAL', ...refuseStartup }));
       return;
@@ -136,14 +138,15 @@ export class FakePostgres {
       );
     };
     const reader = new FrameReader();
-    let authenticated = password === undefined;
+    let authenticated = password === undefined && md5 !== true;
     if (authenticated) welcome();
+    else if (md5 === true) socket.write(authentication(AuthCode.MD5Password, Buffer.from([1, 2, 3, 4])));
     else socket.write(authentication(AuthCode.CleartextPassword));
     const onData = (chunk: Buffer): void => {
       reader.push(chunk);
       for (let f = reader.next(); f !== undefined; f = reader.next()) {
         if (!authenticated) {
-          if (f.code !== FrontendCode.Password || f.body.toString('utf8', 0, f.body.length - 1) !== password) {
+          if (f.code !== FrontendCode.Password || (md5 !== true && f.body.toString('utf8', 0, f.body.length - 1) !== password)) {
             socket.end(errorResponse({ severity: 'FATAL', code: '28P01', message: 'password authentication failed' }));
             return;
           }

@@ -76,6 +76,29 @@ function movedTo(session: SessionCore, link: BackendLink, from: string, waitedMs
   session.log.info({ from, to: link.member.name, waitedMs }, 'session moved to the new primary');
 }
 
+/**
+ * The primary link ended under the client's work or state that cannot move (a crash mid-query):
+ * counted as not moved, with why, as a session between transactions is in primaryGone.
+ */
+export function primaryLostUnderWork(session: SessionCore, why: string, blocker: string | undefined): void {
+  // A client's Terminate is work in flight too, and the member's close its answer: not counted.
+  if (blocker !== undefined && !session.isOver() && session.relay?.clientSaidGoodbye !== true) {
+    const reason = session.listener.config.moveSessions ? blocker : 'move-off';
+    session.services.events.sessionNotMoved({ listener: session.listener.config.name, member: session.member?.name ?? '?', reason });
+  }
+  session.statementRelayEnded(why);
+}
+
+/**
+ * A session on a move_sessions listener that could never move (it relays bytes on one member,
+ * e.g. no secret was learned at its login) lost its primary: counted as not moved, with why,
+ * as split and movable sessions are. Only while relaying, and not after a fencing (counted there).
+ */
+export function unmovableLost(session: SessionCore): void {
+  if (!session.listener.config.moveSessions || session.split !== undefined || session.phase !== 'relaying' || session.ending === 'fenced') return;
+  session.services.events.sessionNotMoved({ listener: session.listener.config.name, member: session.member?.name ?? '?', reason: notMovableReason(session) });
+}
+
 /** Why a session on a move_sessions listener is not able to move at all. */
 function notMovableReason(session: SessionCore): string {
   if (!session.listener.config.moveSessions) return 'move-off';

@@ -38,8 +38,11 @@ export interface SplitDeps {
   /** A replica refused this text as a write: the listener sends it to the primary from now on. */
   retriedOnPrimary(text: string | undefined): void;
   pinned(pin: string): void;
-  /** The primary link ended and the session cannot go on without it. */
-  primaryLost(why: string): void;
+  /**
+   * The primary link ended and the session cannot go on without it. `blocker`: when it ended
+   * under the client's work (a transaction, a query, a COPY) or state that cannot move, which.
+   */
+  primaryLost(why: string, blocker?: string): void;
   /**
    * The primary link ended between transactions with nothing in flight: whether the session
    * will look for the next primary (attachPrimary) rather than end.
@@ -724,9 +727,10 @@ export class SplitRelay {
     for (const internal of internals) internal.done(lost);
     if (wasPrimary) {
       // Between transactions with nothing in flight, a member that went away takes nothing of the client's with it.
-      const atBoundary = link.status === TransactionStatus.Idle && !clientWaiting && this.copyIn === undefined;
-      if (atBoundary && this.state.moveBlocker === undefined && this.deps.primaryGone(why)) return;
-      return this.deps.primaryLost(why);
+      const blocker =
+        link.status !== TransactionStatus.Idle ? 'open-transaction' : clientWaiting ? 'query-running' : this.copyIn !== undefined ? 'copy-running' : this.state.moveBlocker;
+      if (blocker === undefined && this.deps.primaryGone(why)) return;
+      return this.deps.primaryLost(why, blocker);
     }
     // A query of the client's was on the replica link: the session cannot go on in order.
     if (clientWaiting) this.deps.primaryLost(`the replica link to ${link.member.name} was lost during a query: ${why}`);

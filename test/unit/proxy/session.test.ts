@@ -222,6 +222,57 @@ describe('the client side', () => {
   });
 });
 
+describe('sessions that cannot move', () => {
+  it('count as not moved, with why, when a move_sessions listener loses their primary under them', async () => {
+    // An md5 login and no auth_query: the router learns no secret, so the session stays on one member.
+    const r = await rig({ members: [{ md5: true }, { md5: true }], listeners: [{ name: 'primary', moveSessions: true, links: true }] });
+    const client = await connected(r.port('primary'), { password: 'any' });
+    await echo(client, 'SELECT 1');
+    const ended = new Promise<void>((resolve) => client.once('end', resolve));
+    await r.members[0]!.close();
+    await ended;
+    await waitFor('the not-moved count', () => r.events.of('sessionNotMoved').length === 1, { intervalMs: 5 });
+    expect(r.events.of('sessionNotMoved')).toEqual([{ listener: 'primary', member: 'm0', reason: 'no-secret' }]);
+  });
+
+  it('count as not moved, with why, when their primary goes away mid-query (a crash)', async () => {
+    const r = await rig({ members: [{}, {}], listeners: [{ name: 'primary', moveSessions: true, links: true }] });
+    const client = await connected(r.port('primary'));
+    await echo(client, 'SELECT 1');
+    const running = client.query('SELECT pg_sleep(60)').catch((e: unknown) => e as Error);
+    await waitFor('the query to reach the member', () => r.members[0]!.queries.includes('SELECT pg_sleep(60)'), { intervalMs: 5 });
+    await r.members[0]!.close();
+    expect(await running).toBeInstanceOf(Error);
+    await waitFor('the not-moved count', () => r.events.of('sessionNotMoved').length === 1, { intervalMs: 5 });
+    expect(r.events.of('sessionNotMoved')).toEqual([{ listener: 'primary', member: 'm0', reason: 'query-running' }]);
+  });
+
+  it('are not counted when the client ends a session that could move', async () => {
+    const r = await rig({ members: [{}, {}], listeners: [{ name: 'primary', moveSessions: true, links: true }] });
+    for (let i = 0; i < 20; i++) {
+      const client = await connected(r.port('primary'));
+      await echo(client, 'SELECT 1');
+      await client.end();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(r.events.of('sessionNotMoved')).toEqual([]);
+  });
+
+  it('are not counted when the client ends them, nor on a listener that does not move sessions', async () => {
+    const r = await rig({ members: [{ md5: true }, { md5: true }], listeners: [{ name: 'primary', moveSessions: true, links: true }, { name: 'plain' }] });
+    const leaving = await connected(r.port('primary'), { password: 'any' });
+    await echo(leaving, 'SELECT 1');
+    await leaving.end();
+    const plain = await connected(r.port('plain'), { password: 'any' });
+    await echo(plain, 'SELECT 1');
+    const ended = new Promise<void>((resolve) => plain.once('end', resolve));
+    await r.members[0]!.close();
+    await ended;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(r.events.of('sessionNotMoved')).toEqual([]);
+  });
+});
+
 describe('fencing and cancel', () => {
   it('closes an idle session on a demoted primary with 57P01 naming the new one', async () => {
     const r = await rig({ members: [{}, {}], listeners: [{ name: 'primary' }] });

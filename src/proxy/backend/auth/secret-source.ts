@@ -44,12 +44,18 @@ export class SecretSource {
   }
 
   private async query(user: string): Promise<AuthQueryResult> {
-    const client = await this.connection();
-    try {
-      return await client.lookup(user);
-    } catch (error) {
-      if (!client.usable) this.drop(client);
-      throw error;
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.connection();
+      try {
+        return await client.lookup(user);
+      } catch (error) {
+        if (!client.usable) this.drop(client);
+        // The connection had gone while idle (its member shut down in a switchover, or
+        // restarted): asked again once on a new one, since the lookup only reads. Otherwise
+        // the first login after every failover would stay on one member, unable to move.
+        if (attempt === 1 && error instanceof AuthQueryError && error.reason === 'closed' && !this.closed) continue;
+        throw error;
+      }
     }
   }
 
