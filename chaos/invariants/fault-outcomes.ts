@@ -1,0 +1,32 @@
+/** What the router must do during a fault that targets it directly. Pure. */
+import type { HostileOutcome } from '../faults/hostile-clients.js';
+import type { MemberRefusal, RouterAnswer } from '../faults/full-primary.js';
+import type { Violation } from './violations.js';
+
+/** A refusal is prompt when it comes well before any hold or queue timeout would end it. */
+export const PROMPT_REFUSAL_MS = 3_000;
+
+/**
+ * A member with no room left answers 53300 itself; the router must pass that on at once,
+ * code and message, rather than hold the client and retry. `undefined` when the member never
+ * filled up or the router's connection got in (a slot freed meanwhile): nothing to judge.
+ */
+export function judgeFullPrimaryAnswer(member: MemberRefusal | undefined, router: RouterAnswer, at: number): Violation | undefined {
+  if (member?.code !== '53300' || router.ok) return undefined;
+  const problems: string[] = [];
+  if (router.code !== '53300') problems.push(`code ${router.code ?? 'none'}`);
+  if (router.message !== member.message) problems.push(`message "${router.message ?? ''}"`);
+  if (router.ms > PROMPT_REFUSAL_MS) problems.push(`after ${router.ms} ms`);
+  if (problems.length === 0) return undefined;
+  return { invariant: 'full-primary-answer', at, detail: `the member said 53300 "${member.message}"; through the router: ${problems.join(', ')}` };
+}
+
+/** Every hostile client closed by the router within `limitMs` of connecting. */
+export function judgeHostileClients(kind: string, outcomes: readonly HostileOutcome[], limitMs: number, at: number): Violation | undefined {
+  const kept = outcomes.filter((o) => o.closedAfterMs === undefined || o.closedAfterMs > limitMs);
+  if (kept.length === 0) return undefined;
+  const byVariant = new Map<string, number>();
+  for (const o of kept) byVariant.set(`${o.variant} on ${o.listener}`, (byVariant.get(`${o.variant} on ${o.listener}`) ?? 0) + 1);
+  const list = [...byVariant.entries()].map(([v, n]) => `${n}× ${v}`).join(', ');
+  return { invariant: 'hostile-client-kept', at, detail: `${kept.length} of ${outcomes.length} ${kind} still open after ${limitMs / 1000} s: ${list}` };
+}
