@@ -32,4 +32,6 @@ export interface FaultRecord {
   /** The member it hit, if one. */
   target?: string;
   notes: string[];
+  /** Why the fault could not be injected (the harness failed, not the router). */
+  failed?: string;
 }

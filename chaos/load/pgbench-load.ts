@@ -37,7 +37,7 @@ export class PgbenchLoad {
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
 
-  constructor(private readonly spec: PgbenchLoadSpec) {}
+  constructor(readonly spec: PgbenchLoadSpec) {}
 
   start(): void {
     this.running = true;

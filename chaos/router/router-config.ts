@@ -21,6 +21,8 @@ export interface ChaosRouterLayout {
   auth: { user: string; password: string };
   /** The replicas listener's max_lag, so a paused replay takes a replica out of it. */
   replicaMaxLag: string;
+  /** How long a client may take over its startup; hostile clients are judged against it. */
+  startupTimeoutMs: number;
 }
 
 export function renderRouterConfig(layout: ChaosRouterLayout): string {
@@ -37,6 +39,7 @@ export function renderRouterConfig(layout: ChaosRouterLayout): string {
     ],
     auth: { user: layout.auth.user, password: layout.auth.password, database: 'postgres', cache_time: '1s' },
     admin: { enabled: true, host: '127.0.0.1', port: layout.adminPort, token: layout.adminToken },
+    startup_timeout: `${layout.startupTimeoutMs}ms`,
     log: { level: 'info' },
   });
 }
