@@ -95,16 +95,20 @@ export async function replayPause(plan: Extract<FaultPlan, { kind: 'replay-pause
   const leader = await ctx.cluster.waitForHealthy();
   const replicas = replicasOf(ctx, leader);
   const replica = replicas[plan.replicaIndex % replicas.length] as string;
-  await ctx.cluster.sql(replica, 'SELECT pg_wal_replay_pause()');
-  ctx.progress(`  replay paused on ${replica} for ${plan.pauseMs / 1000} s`);
-  let seen = '';
+  // pg_wal_replay_pause() does not last: Patroni resumes a paused replay on its next loop. A
+  // stopped startup process is replay stuck for real (as behind a conflicting lock), while
+  // the WAL receiver goes on and Patroni sees nothing wrong.
+  const pid = Number(await ctx.cluster.sql(replica, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'startup'"));
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`no startup process on ${replica}`);
+  process.kill(pid, 'SIGSTOP');
+  ctx.progress(`  replay stopped on ${replica} (startup process ${pid}) for ${plan.pauseMs / 1000} s`);
+  let seen = '?';
   try {
     await lasting(plan.pauseMs);
     const primaryLsn = await ctx.cluster.sql(leader, 'SELECT pg_current_wal_lsn()').catch(() => undefined);
-    const behind = primaryLsn === undefined ? '?' : await ctx.cluster.sql(replica, `SELECT pg_get_wal_replay_pause_state() || ', replay ' || pg_wal_lsn_diff('${primaryLsn}', pg_last_wal_replay_lsn()) || ' bytes behind the primary'`).catch(() => '?');
-    seen = behind;
+    if (primaryLsn !== undefined) seen = await ctx.cluster.sql(replica, `SELECT pg_wal_lsn_diff('${primaryLsn}', pg_last_wal_replay_lsn())`).catch(() => '?');
   } finally {
-    await ctx.cluster.sql(replica, 'SELECT pg_wal_replay_resume()');
+    process.kill(pid, 'SIGCONT');
   }
-  return { target: replica, notes: [`replay of ${replica} paused ${plan.pauseMs} ms; at the end: ${seen}`] };
+  return { target: replica, notes: [`replay of ${replica} stopped ${plan.pauseMs} ms, then ${seen} bytes behind the primary`] };
 }

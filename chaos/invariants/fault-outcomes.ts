@@ -7,15 +7,24 @@ import type { Violation } from './violations.js';
 export const PROMPT_REFUSAL_MS = 3_000;
 
 /**
+ * PostgreSQL's words for a connection it has no slot for (53300): which one a connection
+ * gets depends on how many slots are taken at that instant (all of them, or all but the
+ * superusers' reserve), so the router's connection may hear the other one than the filler did.
+ */
+const NO_SLOT_MESSAGES = [/^sorry, too many clients already$/, /^remaining connection slots are reserved for /];
+
+/**
  * A member with no room left answers 53300 itself; the router must pass that on at once,
- * code and message, rather than hold the client and retry. `undefined` when the member never
- * filled up or the router's connection got in (a slot freed meanwhile): nothing to judge.
+ * code and PostgreSQL's own message, rather than hold the client and retry or answer in its
+ * own words. `undefined` when the member never filled up or the router's connection got in
+ * (a slot freed meanwhile): nothing to judge.
  */
 export function judgeFullPrimaryAnswer(member: MemberRefusal | undefined, router: RouterAnswer, at: number): Violation | undefined {
   if (member?.code !== '53300' || router.ok) return undefined;
   const problems: string[] = [];
   if (router.code !== '53300') problems.push(`code ${router.code ?? 'none'}`);
-  if (router.message !== member.message) problems.push(`message "${router.message ?? ''}"`);
+  const message = router.message ?? '';
+  if (message !== member.message && !NO_SLOT_MESSAGES.some((m) => m.test(message))) problems.push(`message "${message}"`);
   if (router.ms > PROMPT_REFUSAL_MS) problems.push(`after ${router.ms} ms`);
   if (problems.length === 0) return undefined;
   return { invariant: 'full-primary-answer', at, detail: `the member said 53300 "${member.message}"; through the router: ${problems.join(', ')}` };

@@ -95,6 +95,9 @@ describe('faults aimed at the router', () => {
   it('wants a full primary\'s 53300 passed on promptly in its words', () => {
     expect(judgeFullPrimaryAnswer(member, { ok: false, code: '53300', message: member.message, ms: 40 }, 0)).toBeUndefined();
     expect(judgeFullPrimaryAnswer(member, { ok: false, code: '57P03', message: 'patroni-router listener primary: no usable member (waited 22 s)', ms: PROMPT_REFUSAL_MS + 1 }, 0)?.detail).toMatch(/code 57P03, message .*, after/);
+    // PostgreSQL's other wording for the same lack of room, as a later connection may hear it.
+    expect(judgeFullPrimaryAnswer(member, { ok: false, code: '53300', message: 'remaining connection slots are reserved for non-replication superuser connections', ms: 16 }, 0)).toBeUndefined();
+    expect(judgeFullPrimaryAnswer(member, { ok: false, code: '53300', message: 'patroni-router: no slot', ms: 16 }, 0)?.detail).toMatch(/message "patroni-router: no slot"/);
     expect(judgeFullPrimaryAnswer(undefined, { ok: false, ms: 10 }, 0)).toBeUndefined();
     expect(judgeFullPrimaryAnswer(member, { ok: true, ms: 10 }, 0)).toBeUndefined();
   });
