@@ -30,7 +30,7 @@ import { readCensus } from './observe/backend-census.js';
 import { PrimaryTimeline } from './observe/primary-timeline.js';
 import { censusOfSockets, readProcessSockets, type SocketCensus } from './observe/proc-sockets.js';
 import { readResources, ResourceSampler, type ResourceSample } from './observe/resource-sampler.js';
-import { countFaultsByKind, type ChaosReport } from './report/chaos-report.js';
+import { countFaultsByKind, perMinute, type ChaosReport } from './report/chaos-report.js';
 import { renderChaosReport } from './report/render-report.js';
 import { AdminClient } from './router/admin-client.js';
 import { CHAOS_LISTENERS, renderRouterConfig, type ChaosListener, type ChaosRouterLayout } from './router/router-config.js';
@@ -140,6 +140,12 @@ async function main(): Promise<number> {
   const memberPorts = Object.fromEntries(cluster.members.map((m) => [m.name, m.port]));
   const socketPorts = { listeners: Object.values(ports), admin: adminPort, members: memberPorts, rest: cluster.members.map((m) => m.restPort), etcd: cluster.etcd.clientPort };
   const sockets = (): SocketCensus => censusOfSockets(readProcessSockets(router.pid), socketPorts);
+  /** V8's heap in use, from the router's own default metrics: what RSS alone cannot tell apart from kept pages. */
+  const heapUsedKb = async (): Promise<number | undefined> => {
+    const sample = (await admin.metrics().catch(() => [])).find((m) => m.name === 'nodejs_heap_size_used_bytes');
+    return sample === undefined ? undefined : Math.round(sample.value / 1024);
+  };
+  const baselineHeapKb = await heapUsedKb();
   const baseline: ResourceSample = readResources(router.pid);
   progress(`router pid ${router.pid}: baseline RSS ${(baseline.rssKb / 1024).toFixed(1)} MB, ${baseline.fds} fds`);
   const sampler = new ResourceSampler(router.pid);
@@ -243,6 +249,7 @@ async function main(): Promise<number> {
   const finalSockets = sockets();
   notes.push(`The router's sockets at the end: ${finalSockets.listening} listening, ${finalSockets.clients} from clients, ${finalSockets.closeWait} in CLOSE_WAIT, to members ${JSON.stringify(finalSockets.backends)}, ${finalSockets.rest} to REST APIs, ${finalSockets.etcd} to etcd, ${finalSockets.admin} admin, ${finalSockets.other} other.`);
   const final = readResources(router.pid);
+  const finalHeapKb = await heapUsedKb();
   sampler.stop();
   violations.add(judgeResources(baseline, final, finalSockets));
   const peakSampled = sampler.peak();
@@ -290,7 +297,7 @@ async function main(): Promise<number> {
     ],
     faults,
     faultsByKind: countFaultsByKind(faults),
-    clientErrors: { total: errors.length, byCause: tallyByCause(errors), bySource },
+    clientErrors: { total: errors.length, byCause: tallyByCause(errors), bySource, list: errors.slice(0, 300) },
     load: [
       ...writers.map((w) => ({ name: w.name, listener: w.listener, done: w.acknowledged.length, unit: 'writes', errors: w.errors.length })),
       ...benches.map((b) => ({ name: b.spec.name, listener: b.spec.listener, done: b.transactions, unit: `transactions in ${b.segments} segments`, errors: b.errors.length })),
@@ -298,7 +305,7 @@ async function main(): Promise<number> {
     writes: writeVerdicts.map((v) => ({ writer: v.writer, acknowledged: v.acknowledged, rows: v.rows, duplicates: v.duplicates, lostInCrashTails: v.lostInCrashTails })),
     checks: { placementJudged: placement.judged, placementUnjudged: placement.unjudged, fencingJudged: fencing.judged, fencingUnjudged: fencing.unjudged, gaugeCheckpoints: gaugeCheckpoints.judged, gaugeCheckpointsUnjudged: gaugeCheckpoints.unjudged },
     violations: violations.list,
-    resources: { baseline: { rssKb: baseline.rssKb, fds: baseline.fds }, peak, final: { rssKb: final.rssKb, fds: final.fds }, rssLimitKb: rssLimitKb(baseline), fdTolerance: RESOURCE_TOLERANCE.fds },
+    resources: { baseline: { rssKb: baseline.rssKb, fds: baseline.fds }, peak, final: { rssKb: final.rssKb, fds: final.fds }, rssLimitKb: rssLimitKb(baseline), fdTolerance: RESOURCE_TOLERANCE.fds, perMinute: perMinute([baseline, ...sampler.samples, final], baseline.at), ...(baselineHeapKb !== undefined && finalHeapKb !== undefined ? { heapUsedKb: { baseline: baselineHeapKb, final: finalHeapKb } } : {}) },
     backends: { leaked: backendVerdict.leaked.map((l) => describeLeak(l, Date.now())), expected: backendVerdict.expected },
     router: { exit: exitText, logLines: logLines.length, errorLines: logLines.filter((l) => (l.level ?? 0) >= 50).length, warnLines: logLines.filter((l) => l.level === 40).length },
     notes,

@@ -42,6 +42,9 @@ export function renderChaosReport(r: ChaosReport): string {
       ],
     ),
   );
+  const heap = r.resources.heapUsedKb;
+  if (heap !== undefined) out.push('', `V8 heap in use (nodejs_heap_size_used_bytes): ${mb(heap.baseline)} MB at the baseline, ${mb(heap.final)} MB at the end.`);
+  if (r.resources.perMinute.length > 0) out.push('', `RSS MB by minute: ${r.resources.perMinute.map((m) => `${m.minute}: ${mb(m.rssKb)}`).join(', ')}.`);
   out.push('', `Leaked backends: ${r.backends.leaked.length}${r.backends.leaked.length > 0 ? ` (${r.backends.leaked.join('; ')})` : ''}. Left on the members, as expected: ${Object.entries(r.backends.expected).map(([m, e]) => `${m} ${Object.entries(e).map(([n, c]) => `${c}× ${n}`).join(', ') || 'none'}`).join('; ')}.`, '');
   out.push(`Router: ${r.router.exit}; ${r.router.logLines} log lines, ${r.router.errorLines} at error level or above, ${r.router.warnLines} warnings.`, '');
   out.push('## Load', '');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { FaultRecord } from '../../../chaos/faults/fault-context.js';
 import { tallyByCause, type ClientError } from '../../../chaos/load/client-errors.js';
 import { parsePgbenchErrorLine } from '../../../chaos/load/pgbench-errors.js';
-import { countFaultsByKind, countViolations, type ChaosReport } from '../../../chaos/report/chaos-report.js';
+import { countFaultsByKind, countViolations, perMinute, type ChaosReport } from '../../../chaos/report/chaos-report.js';
 import { renderChaosReport } from '../../../chaos/report/render-report.js';
 import { classifyClientError } from '../../../test/support/client-error-cause.js';
 
@@ -14,7 +14,9 @@ describe("pgbench's error lines", () => {
   });
 
   it('calls a cut connection lost, and skips lines that are no client\'s error', () => {
-    expect(parsePgbenchErrorLine('pgbench: error: client 2 aborted in command 1 (SQL) of script 0; perhaps the backend died while processing')).toMatchObject({ classified: { cause: 'other' } });
+    // pgbench's own words when the server's socket closed under a client.
+    expect(parsePgbenchErrorLine('pgbench: error: client 2 aborted in command 1 (SQL) of script 0; perhaps the backend died while processing')).toMatchObject({ classified: { cause: 'connection-lost' } });
+    expect(parsePgbenchErrorLine('pgbench: error: client 2 script 0 aborted in command 1 query 0: ERROR:  relation "x" does not exist')).toMatchObject({ classified: { cause: 'other' } });
     expect(parsePgbenchErrorLine('pgbench: error: client 1 script 0 aborted in command 3 query 0: server closed the connection unexpectedly')).toMatchObject({ classified: { cause: 'connection-lost' } });
     expect(parsePgbenchErrorLine('progress: 5.0 s, 30.0 tps, lat 2.1 ms stddev 0.5, 0 failed')).toBeUndefined();
   });
@@ -46,12 +48,12 @@ describe('the report', () => {
     const report: ChaosReport = {
       seed: 4242, minutes: 15, startedAt: '2026-12-01T12:00:00.000Z', endedAt: '2026-12-01T12:17:00.000Z', chaosSeconds: 900, totalSeconds: 1020, setup: ['three members'],
       faults, faultsByKind: countFaultsByKind(faults),
-      clientErrors: { total: 1, byCause: tallyByCause([error('w', undefined, 'Connection terminated unexpectedly')]), bySource: { w: 1 } },
+      clientErrors: { total: 1, byCause: tallyByCause([error('w', undefined, 'Connection terminated unexpectedly')]), bySource: { w: 1 }, list: [] },
       load: [{ name: 'writer/primary', listener: 'primary', done: 900, unit: 'writes', errors: 1 }],
       writes: [{ writer: 'writer/primary', acknowledged: 900, rows: 900, duplicates: 0, lostInCrashTails: 0 }],
       checks: { placementJudged: 900, placementUnjudged: 0, fencingJudged: 0, fencingUnjudged: 0, gaugeCheckpoints: 3, gaugeCheckpointsUnjudged: 0 },
       violations: [{ invariant: 'untrue-gauges', at: 0, detail: 'held_connections{listener=probe} is 2 at a quiet moment' }],
-      resources: { baseline: { rssKb: 102_400, fds: 31 }, peak: { rssKb: 153_600, fds: 80 }, final: { rssKb: 122_880, fds: 33 }, rssLimitKb: 168_000, fdTolerance: 12 },
+      resources: { baseline: { rssKb: 102_400, fds: 31 }, peak: { rssKb: 153_600, fds: 80 }, final: { rssKb: 122_880, fds: 33 }, rssLimitKb: 168_000, fdTolerance: 12, perMinute: perMinute([{ at: 0, rssKb: 102_400, fds: 31 }, { at: 30_000, rssKb: 110_000, fds: 40 }, { at: 61_000, rssKb: 153_600, fds: 80 }], 0) },
       backends: { leaked: [], expected: { pg0: { Patroni: 1 } } }, router: { exit: 'exited with code 0 on SIGTERM', logLines: 10, errorLines: 0, warnLines: 1 }, notes: [],
     };
     const text = renderChaosReport(report);
@@ -63,6 +65,7 @@ describe('the report', () => {
     expect(text).toContain('| peak | 150.0 | 80 |');
     expect(text).toContain('| final (load stopped) | 120.0 | 33 |');
     expect(text).toContain('Leaked backends: 0.');
+    expect(text).toContain('RSS MB by minute: 0: 100.0, 1: 150.0.');
     expect(text).toContain('NOT INJECTED: patronictl failed');
     expect(countViolations(report.violations)['untrue-gauges']).toBe(1);
     expect(countViolations(report.violations)['router-exited']).toBe(0);
