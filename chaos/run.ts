@@ -14,6 +14,7 @@ import { freePort, waitFor, type PatroniCluster } from '../test/cluster/index.js
 import { registerDir, forgetDir } from '../test/cluster/process-registry.js';
 import type { FaultContext, FaultRecord } from './faults/fault-context.js';
 import { describePlan, FaultPlanner } from './faults/fault-plan.js';
+import { resumeStoppedReplays } from './faults/cluster-faults.js';
 import { injectFault } from './faults/inject-fault.js';
 import { judgeExactlyOnce, type CrashWindow } from './invariants/acknowledged-writes.js';
 import { checkGaugesQuietly } from './invariants/gauge-checkpoint.js';
@@ -104,6 +105,8 @@ async function main(): Promise<number> {
     teardown.push({ what: 'the cluster', undo: () => c.stop() });
   });
   cluster = setupCluster.cluster;
+  // Undone just before the cluster stops (teardown runs newest first): a stopped replay must go on to shut down.
+  teardown.push({ what: 'stopped replays', undo: async () => resumeStoppedReplays() });
   const { login, auth, plainUser } = setupCluster;
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'patroni-router-chaos-'));

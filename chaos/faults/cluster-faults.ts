@@ -21,6 +21,21 @@ function replicasOf(ctx: FaultContext, leader: string): string[] {
   return ctx.cluster.members.map((m) => m.name).filter((n) => n !== leader).sort();
 }
 
+/** Startup processes stopped right now, so a run torn down mid-fault can let them go on. */
+const stoppedReplays = new Set<number>();
+
+/** SIGCONT to every replay this run stopped and has not resumed (teardown on an error or SIGINT). */
+export function resumeStoppedReplays(): void {
+  for (const pid of stoppedReplays) {
+    try {
+      process.kill(pid, 'SIGCONT');
+    } catch {
+      // Gone with its member.
+    }
+  }
+  stoppedReplays.clear();
+}
+
 /** A fault that lasts a planned time: the wait is the fault itself, not a wait for a condition. */
 function lasting(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -101,6 +116,7 @@ export async function replayPause(plan: Extract<FaultPlan, { kind: 'replay-pause
   const pid = Number(await ctx.cluster.sql(replica, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'startup'"));
   if (!Number.isInteger(pid) || pid <= 0) throw new Error(`no startup process on ${replica}`);
   process.kill(pid, 'SIGSTOP');
+  stoppedReplays.add(pid);
   ctx.progress(`  replay stopped on ${replica} (startup process ${pid}) for ${plan.pauseMs / 1000} s`);
   let seen = '?';
   try {
@@ -109,6 +125,7 @@ export async function replayPause(plan: Extract<FaultPlan, { kind: 'replay-pause
     if (primaryLsn !== undefined) seen = await ctx.cluster.sql(replica, `SELECT pg_wal_lsn_diff('${primaryLsn}', pg_last_wal_replay_lsn())`).catch(() => '?');
   } finally {
     process.kill(pid, 'SIGCONT');
+    stoppedReplays.delete(pid);
   }
   return { target: replica, notes: [`replay of ${replica} stopped ${plan.pauseMs} ms, then ${seen} bytes behind the primary`] };
 }
