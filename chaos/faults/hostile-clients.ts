@@ -20,6 +20,8 @@ export interface HostileOutcome {
   answer: string;
   /** From connect to the router's close; undefined when the router never closed it. */
   closedAfterMs?: number;
+  /** From connect to the router's first byte back (an SSLRequest's S or N, an error). */
+  answeredAfterMs?: number;
   /** A socket error on our side (ECONNRESET counts as closed). */
   error?: string;
 }
@@ -41,6 +43,7 @@ class HostileSocket {
   private readonly received: Buffer[] = [];
   private connectedAt = 0;
   closedAfterMs: number | undefined;
+  answeredAfterMs: number | undefined;
   error: string | undefined;
   readonly socket: net.Socket;
 
@@ -51,6 +54,7 @@ class HostileSocket {
       this.socket.write(payload.bytes);
     });
     this.socket.on('data', (chunk: Buffer) => {
+      this.answeredAfterMs ??= Date.now() - this.connectedAt;
       if (this.received.reduce((n, b) => n + b.length, 0) < 4096) this.received.push(chunk);
     });
     this.socket.on('error', (error: NodeJS.ErrnoException) => {
@@ -67,6 +71,7 @@ class HostileSocket {
       listener: this.target.listener,
       answer: describeAnswer(Buffer.concat(this.received)),
       ...(this.closedAfterMs === undefined ? {} : { closedAfterMs: this.closedAfterMs }),
+      ...(this.answeredAfterMs === undefined ? {} : { answeredAfterMs: this.answeredAfterMs }),
       ...(this.error === undefined ? {} : { error: this.error }),
     };
   }

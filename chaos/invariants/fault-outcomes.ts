@@ -30,9 +30,14 @@ export function judgeFullPrimaryAnswer(member: MemberRefusal | undefined, router
   return { invariant: 'full-primary-answer', at, detail: `the member said 53300 "${member.message}"; through the router: ${problems.join(', ')}` };
 }
 
-/** Every hostile client closed by the router within `limitMs` of connecting. */
+/**
+ * Every hostile client closed by the router within `limitMs` of connecting, or of the router's
+ * answer to it: an SSLRequest passed through waits for a member to answer S first, and that
+ * wait is the router's hold for a member (bounded by hold_timeout), not the client's silence.
+ */
 export function judgeHostileClients(kind: string, outcomes: readonly HostileOutcome[], limitMs: number, at: number): Violation | undefined {
-  const kept = outcomes.filter((o) => o.closedAfterMs === undefined || o.closedAfterMs > limitMs);
+  const silentFor = (o: HostileOutcome): number | undefined => (o.closedAfterMs === undefined ? undefined : o.closedAfterMs - Math.min(o.answeredAfterMs ?? 0, o.closedAfterMs));
+  const kept = outcomes.filter((o) => o.closedAfterMs === undefined || (o.closedAfterMs > limitMs && (silentFor(o) as number) > limitMs));
   if (kept.length === 0) return undefined;
   const byVariant = new Map<string, number>();
   for (const o of kept) byVariant.set(`${o.variant} on ${o.listener}`, (byVariant.get(`${o.variant} on ${o.listener}`) ?? 0) + 1);

@@ -110,5 +110,10 @@ describe('faults aimed at the router', () => {
     ];
     expect(judgeHostileClients('slow-clients', outcomes.slice(0, 2), 12_000, 0)).toBeUndefined();
     expect(judgeHostileClients('slow-clients', outcomes, 12_000, 0)?.detail).toBe('1 of 3 slow-clients still open after 12 s: 1× length-only on split');
+    // Held 14 s for a member to answer its SSLRequest, then closed at once: the client's silence was 0 s.
+    const held = { variant: 'ssl-request-then-silence', listener: 'replicas', answer: 'S', answeredAfterMs: 14_200, closedAfterMs: 14_250 };
+    expect(judgeHostileClients('slow-clients', [held], 12_000, 0)).toBeUndefined();
+    // Answered at once, then kept 14 s: too long.
+    expect(judgeHostileClients('slow-clients', [{ ...held, answeredAfterMs: 5 }], 12_000, 0)?.detail).toMatch(/1 of 1 slow-clients/);
   });
 });
