@@ -32,6 +32,8 @@ const CONNECTION_LOST = /server closed the connection unexpectedly|perhaps the b
 export function parsePgbenchErrorLine(line: string): PgbenchError | undefined {
   if (!line.startsWith('pgbench: error: ')) return undefined;
   const text = line.slice('pgbench: error: '.length);
+  // pgbench's summary once every client has stopped: each client's own line came before it.
+  if (text.startsWith('Run was aborted')) return undefined;
   const server = /(?:^|: )(FATAL|ERROR):\s+(.*)$/.exec(text);
   const message = server?.[2]?.trim() ?? text;
   const code = KNOWN_CODES.find(([pattern]) => pattern.test(message))?.[1];

@@ -19,6 +19,7 @@ describe("pgbench's error lines", () => {
     expect(parsePgbenchErrorLine('pgbench: error: client 2 script 0 aborted in command 1 query 0: ERROR:  relation "x" does not exist')).toMatchObject({ classified: { cause: 'other' } });
     expect(parsePgbenchErrorLine('pgbench: error: client 1 script 0 aborted in command 3 query 0: server closed the connection unexpectedly')).toMatchObject({ classified: { cause: 'connection-lost' } });
     expect(parsePgbenchErrorLine('progress: 5.0 s, 30.0 tps, lat 2.1 ms stddev 0.5, 0 failed')).toBeUndefined();
+    expect(parsePgbenchErrorLine('pgbench: error: Run was aborted; the above results are incomplete.')).toBeUndefined();
   });
 });
 
