@@ -32,7 +32,7 @@ fi
 # `npm run build` leaves dist/.build-stamp dated from when it started, so edits made during a
 # build count as newer and the next run builds again.
 stamp=dist/.build-stamp
-sources=(src test/cluster test/support/client-error-cause.ts scripts bench tsconfig.json package.json)
+sources=(src test/cluster test/support/client-error-cause.ts test/support/auth-role.ts scripts bench chaos tsconfig.json package.json)
 existing=()
 for s in "${sources[@]}"; do [ -e "$s" ] && existing+=("$s"); done
 if [ ! -f "$stamp" ] || [ -n "$(find "${existing[@]}" -newer "$stamp" -type f -print -quit)" ]; then

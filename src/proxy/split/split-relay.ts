@@ -89,6 +89,7 @@ export class SplitRelay {
   bytesIn = 0;
   bytesOut = 0;
   clientSaidGoodbye = false;
+  /** Client bytes flow from the start; the client's FIN is handled here (see start()). */
   readonly clientFlowing = true;
   private readonly clientFrames = new FrameReader(1 << 30);
   private readonly units = new ClientUnits();
@@ -114,6 +115,8 @@ export class SplitRelay {
   /** The replica position a read was routed on, for the monotonic-read token. */
   private readonly readPositions = new WeakMap<ClientSegment, ReplayPosition>();
   private stopped = false;
+  /** The client's FIN came: it sends nothing more (a client process that died sends no Terminate first). */
+  private clientEnded = false;
   private clientBlocked = false;
   /** The unit at the head of the queue waits for the replica to be known to have caught up. */
   private wait: { unit: ClientUnit; pending: boolean; refreshed: boolean; expired: boolean; timer: NodeJS.Timeout } | undefined;
@@ -133,6 +136,12 @@ export class SplitRelay {
   start(clientRest: Buffer, primaryRest: Buffer): void {
     if (this.primary !== undefined) this.attach(this.primary, primaryRest);
     this.deps.client.on('data', (chunk: Buffer) => this.onClient(chunk));
+    // Unlike the byte relay's pipe, nothing here passes the client's FIN on: without this the
+    // session and its member backends would stay open for good behind a half-closed socket.
+    this.deps.client.on('end', () => {
+      this.clientEnded = true;
+      this.leaveOnceClientGone();
+    });
     this.deps.client.resume();
     // Opened now, while the client reads its ReadyForQuery: its first read should not wait for it.
     this.openReplicaSoon();
@@ -320,6 +329,13 @@ export class SplitRelay {
       this.clientPaused = false;
       this.deps.client.resume();
     }
+    this.leaveOnceClientGone();
+  }
+
+  /** After the client's FIN, the session ends once what it sent before has been answered. */
+  private leaveOnceClientGone(): void {
+    // A Terminate before the FIN is already on its way to the member, whose close ends the session as before.
+    if (this.clientEnded && !this.clientSaidGoodbye && !this.stopped && this.idle.isIdle()) this.deps.clientLeft();
   }
 
   private holdingSafetyNet(): boolean {

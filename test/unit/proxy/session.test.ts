@@ -220,6 +220,22 @@ describe('the client side', () => {
     expect(bytes.toString('latin1')).toContain('startup packet timeout');
     expect(r.events.of('refused')).toMatchObject([{ kind: 'startup_timeout', sqlstate: '08P01' }]);
   });
+
+  // A client process that dies (pgbench on SIGTERM) closes its socket with no Terminate: on a
+  // statement-routed session that FIN must end the session and free the member's backend.
+  it.each([
+    ['a byte-relayed session', { name: 'primary' }],
+    ['a split session', { name: 'split', links: true, split: { consistency: 'eventual' as const, replicaRoute: 'replica' as const, safeFunctions: [], catalogRefreshMs: 60_000, replayPollMs: 50, replicaWaitMs: 0 } }],
+  ])('ends %s when the client closes its socket without a Terminate', async (_what, listener) => {
+    const r = await rig({ members: [{}], listeners: [listener] });
+    const client = await connected(r.port(listener.name));
+    expect(await echo(client, 'SELECT 1 AS echo')).toBeDefined();
+    expect(r.members[0]!.openConnections).toBe(1);
+    const stream = (client as unknown as { connection: { stream: net.Socket } }).connection.stream;
+    stream.end();
+    await waitFor('the session to end and its backend to close', () => r.proxy.sessions().every((l) => l.total === 0) && r.members[0]!.openConnections === 0, { timeoutMs: 3_000, intervalMs: 20 });
+    expect(r.events.of('sessionEnded')).toMatchObject([{ ending: 'client-closed' }]);
+  });
 });
 
 describe('sessions that cannot move', () => {

@@ -70,6 +70,15 @@ export class AuthQueryClient {
   ) {
     this.who = `auth_query as role "${options.authRole}"`;
     this.queryText = authQueryText(options.schema ?? DEFAULT_AUTH_SCHEMA);
+    // A member that restarts (a switchover demotes the old primary) closes its end: let go of
+    // ours at once (the connector's sockets are half-open capable, so nothing else would), and
+    // be unusable, so the next login opens a new connection instead of failing on this one.
+    const gone = (): void => {
+      this.broken ??= new AuthQueryError('closed', `${this.who}: the server closed the connection`);
+      if (!this.stream.destroyed) this.stream.destroy();
+    };
+    stream.once('end', gone);
+    stream.once('close', gone);
   }
 
   /** Logs in on a connected stream to the primary. On failure the stream is destroyed. */

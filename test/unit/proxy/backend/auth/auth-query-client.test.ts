@@ -171,6 +171,20 @@ describe('AuthQueryClient', () => {
     expect(client.usable).toBe(false);
   });
 
+  // A switchover restarts the old primary: its FIN must not sit in CLOSE_WAIT until the next
+  // login, which would then fail on the dead connection instead of opening a new one.
+  it('lets go of a connection the server closed between lookups, and says it is not usable', async () => {
+    const server = await serve(async (connection) => {
+      await md5Login(connection, {});
+      connection.socket.end();
+    });
+    const socket = await connectTo(server.port);
+    const client = await AuthQueryClient.connect(socket, options());
+    await new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
+    expect(client.usable).toBe(false);
+    expect(((await client.lookup('x').catch((e: unknown) => e)) as AuthQueryError).reason).toBe('closed');
+  });
+
   it('reports a server that goes away mid-lookup', async () => {
     const server = await serve(async (connection) => {
       await md5Login(connection, {});
