@@ -56,8 +56,16 @@ async function roundTableOf(target: WriteTarget, user: string, database: string,
 }
 
 const emptyOutage = (): WriteOutage => ({
-  longestGapMs: Number.NaN, gapFromMs: Number.NaN, gapToMs: Number.NaN, recovered: false, attempts: 0, successes: 0,
-  errorsByCode: {}, writesToNonPrimary: 0, failedConnects: 0, sampleMessages: {},
+  longestGapMs: Number.NaN,
+  gapFromMs: Number.NaN,
+  gapToMs: Number.NaN,
+  recovered: false,
+  attempts: 0,
+  successes: 0,
+  errorsByCode: {},
+  writesToNonPrimary: 0,
+  failedConnects: 0,
+  sampleMessages: {},
 });
 
 /**
@@ -101,18 +109,20 @@ export async function failoverRound(kind: 'switchover' | 'crash', round: number,
     // The pools open all their connections first, so every session is open (and idle between statements) at the event.
     await pools?.start();
     for (const w of writers.values()) w.start();
-    await waitFor(
-      'every writer to write before the event',
-      () => attemptLists().every(([, attempts]) => attempts.some((a) => a.step === 'insert' && a.ok)),
-      { timeoutMs: 30_000, intervalMs: 50 },
-    );
+    await waitFor('every writer to write before the event', () => attemptLists().every(([, attempts]) => attempts.some((a) => a.step === 'insert' && a.ok)), {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+    });
     await new Promise((resolve) => setTimeout(resolve, 1000)); // a baseline of normal writes
 
     await pools?.beforeEvent();
     eventAt = Date.now();
     idleFrom = eventAt;
     if (kind === 'switchover') {
-      to = nextCandidate(cluster.members.map((m) => m.name), from);
+      to = nextCandidate(
+        cluster.members.map((m) => m.name),
+        from,
+      );
       progress(`  ${kind} ${round}: ${from} -> ${to}`);
       await cluster.switchover(to, { leader: from });
     } else {
@@ -138,7 +148,9 @@ export async function failoverRound(kind: 'switchover' | 'crash', round: number,
         'every writer to write without errors for 2 s',
         () => {
           const now = Date.now();
-          const lagging = attemptLists().filter(([, attempts]) => !steadySince(attempts, now, 2000)).map(([name]) => name);
+          const lagging = attemptLists()
+            .filter(([, attempts]) => !steadySince(attempts, now, 2000))
+            .map(([name]) => name);
           if (lagging.length > 0) throw new Error(`not yet steady: ${lagging.join(', ')}`);
           return true;
         },
@@ -176,7 +188,14 @@ export async function failoverRound(kind: 'switchover' | 'crash', round: number,
     lost[name] = w && table ? lostAcknowledged(w.attempts, table.ids).length : Number.NaN;
   }
   const rowsOf = (label: string): RoundRows | undefined => (table ? { ids: table.ids, seqCounts: table.seqCounts.get(label) ?? new Map() } : undefined);
-  if (crashed) idleFrom = Math.min(idleFrom, crashSeenAt(attemptLists().map(([, attempts]) => attempts), eventAt) ?? idleFrom);
+  if (crashed)
+    idleFrom = Math.min(
+      idleFrom,
+      crashSeenAt(
+        attemptLists().map(([, attempts]) => attempts),
+        eventAt,
+      ) ?? idleFrom,
+    );
   const poolOutcomes = pools?.judge(eventAt, idleFrom, rowsOf);
   progress(
     `  ${kind} ${round} ${from} -> ${to} (leader after ${leaderChangeMs} ms): ` +

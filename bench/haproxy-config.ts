@@ -26,9 +26,7 @@ export interface HaproxyLayout {
 }
 
 function serverLines(members: readonly HaproxyMember[], maxConnections: number): string[] {
-  return members.map(
-    (m) => `    server ${haproxyServerName(m.host, m.port)} ${m.host}:${m.port} maxconn ${maxConnections} check port ${m.restPort}`,
-  );
+  return members.map((m) => `    server ${haproxyServerName(m.host, m.port)} ${m.host}:${m.port} maxconn ${maxConnections} check port ${m.restPort}`);
 }
 
 export function renderHaproxyConfig(layout: HaproxyLayout): string {

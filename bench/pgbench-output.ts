@@ -58,9 +58,7 @@ export function parsePgbenchSummary(output: string): PgbenchSummary {
     .split('\n')
     .filter((line) => /^pgbench: (error|fatal)/.test(line) || /^client \d+ aborted/.test(line))
     .slice(0, 20);
-  const connectionTimeMs =
-    numberAfter(output, /^initial connection time = ([0-9.]+) ms/m) ??
-    numberAfter(output, /^average connection time = ([0-9.]+) ms/m);
+  const connectionTimeMs = numberAfter(output, /^initial connection time = ([0-9.]+) ms/m) ?? numberAfter(output, /^average connection time = ([0-9.]+) ms/m);
   const scripts = parseScriptSections(output);
   return {
     transactions: numberAfter(output, /^number of transactions actually processed: (\d+)/m) ?? 0,

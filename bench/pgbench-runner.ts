@@ -32,15 +32,10 @@ function environment(target: PgbenchTarget): NodeJS.ProcessEnv {
 /** Runs pgbench to completion; resolves with its combined output even when it exits non-zero. */
 function pgbench(target: PgbenchTarget, args: string[], timeoutMs: number): Promise<{ output: string; failure?: string }> {
   return new Promise((resolve) => {
-    execFile(
-      'pgbench',
-      args,
-      { env: environment(target), timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const output = `${stdout}\n${stderr}`;
-        resolve(error ? { output, failure: error.message.split('\n')[0] ?? 'pgbench failed' } : { output });
-      },
-    );
+    execFile('pgbench', args, { env: environment(target), timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const output = `${stdout}\n${stderr}`;
+      resolve(error ? { output, failure: error.message.split('\n')[0] ?? 'pgbench failed' } : { output });
+    });
   });
 }
 

@@ -65,7 +65,18 @@ function summaryTable(rounds: readonly FailoverRound[]): string {
     ];
   });
   return table(
-    ['pool via', 'client errors (total)', 'by SQLSTATE/code', 'by cause', 'on sessions idle at the event', 'longest wait ms median / worst', 'longest wait over the oracle\'s gap ms median / worst', 'sessions moved', 'not moved (by reason)', 'acknowledged lost / written twice'],
+    [
+      'pool via',
+      'client errors (total)',
+      'by SQLSTATE/code',
+      'by cause',
+      'on sessions idle at the event',
+      'longest wait ms median / worst',
+      "longest wait over the oracle's gap ms median / worst",
+      'sessions moved',
+      'not moved (by reason)',
+      'acknowledged lost / written twice',
+    ],
     rows,
   );
 }
@@ -96,7 +107,22 @@ function roundsTable(rounds: readonly FailoverRound[]): string {
     }
   }
   return table(
-    ['event', 'pool via', 'client errors', 'by SQLSTATE/code', 'by cause', 'on idle sessions', 'longest wait ms', 'oracle gap ms', 'wait over oracle ms', 'pool write gap ms', 'sessions moved', 'not moved', 'connections reopened', 'lost / twice'],
+    [
+      'event',
+      'pool via',
+      'client errors',
+      'by SQLSTATE/code',
+      'by cause',
+      'on idle sessions',
+      'longest wait ms',
+      'oracle gap ms',
+      'wait over oracle ms',
+      'pool write gap ms',
+      'sessions moved',
+      'not moved',
+      'connections reopened',
+      'lost / twice',
+    ],
     rows,
   );
 }
@@ -112,9 +138,9 @@ export function poolSection(rounds: readonly FailoverRound[], settings: PooledWr
       ? `A pg.Pool of ${settings.size} long-lived connections per proxy (all open before the event), each connection writing a numbered row every ${settings.intervalMs} ms, as ${settings.user}; ` +
           'a connection that failed is dropped and the pool opens another, as applications do. The router here is a second router process with `auth:` (so its primary listener moves sessions), ' +
           `apart from the single writer's. ${settings.login} ` +
-          'Longest wait: the longest single request (asking the pool to the answer) of any connection in the round; the oracle\'s gap is the physical limit. ' +
+          "Longest wait: the longest single request (asking the pool to the answer) of any connection in the round; the oracle's gap is the physical limit. " +
           '"Idle at the event": in a crash, requests sent after the first client saw the crash (a SIGKILL closes the member\'s sockets at once, so those were not in flight when it died); in a switchover, every request. ' +
-          'Moved / not moved: the router\'s patroni_router_sessions_moved_total and sessions_not_moved_total, read from its /metrics just before the event and after the round.' +
+          "Moved / not moved: the router's patroni_router_sessions_moved_total and sessions_not_moved_total, read from its /metrics just before the event and after the round." +
           (settings.routerMissing ? ` The router's pool did not run: ${settings.routerMissing}.` : '')
       : 'Pooled writers beside the single ones.',
   );
@@ -147,7 +173,7 @@ export function judgePoolTargets(switchovers: readonly FailoverRound[], crashes:
   if (ranSwitchover && switchovers.some((r) => r.pools !== undefined)) {
     const rounds = routerRounds(switchovers);
     if (rounds.length === 0) {
-      checks.push({ target: 'switchover: router pool measured', measured: 'the router\'s pool did not run', met: undefined });
+      checks.push({ target: 'switchover: router pool measured', measured: "the router's pool did not run", met: undefined });
     } else {
       const errors = rounds.reduce((s, r) => s + (poolOf(r, 'router') as PoolOutcome).errors, 0);
       checks.push({
@@ -166,7 +192,7 @@ export function judgePoolTargets(switchovers: readonly FailoverRound[], crashes:
   if (ranCrash && crashes.some((r) => r.pools !== undefined)) {
     const rounds = routerRounds(crashes);
     if (rounds.length === 0) {
-      checks.push({ target: 'crash: router pool measured', measured: 'the router\'s pool did not run', met: undefined });
+      checks.push({ target: 'crash: router pool measured', measured: "the router's pool did not run", met: undefined });
     } else {
       const idle = rounds.reduce((s, r) => s + (poolOf(r, 'router') as PoolOutcome).idleErrors, 0);
       const all = rounds.reduce((s, r) => s + (poolOf(r, 'router') as PoolOutcome).errors, 0);

@@ -91,7 +91,10 @@ export class UsageSampler {
   private readonly start: ProcessUsage;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly pid: number, intervalMs = 250) {
+  constructor(
+    private readonly pid: number,
+    intervalMs = 250,
+  ) {
     const first = readTreeUsage(pid);
     this.start = first;
     this.peakRssKb = first.rssKb;

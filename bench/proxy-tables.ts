@@ -46,7 +46,9 @@ export function throughputTable(results: BenchResults): string[] {
   const failed = results.throughput.filter((r) => r.failedTransactions > 0 || r.errors.length > 0);
   if (failed.length > 0) {
     out.push('');
-    out.push(`Runs with failures: ${failed.map((r) => `${r.workload}/${r.clients}/${r.endpoint}#${r.repetition}: ${r.failedTransactions} failed${r.errors[0] ? ` (${r.errors[0]})` : ''}`).join('; ')}`);
+    out.push(
+      `Runs with failures: ${failed.map((r) => `${r.workload}/${r.clients}/${r.endpoint}#${r.repetition}: ${r.failedTransactions} failed${r.errors[0] ? ` (${r.errors[0]})` : ''}`).join('; ')}`,
+    );
   }
   out.push('');
   return out;
@@ -93,7 +95,11 @@ export function cpuTable(results: BenchResults): string[] {
   const overall = proxies.map((e) => {
     const c = cpuSecondsPerTenThousand(results.throughput, e);
     return [
-      NAME[e], fmt(c.cpu, 3), fmt(c.user, 3), fmt(c.system, 3), fmt(ratio(c.cpu, haproxy.cpu), 3),
+      NAME[e],
+      fmt(c.cpu, 3),
+      fmt(c.user, 3),
+      fmt(c.system, 3),
+      fmt(ratio(c.cpu, haproxy.cpu), 3),
       ...(hasBare ? [fmt(ratio(c.cpu, bare.cpu), 3), fmt(ratio(c.user, bare.user), 3)] : []),
     ];
   });
@@ -101,14 +107,17 @@ export function cpuTable(results: BenchResults): string[] {
     const cell = { workload: row.workload, clients: row.clients };
     const of = (e: Endpoint): number => cpuSecondsPerTenThousand(results.throughput, e, cell).cpu;
     return [
-      WORKLOAD_LABEL[row.workload], String(row.clients), ...proxies.map((e) => fmt(of(e), 3)), fmt(ratio(of('router'), of('haproxy')), 3),
+      WORKLOAD_LABEL[row.workload],
+      String(row.clients),
+      ...proxies.map((e) => fmt(of(e), 3)),
+      fmt(ratio(of('router'), of('haproxy')), 3),
       ...(hasBare ? [fmt(ratio(of('router'), of('bare-pipe')), 3)] : []),
     ];
   });
   return [
     '## CPU of the proxies: CPU seconds per 10,000 transactions',
     '',
-    'utime + stime from /proc/<pid>/stat of every process of the proxy, read before and after each throughput run, over the transactions of that run. User time is the proxy\'s own work; system time is mostly the kernel\'s send and receive, which any relay pays.',
+    "utime + stime from /proc/<pid>/stat of every process of the proxy, read before and after each throughput run, over the transactions of that run. User time is the proxy's own work; system time is mostly the kernel's send and receive, which any relay pays.",
     '',
     table(['proxy', 'CPU s / 10k tx', 'user', 'system', 'vs HAProxy', ...(hasBare ? ['vs bare pipe', 'user vs bare pipe'] : [])], overall),
     '',
@@ -144,7 +153,9 @@ export function memoryTable(results: BenchResults): string[] {
     out.push(`Idle sessions: ${idle.how}${idle.errors.length ? ` Errors: ${idle.errors.join('; ')}` : ''}`);
     const shrank = proxies.filter((e) => (idle[e]?.rssWithSessionsKb ?? 0) < (idle[e]?.rssBeforeKb ?? 0));
     if (shrank.length > 0) {
-      out.push(`For ${shrank.map((e) => NAME[e]).join(', ')} the RSS fell while the sessions opened: garbage left by the throughput runs was collected meanwhile, so the RSS with the sessions open is the figure to compare, not the difference.`);
+      out.push(
+        `For ${shrank.map((e) => NAME[e]).join(', ')} the RSS fell while the sessions opened: garbage left by the throughput runs was collected meanwhile, so the RSS with the sessions open is the figure to compare, not the difference.`,
+      );
     }
   }
   out.push('');

@@ -10,7 +10,16 @@ import { judgeSplitTargets, splitSection } from './split-tables.js';
 import { median, ratio } from './statistics.js';
 import { WRITERS, type BenchResults, type FailoverRound, type Writer } from './results.js';
 
-export { churnMedian, cpuSecondsPerTenThousand, endpointsMeasured, peakRssKb, throughputRows, type CpuPerTenThousand, type ThroughputCell, type ThroughputRow } from './run-aggregates.js';
+export {
+  churnMedian,
+  cpuSecondsPerTenThousand,
+  endpointsMeasured,
+  peakRssKb,
+  throughputRows,
+  type CpuPerTenThousand,
+  type ThroughputCell,
+  type ThroughputRow,
+} from './run-aggregates.js';
 
 export interface TargetCheck {
   target: string;
@@ -111,7 +120,10 @@ function failoverTable(rounds: readonly FailoverRound[]): string {
       ]);
     }
   }
-  return table(['event', 'writer', 'write gap ms', 'excess over oracle ms', 'writes to non-primary', 'failed new connections', 'errors by SQLSTATE/code', 'acknowledged writes lost'], rows);
+  return table(
+    ['event', 'writer', 'write gap ms', 'excess over oracle ms', 'writes to non-primary', 'failed new connections', 'errors by SQLSTATE/code', 'acknowledged writes lost'],
+    rows,
+  );
 }
 
 function failoverSummary(rounds: readonly FailoverRound[]): string {
@@ -136,7 +148,9 @@ export function renderMarkdown(results: BenchResults): string {
   out.push('');
   out.push(
     `Machine: ${m.cpus} CPUs (${m.cpuModel}), ${fmt(m.memoryMb / 1024, 1)} GB RAM, Linux ${m.kernel}. ` +
-      `Versions: ${Object.entries(results.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+      `Versions: ${Object.entries(results.versions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}.`,
   );
   const parts = results.sections === undefined ? '' : `Parts run: ${results.sections.join(', ')}. `;
   // The pgbench settings of the throughput and churn parts; the mixed workload states its own.
@@ -150,13 +164,17 @@ export function renderMarkdown(results: BenchResults): string {
   );
   if (results.load) {
     const avg = (l: number[]): string => l.map((v) => v.toFixed(2)).join(' / ');
-    out.push(`Load average (1 / 5 / 15 min) at the start ${avg(results.load.start)}, at the end ${avg(results.load.end)}, on ${m.cpus} CPUs: other work shares this machine, so compare the ratios of one run, not absolute numbers across runs.`);
+    out.push(
+      `Load average (1 / 5 / 15 min) at the start ${avg(results.load.start)}, at the end ${avg(results.load.end)}, on ${m.cpus} CPUs: other work shares this machine, so compare the ratios of one run, not absolute numbers across runs.`,
+    );
   }
   const columns = results.routerColumns;
   if (columns && ran(results, 'throughput')) {
     out.push(
       `Router columns: "router" ran ${columns.router === '' ? 'without a `workers` setting (one process)' : `with workers: ${columns.router}`}; ` +
-        (columns.routerWorkersRan ? `"router-workers" with workers: ${columns.routerWorkers}.` : `"router-workers" (workers: ${columns.routerWorkers}) did not run: ${columns.routerWorkersWhy ?? 'not asked'}.`),
+        (columns.routerWorkersRan
+          ? `"router-workers" with workers: ${columns.routerWorkers}.`
+          : `"router-workers" (workers: ${columns.routerWorkers}) did not run: ${columns.routerWorkersWhy ?? 'not asked'}.`),
     );
   }
   out.push('');
@@ -165,7 +183,7 @@ export function renderMarkdown(results: BenchResults): string {
   if (ran(results, 'churn')) out.push(...churnTable(results));
   for (const [title, rounds, section] of [
     ['Planned switchover', results.switchovers, 'switchover'],
-    ['Crash failover (SIGKILL of the leader\'s Patroni and postgres)', results.crashes, 'crash'],
+    ["Crash failover (SIGKILL of the leader's Patroni and postgres)", results.crashes, 'crash'],
   ] as const) {
     if (!ran(results, section)) continue;
     out.push(`## ${title}`);

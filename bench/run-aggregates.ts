@@ -69,11 +69,7 @@ export interface CpuPerTenThousand {
  * it, optionally of one (workload, clients) cell: machine load stretches wall time, not so much
  * the CPU one transaction costs, so this compares proxies better than TPS on a shared machine.
  */
-export function cpuSecondsPerTenThousand(
-  runs: readonly ThroughputRun[],
-  endpoint: Endpoint,
-  cell?: { workload: Workload; clients: number },
-): CpuPerTenThousand {
+export function cpuSecondsPerTenThousand(runs: readonly ThroughputRun[], endpoint: Endpoint, cell?: { workload: Workload; clients: number }): CpuPerTenThousand {
   const mine = runs.filter(
     (r) => r.endpoint === endpoint && r.proxy && Number.isFinite(r.proxy.cpuSeconds) && (!cell || (r.workload === cell.workload && r.clients === cell.clients)),
   );
@@ -89,4 +85,3 @@ export function peakRssKb(runs: readonly ThroughputRun[], endpoint: Endpoint): n
   const peaks = runs.filter((r) => r.endpoint === endpoint && r.proxy).map((r) => r.proxy?.peakRssKb ?? 0);
   return peaks.length === 0 ? Number.NaN : Math.max(...peaks);
 }
-

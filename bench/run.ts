@@ -54,8 +54,38 @@ interface Plan {
 
 // Quick leaves TPC-B out: five endpoints of it would not fit in ~6 minutes, and the relay's
 // cost per chunk shows best in the short -S transactions.
-const QUICK: Plan = { mode: 'quick', workloads: ['select-simple', 'select-prepared'], seconds: 4, repetitions: 2, churnSeconds: 5, switchovers: 2, crashes: 1, idleSessions: 1000, scale: 10, ttl: 30, loopWait: 10, retryTimeout: 10, splitSeconds: 5, splitRepetitions: 2 };
-const FULL: Plan = { mode: 'full', workloads: ['select-simple', 'select-prepared', 'tpcb'], seconds: 15, repetitions: 3, churnSeconds: 10, switchovers: 6, crashes: 2, idleSessions: 1000, scale: 10, ttl: 30, loopWait: 10, retryTimeout: 10, splitSeconds: 15, splitRepetitions: 3 };
+const QUICK: Plan = {
+  mode: 'quick',
+  workloads: ['select-simple', 'select-prepared'],
+  seconds: 4,
+  repetitions: 2,
+  churnSeconds: 5,
+  switchovers: 2,
+  crashes: 1,
+  idleSessions: 1000,
+  scale: 10,
+  ttl: 30,
+  loopWait: 10,
+  retryTimeout: 10,
+  splitSeconds: 5,
+  splitRepetitions: 2,
+};
+const FULL: Plan = {
+  mode: 'full',
+  workloads: ['select-simple', 'select-prepared', 'tpcb'],
+  seconds: 15,
+  repetitions: 3,
+  churnSeconds: 10,
+  switchovers: 6,
+  crashes: 2,
+  idleSessions: 1000,
+  scale: 10,
+  ttl: 30,
+  loopWait: 10,
+  retryTimeout: 10,
+  splitSeconds: 15,
+  splitRepetitions: 3,
+};
 /** The read-your-writes checker beside each mixed run: one write and its read every 5 ms at most. */
 const CHECKER_INTERVAL_MS = 5;
 const USER = 'postgres';
@@ -72,7 +102,8 @@ function parseArgs(argv: readonly string[]): { plan: Plan; sections: Set<Section
   if (!/^(auto|\d+)$/.test(routerWorkers)) throw new Error(`--router-workers: "${routerWorkers}" is neither auto nor a number`);
   const shorthands = { '--split': 'split', '--failover': 'switchover,crash' } as const;
   const given = (Object.keys(shorthands) as Array<keyof typeof shorthands>).filter((flag) => argv.includes(flag));
-  if (given.length + (argv.some((a) => a.startsWith('--only=')) ? 1 : 0) > 1) throw new Error('--split and --failover are --only=split and --only=switchover,crash: give one of them');
+  if (given.length + (argv.some((a) => a.startsWith('--only=')) ? 1 : 0) > 1)
+    throw new Error('--split and --failover are --only=split and --only=switchover,crash: give one of them');
   const only = given[0] ? shorthands[given[0]] : argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
   const sections = new Set<Section>(SECTIONS);
   if (only) {
@@ -153,7 +184,11 @@ async function raiseMaxConnections(cluster: PatroniCluster, extra: Record<string
     { timeoutMs: 120_000, intervalMs: 1000, diagnostics: () => cluster.diagnostics(10) },
   );
   if (Object.keys(extra).length > 0) {
-    await waitFor('the mixed workload\'s parameters on every member', () => splitParametersInForce(cluster), { timeoutMs: 60_000, intervalMs: 1000, diagnostics: () => cluster.diagnostics(10) });
+    await waitFor("the mixed workload's parameters on every member", () => splitParametersInForce(cluster), {
+      timeoutMs: 60_000,
+      intervalMs: 1000,
+      diagnostics: () => cluster.diagnostics(10),
+    });
   }
 }
 
@@ -169,7 +204,7 @@ async function main(): Promise<void> {
     `max_connections raised to ${MAX_CONNECTIONS} with patronictl edit-config and a restart of every member (pending restart) before measuring, so 1,000 idle sessions fit on the primary.`,
     "HAProxy runs Patroni's template (OPTIONS /master and /replica checks, inter 3s fall 3 rise 2 on-marked-down shutdown-sessions, template timeouts) on 127.0.0.1 with this cluster's ports; only maxconn is raised (1100 per server, 2200 global) so it can carry the same 1,000 idle sessions.",
     "Clients connect without TLS (pgbench PGSSLMODE=disable, node-postgres's default) and the router is configured with tls.backend.mode: disable, so like HAProxy in TCP mode it relays plain TCP; with the router's default 'prefer' it would open TLS to the member itself on every connection.",
-    'The bare pipe is bench/bare-pipe-proxy.ts: net.createServer and socket.pipe both ways to the leader, Nagle off, nothing else (no startup, no routing). It bounds what any Node relay can do on this machine; router/bare pipe is the cost of the router\'s own work.',
+    "The bare pipe is bench/bare-pipe-proxy.ts: net.createServer and socket.pipe both ways to the leader, Nagle off, nothing else (no startup, no routing). It bounds what any Node relay can do on this machine; router/bare pipe is the cost of the router's own work.",
   ];
   const binDir = newestPostgresBinDir();
   const results: BenchResults = {
@@ -219,7 +254,13 @@ async function main(): Promise<void> {
   const [haPrimary, haReplica, haStats, rPrimary, rReplica, rAdmin] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
   progress('starting HAProxy');
   const haproxy: HaproxyProcess = await startHaproxy(
-    { primaryPort: haPrimary, replicaPort: haReplica, statsPort: haStats, maxConnections: 1100, members: cluster.members.map((m) => ({ host: m.host, port: m.port, restPort: m.restPort })) },
+    {
+      primaryPort: haPrimary,
+      replicaPort: haReplica,
+      statsPort: haStats,
+      maxConnections: 1100,
+      members: cluster.members.map((m) => ({ host: m.host, port: m.port, restPort: m.restPort })),
+    },
     dir,
   );
   teardown.push({ what: 'HAProxy', undo: () => haproxy.stop() });
@@ -227,7 +268,14 @@ async function main(): Promise<void> {
   await haproxy.waitForPrimary('127.0.0.1', leaderMember.port);
 
   const [rwPrimary, rwReplica, rwAdmin, barePort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-  const layout: RouterLayout = { scope: cluster.scope, namespace: cluster.namespace, etcdEndpoint: cluster.etcd.endpoint, primaryPort: rPrimary, replicaPort: rReplica, adminPort: rAdmin };
+  const layout: RouterLayout = {
+    scope: cluster.scope,
+    namespace: cluster.namespace,
+    etcdEndpoint: cluster.etcd.endpoint,
+    primaryPort: rPrimary,
+    replicaPort: rReplica,
+    adminPort: rAdmin,
+  };
   const workersSupport = await routerWorkersSupport(routerCliPath(), layout, routerWorkers, dir);
   results.routerColumns = {
     router: workersSupport.supported ? '1' : '',
@@ -302,9 +350,16 @@ async function main(): Promise<void> {
     for (const e of endpoints) {
       if (e.endpoint === 'direct' || e.proxyPid === undefined) continue;
       const reading = await measureIdleSessions(e.proxyPid, e.target, plan.idleSessions);
-      idle[e.endpoint] = { rssBeforeKb: reading.rssBeforeKb, rssWithSessionsKb: reading.rssWithSessionsKb, cpuSecondsToOpen: reading.cpuSecondsToOpen, processes: reading.processes };
+      idle[e.endpoint] = {
+        rssBeforeKb: reading.rssBeforeKb,
+        rssWithSessionsKb: reading.rssWithSessionsKb,
+        cpuSecondsToOpen: reading.cpuSecondsToOpen,
+        processes: reading.processes,
+      };
       if (reading.opened < plan.idleSessions) idle.errors.push(`${e.endpoint}: only ${reading.opened} opened (${reading.errors.join('; ')})`);
-      progress(`  ${e.endpoint}: ${reading.opened} sessions, ${reading.processes} process(es), RSS ${(reading.rssBeforeKb / 1024).toFixed(1)} -> ${(reading.rssWithSessionsKb / 1024).toFixed(1)} MB, ${reading.cpuSecondsToOpen.toFixed(2)} CPU s`);
+      progress(
+        `  ${e.endpoint}: ${reading.opened} sessions, ${reading.processes} process(es), RSS ${(reading.rssBeforeKb / 1024).toFixed(1)} -> ${(reading.rssWithSessionsKb / 1024).toFixed(1)} MB, ${reading.cpuSecondsToOpen.toFixed(2)} CPU s`,
+      );
       await waitFor('the idle sessions to be gone from the leader', async () => (await idleBackends(cluster, leader)) === 0, { timeoutMs: 60_000, intervalMs: 250 });
     }
     results.idle = idle;
@@ -348,7 +403,7 @@ async function main(): Promise<void> {
       login:
         `${POOL_USER.user} logs in with scram-sha-256 (the harness's mixed pg_hba); the router learns its ClientKey from the exchange and the stored key ` +
         `its auth_query role ${AUTH_ROLE.user} returns, and logs the session in again on the new primary with it.`,
-      routerConfig: (poolRouter?.process.configText ?? '').replace(AUTH_ROLE.password, '<the auth role\'s password>'),
+      routerConfig: (poolRouter?.process.configText ?? '').replace(AUTH_ROLE.password, "<the auth role's password>"),
       ...(poolRouter ? {} : { routerMissing: 'the router with `auth:` could not be started (see the notes)' }),
     };
   }
@@ -357,7 +412,13 @@ async function main(): Promise<void> {
     routes: [
       { proxy: 'haproxy', target: { name: 'haproxy', host: '127.0.0.1', port: haPrimary } },
       ...(poolRouter
-        ? [{ proxy: 'router' as const, target: { name: 'router-pool', host: '127.0.0.1', port: poolRouter.port }, metrics: { adminPort: poolRouter.adminPort, listener: 'primary' } }]
+        ? [
+            {
+              proxy: 'router' as const,
+              target: { name: 'router-pool', host: '127.0.0.1', port: poolRouter.port },
+              metrics: { adminPort: poolRouter.adminPort, listener: 'primary' },
+            },
+          ]
         : []),
     ],
     options: { user: POOL_USER.user, password: POOL_USER.password, database: DATABASE, size: POOL_SIZE, intervalMs: POOL_INTERVAL_MS },

@@ -59,7 +59,8 @@ export class ReadYourWritesChecker {
         const began = Date.now();
         try {
           await client.query(`UPDATE ${RYW_TABLE} SET v = ${i} WHERE k = '${this.key}'`);
-          const row = (await client.query<{ v: string | null; port: number }>(`SELECT (SELECT v FROM ${RYW_TABLE} WHERE k = '${this.key}') AS v, inet_server_port() AS port`)).rows[0];
+          const row = (await client.query<{ v: string | null; port: number }>(`SELECT (SELECT v FROM ${RYW_TABLE} WHERE k = '${this.key}') AS v, inet_server_port() AS port`))
+            .rows[0];
           const port = String(row?.port);
           outcome.readsByPort[port] = (outcome.readsByPort[port] ?? 0) + 1;
           if (row?.v !== String(i)) outcome.stale++;

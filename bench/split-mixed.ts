@@ -271,7 +271,17 @@ export async function measureSplit(
       };
     } catch (error) {
       errors.push((error as Error).message.slice(0, 500));
-      pgbenchPart = { tps: Number.NaN, latencyAverageMs: Number.NaN, p99Ms: Number.NaN, readP99Ms: Number.NaN, writeP99Ms: Number.NaN, transactions: 0, pgbenchReads: 0, pgbenchWrites: 0, failedTransactions: 0 };
+      pgbenchPart = {
+        tps: Number.NaN,
+        latencyAverageMs: Number.NaN,
+        p99Ms: Number.NaN,
+        readP99Ms: Number.NaN,
+        writeP99Ms: Number.NaN,
+        transactions: 0,
+        pgbenchReads: 0,
+        pgbenchWrites: 0,
+        failedTransactions: 0,
+      };
     }
     const usage = sampler?.stop();
     const outcome = checkerStarted ? await checker.stop() : { iterations: 0, stale: 0, readsByPort: {}, errors: [] };
@@ -282,7 +292,13 @@ export async function measureSplit(
     const windows: MemberWindow[] = cluster.members.map((m) => {
       const b = before.find((x) => x.member === m.name) as MemberMark;
       const a = after.find((x) => x.member === m.name) as MemberMark;
-      return { member: m.name, role: m.name === primary ? 'primary' : 'replica', before: b.calls, after: a.calls, errors: serverErrorsBySqlstate(readRange(m.logFile, b.logOffset, a.logOffset)) };
+      return {
+        member: m.name,
+        role: m.name === primary ? 'primary' : 'replica',
+        before: b.calls,
+        after: a.calls,
+        errors: serverErrorsBySqlstate(readRange(m.logFile, b.logOffset, a.logOffset)),
+      };
     });
     const routedAfter = e.metricsUrl ? parseRoutedUnits(await fetchText(e.metricsUrl), 'split') : undefined;
     const run: SplitRun = {

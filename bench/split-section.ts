@@ -79,10 +79,12 @@ export async function runSplitSection(
     router = await startRouter(layout, dir, session, 'router-split');
     const started = router;
     teardown.push({ what: 'the router (split)', undo: () => started.stop() });
-    section.routerConfig = router.configText.split(SPLIT_AUTH_ROLE.password).join('<the auth role\'s password>');
+    section.routerConfig = router.configText.split(SPLIT_AUTH_ROLE.password).join("<the auth role's password>");
     await waitForReplicaReads(splitPort, replicaPorts);
   } catch (error) {
-    notes.push(`Mixed workload: the router with a split listener could not be started or never sent a read to a replica, so its columns are missing: ${(error as Error).message.split('\n').slice(0, 4).join(' / ')}`);
+    notes.push(
+      `Mixed workload: the router with a split listener could not be started or never sent a read to a replica, so its columns are missing: ${(error as Error).message.split('\n').slice(0, 4).join(' / ')}`,
+    );
     await router?.stop();
     router = undefined;
   }

@@ -69,7 +69,12 @@ export function splitCells(runs: readonly SplitRun[]): SplitCell[] {
         checkerReplicaReads: sum(mine, (r) => r.checker.replicaReads),
         failedTransactions: sum(mine, (r) => r.failedTransactions),
         proxyCpuPerTenThousand:
-          measuredCpu.length === 0 ? Number.NaN : ratio(sum(measuredCpu, (r) => r.proxy?.cpuSeconds ?? 0) * 10_000, sum(measuredCpu, (r) => r.transactions)),
+          measuredCpu.length === 0
+            ? Number.NaN
+            : ratio(
+                sum(measuredCpu, (r) => r.proxy?.cpuSeconds ?? 0) * 10_000,
+                sum(measuredCpu, (r) => r.transactions),
+              ),
         maxReplayLagMs: Math.max(...mine.map((r) => r.maxReplayLagMs)),
       });
     }
@@ -114,7 +119,11 @@ export function judgeSplitTargets(section: SplitSection | undefined): SplitTarge
       measured: `${split.checkerStale} in ${split.checkerIterations} write-then-read iterations`,
       met: split.checkerIterations === 0 ? undefined : split.checkerStale === 0,
     });
-    checks.push({ target: `${label}: 0 writes on a replica (split listener)`, measured: `${split.writesOnReplicas} (25006 errors in the replicas' logs)`, met: split.writesOnReplicas === 0 });
+    checks.push({
+      target: `${label}: 0 writes on a replica (split listener)`,
+      measured: `${split.writesOnReplicas} (25006 errors in the replicas' logs)`,
+      met: split.writesOnReplicas === 0,
+    });
     const tpsRatio = ratio(split.tps, pgpool?.tps);
     checks.push({
       target: `${label}: split listener TPS >= Pgpool-II's`,
@@ -162,14 +171,30 @@ function runsTable(runs: readonly SplitRun[]): string {
     `${fmt(r.maxReplayLagMs, 1)} ms / ${fmt(r.maxReplayLagBytes / 1024, 0)} kB`,
     [
       r.failedTransactions > 0 ? `${r.failedTransactions} failed` : '',
-      Object.keys(r.served.otherReplicaErrors).length > 0 ? `replica errors ${Object.entries(r.served.otherReplicaErrors).map(([k, v]) => `${k}×${v}`).join(', ')}` : '',
+      Object.keys(r.served.otherReplicaErrors).length > 0
+        ? `replica errors ${Object.entries(r.served.otherReplicaErrors)
+            .map(([k, v]) => `${k}×${v}`)
+            .join(', ')}`
+        : '',
       ...r.errors.slice(0, 2),
     ]
       .filter((x) => x !== '')
       .join('; ') || '-',
   ]);
   return table(
-    ['run', 'endpoint', 'load (1 min)', 'TPS', 'p99 ms', 'reads/writes run by each member (* primary)', 'pgbench reads/writes of total', 'writes on replicas', 'checker stale / iterations', 'max replica lag', 'errors'],
+    [
+      'run',
+      'endpoint',
+      'load (1 min)',
+      'TPS',
+      'p99 ms',
+      'reads/writes run by each member (* primary)',
+      'pgbench reads/writes of total',
+      'writes on replicas',
+      'checker stale / iterations',
+      'max replica lag',
+      'errors',
+    ],
     rows,
   );
 }
@@ -201,24 +226,45 @@ export function splitSection(section: SplitSection | undefined): string[] {
     fmt(c.proxyCpuPerTenThousand, 3),
   ]);
   out.push(
-    table(['clients', 'endpoint', 'TPS', 'latency avg / p99 ms', 'p99 read / write ms', 'reads served by replicas', 'stale reads (checker)', 'writes that reached a replica', 'failed tx', 'proxy CPU s / 10k tx'], rows),
+    table(
+      [
+        'clients',
+        'endpoint',
+        'TPS',
+        'latency avg / p99 ms',
+        'p99 read / write ms',
+        'reads served by replicas',
+        'stale reads (checker)',
+        'writes that reached a replica',
+        'failed tx',
+        'proxy CPU s / 10k tx',
+      ],
+      rows,
+    ),
   );
   out.push('');
   const ratioRows = [...new Set(cells.map((c) => c.clients))].map((clients) => {
     const of = (e: SplitEndpoint): number | undefined => cellOf(cells, e, clients)?.tps;
-    return [String(clients), fmt(ratio(of('router-split'), of('pgpool')), 3), fmt(ratio(of('router-split'), of('router-primary')), 3), fmt(ratio(of('pgpool'), of('router-primary')), 3)];
+    return [
+      String(clients),
+      fmt(ratio(of('router-split'), of('pgpool')), 3),
+      fmt(ratio(of('router-split'), of('router-primary')), 3),
+      fmt(ratio(of('pgpool'), of('router-primary')), 3),
+    ];
   });
   out.push(table(['clients', 'TPS split / Pgpool-II', 'TPS split / primary listener', 'TPS Pgpool-II / primary listener'], ratioRows));
   out.push('');
   out.push(
-    'How each figure is counted. Reads served by replicas: each member\'s pg_stat_statements `calls` of the read statement, before and after the run (only the bench role is tracked, and no other part of the bench runs that statement), so every read any member ran is counted once, where it ran. ' +
-      'Writes that reached a replica: the `25006` ERROR lines each replica logged during the run (log_line_prefix carries the SQLSTATE); a hot standby refuses every write with 25006 and keeps no other trace of it. The write statement\'s calls on the primary are in the per-run table beside pgbench\'s own counts ' +
-      '(pgbench\'s per-script counts may leave out each client\'s last transaction as -T ends; the members\' counts include it). Stale reads: the checker\'s reads that did not return the value its session had just written (or no row).',
+    "How each figure is counted. Reads served by replicas: each member's pg_stat_statements `calls` of the read statement, before and after the run (only the bench role is tracked, and no other part of the bench runs that statement), so every read any member ran is counted once, where it ran. " +
+      "Writes that reached a replica: the `25006` ERROR lines each replica logged during the run (log_line_prefix carries the SQLSTATE); a hot standby refuses every write with 25006 and keeps no other trace of it. The write statement's calls on the primary are in the per-run table beside pgbench's own counts " +
+      "(pgbench's per-script counts may leave out each client's last transaction as -T ends; the members' counts include it). Stale reads: the checker's reads that did not return the value its session had just written (or no row).",
   );
   out.push('');
   const routing = routingTable(section.runs);
   if (routing) {
-    out.push("The split listener's own account of its units (`patroni_router_statements_routed_total` deltas, pgbench's and the checker's sessions together; `primary:consistency` is a read sent to the primary because no replica was known to have replayed the session's last write in time):");
+    out.push(
+      "The split listener's own account of its units (`patroni_router_statements_routed_total` deltas, pgbench's and the checker's sessions together; `primary:consistency` is a read sent to the primary because no replica was known to have replayed the session's last write in time):",
+    );
     out.push('');
     out.push(routing);
     out.push('');

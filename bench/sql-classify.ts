@@ -12,9 +12,7 @@ import { ORM_STATEMENT, SHORT_STATEMENTS } from './sql-statements.js';
 const secondsPerCase = Number(process.argv[2] ?? '1.5');
 
 // The functions the statements call; the lookup cost does not depend on the catalog's size.
-const catalog: FunctionCatalog = functionCatalogFromRows(
-  ['count', 'lower', 'nextval', 'now'].map((name) => ({ schema_name: 'pg_catalog', function_name: name, volatile: false })),
-);
+const catalog: FunctionCatalog = functionCatalogFromRows(['count', 'lower', 'nextval', 'now'].map((name) => ({ schema_name: 'pg_catalog', function_name: name, volatile: false })));
 
 interface Measure {
   name: string;
@@ -53,9 +51,7 @@ async function main(): Promise<void> {
     measure('libpg-query parse only, short SELECT', () => parseSql(shortSelect)),
     measure(`libpg-query parse only, ORM query (${ORM_STATEMENT.length} B)`, () => parseSql(ORM_STATEMENT)),
     measure('cold classifyStatement, short SELECT', () => classifyStatement(shortSelect, catalog)),
-    measure(`cold classifyStatement, ${SHORT_STATEMENTS.length} short statements in turn`, (i) =>
-      classifyStatement(SHORT_STATEMENTS[i % SHORT_STATEMENTS.length] ?? '', catalog),
-    ),
+    measure(`cold classifyStatement, ${SHORT_STATEMENTS.length} short statements in turn`, (i) => classifyStatement(SHORT_STATEMENTS[i % SHORT_STATEMENTS.length] ?? '', catalog)),
     measure(`cold classifyStatement, ORM query (${ORM_STATEMENT.length} B)`, () => classifyStatement(ORM_STATEMENT, catalog)),
   ];
   const rssAfterCold = process.memoryUsage().rss;

@@ -12,7 +12,7 @@ export const SHORT_STATEMENTS: readonly string[] = [
   'BEGIN',
   'COMMIT',
   "SET application_name = 'billing'",
-  'SELECT nextval(\'orders_id_seq\')',
+  "SELECT nextval('orders_id_seq')",
 ];
 
 /**

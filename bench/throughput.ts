@@ -29,11 +29,7 @@ export interface ThroughputPlan {
  * Every (workload, clients) cell runs once per endpoint per repetition, endpoints in rotating
  * order, so noise on this shared machine lands on all of them alike.
  */
-export async function measureThroughput(
-  endpoints: readonly MeasuredEndpoint[],
-  plan: ThroughputPlan,
-  progress: (line: string) => void,
-): Promise<ThroughputRun[]> {
+export async function measureThroughput(endpoints: readonly MeasuredEndpoint[], plan: ThroughputPlan, progress: (line: string) => void): Promise<ThroughputRun[]> {
   const runs: ThroughputRun[] = [];
   for (let repetition = 0; repetition < plan.repetitions; repetition++) {
     // Counted within the repetition: a count over all of them (repetition + cells so far) gave
@@ -68,8 +64,15 @@ export async function measureThroughput(
             };
           } catch (error) {
             run = {
-              workload, clients, endpoint: e.endpoint, repetition,
-              tps: Number.NaN, latencyAverageMs: Number.NaN, p99Ms: Number.NaN, transactions: 0, failedTransactions: 0,
+              workload,
+              clients,
+              endpoint: e.endpoint,
+              repetition,
+              tps: Number.NaN,
+              latencyAverageMs: Number.NaN,
+              p99Ms: Number.NaN,
+              transactions: 0,
+              failedTransactions: 0,
               errors: [(error as Error).message.slice(0, 500)],
             };
           }
@@ -107,17 +110,27 @@ export async function measureChurn(
           label: `churn-${e.endpoint}-${repetition}`,
         });
         run = {
-          endpoint: e.endpoint, repetition, clients: plan.clients,
-          connectionsPerSecond: result.tps, averageConnectionMs: result.connectionTimeMs ?? Number.NaN, errors: result.errors,
+          endpoint: e.endpoint,
+          repetition,
+          clients: plan.clients,
+          connectionsPerSecond: result.tps,
+          averageConnectionMs: result.connectionTimeMs ?? Number.NaN,
+          errors: result.errors,
         };
       } catch (error) {
         run = {
-          endpoint: e.endpoint, repetition, clients: plan.clients,
-          connectionsPerSecond: Number.NaN, averageConnectionMs: Number.NaN, errors: [(error as Error).message.slice(0, 500)],
+          endpoint: e.endpoint,
+          repetition,
+          clients: plan.clients,
+          connectionsPerSecond: Number.NaN,
+          averageConnectionMs: Number.NaN,
+          errors: [(error as Error).message.slice(0, 500)],
         };
       }
       runs.push(run);
-      progress(`  churn ${e.endpoint.padEnd(7)} rep ${repetition}: ${run.connectionsPerSecond.toFixed(0)} connections/s, connect ${run.averageConnectionMs.toFixed(3)} ms${run.errors.length ? `  ERRORS: ${run.errors[0]}` : ''}`);
+      progress(
+        `  churn ${e.endpoint.padEnd(7)} rep ${repetition}: ${run.connectionsPerSecond.toFixed(0)} connections/s, connect ${run.averageConnectionMs.toFixed(3)} ms${run.errors.length ? `  ERRORS: ${run.errors[0]}` : ''}`,
+      );
     }
   }
   return runs;

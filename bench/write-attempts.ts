@@ -99,9 +99,7 @@ export function judgeWrites(attempts: readonly WriteAttempt[], eventAt: number):
 
 /** Acknowledged row ids that are not in `present` (writes the client was told succeeded, then lost). */
 export function lostAcknowledged(attempts: readonly WriteAttempt[], present: ReadonlySet<number>): number[] {
-  return attempts
-    .filter((a) => a.step === 'insert' && a.ok && a.rowId !== undefined && !present.has(a.rowId))
-    .map((a) => a.rowId as number);
+  return attempts.filter((a) => a.step === 'insert' && a.ok && a.rowId !== undefined && !present.has(a.rowId)).map((a) => a.rowId as number);
 }
 
 /**

@@ -104,10 +104,7 @@ export class Writer {
       const target = this.target;
       const startedAt = Date.now();
       try {
-        const result = await client.query<{ id: string }>(`INSERT INTO ${WRITES_TABLE} (writer, round) VALUES ($1, $2) RETURNING id`, [
-          this.label,
-          this.round,
-        ]);
+        const result = await client.query<{ id: string }>(`INSERT INTO ${WRITES_TABLE} (writer, round) VALUES ($1, $2) RETURNING id`, [this.label, this.round]);
         this.record({ startedAt, at: Date.now(), step: 'insert', ok: true, member: target.name, rowId: Number(result.rows[0]?.id) });
         await sleep(this.opts.intervalMs ?? 10);
       } catch (error) {

@@ -94,7 +94,9 @@ class RouterWatch {
 
 async function main(): Promise<number> {
   const options = parseRunOptions(process.argv.slice(2), () => randomInt(0, 2 ** 32));
-  process.stdout.write(`chaos seed ${options.seed} (${options.seedGiven ? 'given' : 'drawn'}), ${options.minutes} min of faults; replay with: npm run chaos -- --seed ${options.seed} --minutes ${options.minutes}\n`);
+  process.stdout.write(
+    `chaos seed ${options.seed} (${options.seedGiven ? 'given' : 'drawn'}), ${options.minutes} min of faults; replay with: npm run chaos -- --seed ${options.seed} --minutes ${options.minutes}\n`,
+  );
   const random = new SeededRandom(options.seed);
   const violations = new ViolationLog((v) => progress(`VIOLATION ${v.invariant}: ${v.detail.split('\n')[0]}`));
   const notes: string[] = [];
@@ -111,7 +113,13 @@ async function main(): Promise<number> {
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'patroni-router-chaos-'));
   registerDir(dir);
-  teardown.push({ what: 'the router temp dir', undo: async () => { fs.rmSync(dir, { recursive: true, force: true }); forgetDir(dir); } });
+  teardown.push({
+    what: 'the router temp dir',
+    undo: async () => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      forgetDir(dir);
+    },
+  });
   const portList = await Promise.all(CHAOS_LISTENERS.map(() => freePort()));
   const ports = Object.fromEntries(CHAOS_LISTENERS.map((l, i) => [l, portList[i] as number])) as Record<ChaosListener, number>;
   const adminPort = await freePort();
@@ -159,21 +167,52 @@ async function main(): Promise<number> {
   teardown.push({ what: 'the primary timeline', undo: () => timeline.stop() });
 
   // The loads, all through the router, all for the whole run.
-  const connection = (listener: ChaosListener, what: string) => ({ host: '127.0.0.1', port: ports[listener], user: login.user, password: login.password, database: 'postgres', application_name: applicationName(listener, what) });
-  const writers = [new AcknowledgedWriter(connection('primary', 'writer'), 'writer/primary', 'primary', 4, 100), new AcknowledgedWriter(connection('split', 'writer'), 'writer/split', 'split', 4, 100)];
-  const pgbenchSpec = (listener: ChaosListener, clients: number, rate: number, scripts: string[]) => ({
-    name: `pgbench/${listener}`, listener, port: ports[listener], user: login.user, password: login.password, applicationName: applicationName(listener, 'pgbench'), clients, rate, scripts, segmentSeconds: 60,
+  const connection = (listener: ChaosListener, what: string) => ({
+    host: '127.0.0.1',
+    port: ports[listener],
+    user: login.user,
+    password: login.password,
+    database: 'postgres',
+    application_name: applicationName(listener, what),
   });
-  const benches = [new PgbenchLoad(pgbenchSpec('primary', 6, 30, ['-b', 'tpcb-like'])), new PgbenchLoad(pgbenchSpec('replicas', 6, 100, ['-S'])), new PgbenchLoad(pgbenchSpec('split', 4, 40, ['-b', 'select-only@4', '-b', 'simple-update@1']))];
+  const writers = [
+    new AcknowledgedWriter(connection('primary', 'writer'), 'writer/primary', 'primary', 4, 100),
+    new AcknowledgedWriter(connection('split', 'writer'), 'writer/split', 'split', 4, 100),
+  ];
+  const pgbenchSpec = (listener: ChaosListener, clients: number, rate: number, scripts: string[]) => ({
+    name: `pgbench/${listener}`,
+    listener,
+    port: ports[listener],
+    user: login.user,
+    password: login.password,
+    applicationName: applicationName(listener, 'pgbench'),
+    clients,
+    rate,
+    scripts,
+    segmentSeconds: 60,
+  });
+  const benches = [
+    new PgbenchLoad(pgbenchSpec('primary', 6, 30, ['-b', 'tpcb-like'])),
+    new PgbenchLoad(pgbenchSpec('replicas', 6, 100, ['-S'])),
+    new PgbenchLoad(pgbenchSpec('split', 4, 40, ['-b', 'select-only@4', '-b', 'simple-update@1'])),
+  ];
   const stopLoads = async (): Promise<void> => {
     await Promise.all([...writers.map((w) => w.stop()), ...benches.map((b) => b.stop())]);
   };
   let loadsStopped = false;
-  teardown.push({ what: 'the loads', undo: async () => { if (!loadsStopped) await stopLoads(); } });
+  teardown.push({
+    what: 'the loads',
+    undo: async () => {
+      if (!loadsStopped) await stopLoads();
+    },
+  });
   progress('starting the loads: 2 pool writers (primary, split), pgbench on primary, replicas and split');
   await Promise.all(writers.map((w) => w.start()));
   for (const b of benches) b.start();
-  await waitFor('every writer and pgbench to get work done', () => writers.every((w) => w.acknowledged.length > 0) && benches.every((b) => b.transactions > 0), { timeoutMs: 60_000, intervalMs: 200 });
+  await waitFor('every writer and pgbench to get work done', () => writers.every((w) => w.acknowledged.length > 0) && benches.every((b) => b.transactions > 0), {
+    timeoutMs: 60_000,
+    intervalMs: 200,
+  });
 
   const gaugeCheckpoints = { judged: 0, unjudged: 0 };
   const checkpoint = async (when: string): Promise<void> => {
@@ -221,10 +260,21 @@ async function main(): Promise<number> {
   async function recover(record: FaultRecord): Promise<void> {
     const c = cluster as PatroniCluster;
     const leader = await c.waitForHealthy({ timeoutMs: 180_000 });
-    const named = await waitFor(`the router to name ${leader} the primary`, async () => (await admin.writablePrimary()) === leader, { timeoutMs: 60_000, intervalMs: 200 }).then(() => true, () => false);
-    if (!named) violations.report('no-recovery', Date.now(), `after ${record.description}: the cluster is healthy with ${leader} leading, the router does not name it the writable primary after 60 s`);
+    const named = await waitFor(`the router to name ${leader} the primary`, async () => (await admin.writablePrimary()) === leader, { timeoutMs: 60_000, intervalMs: 200 }).then(
+      () => true,
+      () => false,
+    );
+    if (!named)
+      violations.report(
+        'no-recovery',
+        Date.now(),
+        `after ${record.description}: the cluster is healthy with ${leader} leading, the router does not name it the writable primary after 60 s`,
+      );
     const since = Date.now();
-    const resumed = await waitFor('every writer to write again', () => writers.every((w) => w.successesSince(since) > 0), { timeoutMs: 60_000, intervalMs: 100 }).then(() => true, () => false);
+    const resumed = await waitFor('every writer to write again', () => writers.every((w) => w.successesSince(since) > 0), { timeoutMs: 60_000, intervalMs: 100 }).then(
+      () => true,
+      () => false,
+    );
     if (!resumed) {
       const stuck = writers.filter((w) => w.successesSince(since) === 0).map((w) => `${w.name} (last error: ${w.errors[w.errors.length - 1]?.message ?? 'none'})`);
       violations.report('no-recovery', Date.now(), `after ${record.description}: ${stuck.join(', ')} wrote nothing for 60 s with the cluster healthy`);
@@ -240,17 +290,25 @@ async function main(): Promise<number> {
 
   // Once the clients are gone: their backends, sockets and gauges must follow.
   const c = cluster;
-  await waitFor('the chaos clients\' backends to be gone', async () => judgeBackends(await readCensus(c)).leaked.length === 0, { timeoutMs: 30_000, intervalMs: 500 }).catch(() => undefined);
+  await waitFor("the chaos clients' backends to be gone", async () => judgeBackends(await readCensus(c)).leaked.length === 0, { timeoutMs: 30_000, intervalMs: 500 }).catch(
+    () => undefined,
+  );
   const backendVerdict = judgeBackends(await readCensus(cluster));
   for (const l of backendVerdict.leaked) violations.report('leaked-backends', Date.now(), describeLeak(l, Date.now()));
   if (backendVerdict.unread.length > 0) notes.push(`pg_stat_activity could not be read on ${backendVerdict.unread.join(', ')} at the end.`);
   await checkpoint('with every client stopped');
-  await waitFor('the router\'s client sockets to close', () => {
-    const s = sockets();
-    return s.clients === 0 && s.closeWait === 0;
-  }, { timeoutMs: 30_000, intervalMs: 250 }).catch(() => undefined);
+  await waitFor(
+    "the router's client sockets to close",
+    () => {
+      const s = sockets();
+      return s.clients === 0 && s.closeWait === 0;
+    },
+    { timeoutMs: 30_000, intervalMs: 250 },
+  ).catch(() => undefined);
   const finalSockets = sockets();
-  notes.push(`The router's sockets at the end: ${finalSockets.listening} listening, ${finalSockets.clients} from clients, ${finalSockets.closeWait} in CLOSE_WAIT, to members ${JSON.stringify(finalSockets.backends)}, ${finalSockets.rest} to REST APIs, ${finalSockets.etcd} to etcd, ${finalSockets.admin} admin, ${finalSockets.other} other.`);
+  notes.push(
+    `The router's sockets at the end: ${finalSockets.listening} listening, ${finalSockets.clients} from clients, ${finalSockets.closeWait} in CLOSE_WAIT, to members ${JSON.stringify(finalSockets.backends)}, ${finalSockets.rest} to REST APIs, ${finalSockets.etcd} to etcd, ${finalSockets.admin} admin, ${finalSockets.other} other.`,
+  );
   const final = readResources(router.pid);
   const finalHeapKb = await heapUsedKb();
   sampler.stop();
@@ -260,7 +318,9 @@ async function main(): Promise<number> {
 
   // The whole run's writes and errors against who was primary.
   const memberByPort = new Map(cluster.members.map((m) => [m.port, m.name]));
-  const placed: PlacedWrite[] = writers.flatMap((w) => w.acknowledged.map((a) => ({ writer: w.name, seq: a.seq, sent: a.sent, at: a.at, port: a.port, member: memberByPort.get(a.port) })));
+  const placed: PlacedWrite[] = writers.flatMap((w) =>
+    w.acknowledged.map((a) => ({ writer: w.name, seq: a.seq, sent: a.sent, at: a.at, port: a.port, member: memberByPort.get(a.port) })),
+  );
   const placement = judgeWritePlacement(placed, timeline.samples);
   violations.add(placement.violations);
   const errors: ClientError[] = [...writers.flatMap((w) => w.errors), ...benches.flatMap((b) => b.errors)].sort((a, b) => a.at - b.at);
@@ -306,11 +366,31 @@ async function main(): Promise<number> {
       ...benches.map((b) => ({ name: b.spec.name, listener: b.spec.listener, done: b.transactions, unit: `transactions in ${b.segments} segments`, errors: b.errors.length })),
     ],
     writes: writeVerdicts.map((v) => ({ writer: v.writer, acknowledged: v.acknowledged, rows: v.rows, duplicates: v.duplicates, lostInCrashTails: v.lostInCrashTails })),
-    checks: { placementJudged: placement.judged, placementUnjudged: placement.unjudged, fencingJudged: fencing.judged, fencingUnjudged: fencing.unjudged, gaugeCheckpoints: gaugeCheckpoints.judged, gaugeCheckpointsUnjudged: gaugeCheckpoints.unjudged },
+    checks: {
+      placementJudged: placement.judged,
+      placementUnjudged: placement.unjudged,
+      fencingJudged: fencing.judged,
+      fencingUnjudged: fencing.unjudged,
+      gaugeCheckpoints: gaugeCheckpoints.judged,
+      gaugeCheckpointsUnjudged: gaugeCheckpoints.unjudged,
+    },
     violations: violations.list,
-    resources: { baseline: { rssKb: baseline.rssKb, fds: baseline.fds }, peak, final: { rssKb: final.rssKb, fds: final.fds }, rssLimitKb: rssLimitKb(baseline), fdTolerance: RESOURCE_TOLERANCE.fds, perMinute: perMinute([baseline, ...sampler.samples, final], baseline.at), ...(baselineHeapKb !== undefined && finalHeapKb !== undefined ? { heapUsedKb: { baseline: baselineHeapKb, final: finalHeapKb } } : {}) },
+    resources: {
+      baseline: { rssKb: baseline.rssKb, fds: baseline.fds },
+      peak,
+      final: { rssKb: final.rssKb, fds: final.fds },
+      rssLimitKb: rssLimitKb(baseline),
+      fdTolerance: RESOURCE_TOLERANCE.fds,
+      perMinute: perMinute([baseline, ...sampler.samples, final], baseline.at),
+      ...(baselineHeapKb !== undefined && finalHeapKb !== undefined ? { heapUsedKb: { baseline: baselineHeapKb, final: finalHeapKb } } : {}),
+    },
     backends: { leaked: backendVerdict.leaked.map((l) => describeLeak(l, Date.now())), expected: backendVerdict.expected },
-    router: { exit: exitText, logLines: logLines.length, errorLines: logLines.filter((l) => (l.level ?? 0) >= 50).length, warnLines: logLines.filter((l) => l.level === 40).length },
+    router: {
+      exit: exitText,
+      logLines: logLines.length,
+      errorLines: logLines.filter((l) => (l.level ?? 0) >= 50).length,
+      warnLines: logLines.filter((l) => l.level === 40).length,
+    },
     notes,
   };
 

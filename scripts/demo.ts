@@ -6,13 +6,7 @@ import { loadConfig } from '../src/config/load.js';
 import { authSetupSql } from '../src/proxy/backend/auth/auth-setup.js';
 import { createLogger } from '../src/observe/logger.js';
 import { PatroniRouter } from '../src/patroni-router.js';
-import {
-  credentials,
-  freePort,
-  startCluster,
-  type ClusterMember,
-  type PatroniCluster,
-} from '../test/cluster/index.js';
+import { credentials, freePort, startCluster, type ClusterMember, type PatroniCluster } from '../test/cluster/index.js';
 
 interface RouterInFront {
   /** Connection strings a client uses, by route name (e.g. primary, replica). */
@@ -47,7 +41,12 @@ async function setUpAuthRole(cluster: PatroniCluster, leader: string): Promise<s
 }
 
 async function startRouterInFront(cluster: PatroniCluster, authPassword: string): Promise<RouterInFront> {
-  const [primary, replicas, split, admin] = [await portOrFree(WANTED_PORTS.primary), await portOrFree(WANTED_PORTS.replicas), await portOrFree(WANTED_PORTS.split), await portOrFree(WANTED_PORTS.admin)];
+  const [primary, replicas, split, admin] = [
+    await portOrFree(WANTED_PORTS.primary),
+    await portOrFree(WANTED_PORTS.replicas),
+    await portOrFree(WANTED_PORTS.split),
+    await portOrFree(WANTED_PORTS.admin),
+  ];
   const yaml = [
     `scope: ${cluster.scope}`,
     `namespace: ${cluster.namespace}`,
@@ -117,7 +116,9 @@ async function main(): Promise<void> {
   console.log(`\nthrough patroni-router (config ${router.configFile}):`);
   for (const [route, url] of Object.entries(router.endpoints)) console.log(`  ${route.padEnd(9)} psql '${url}'`);
   if (router.admin) console.log(`\nstatus page and admin API: ${router.admin}  (metrics: ${router.admin}/metrics)`);
-  console.log(`\ntry a switchover: sessions on the primary and split endpoints move to the new primary, with no error:\n  patronictl -c ${cluster.members[0]?.configFile} switchover --force`);
+  console.log(
+    `\ntry a switchover: sessions on the primary and split endpoints move to the new primary, with no error:\n  patronictl -c ${cluster.members[0]?.configFile} switchover --force`,
+  );
   console.log('\nCtrl-C to stop and clean up.');
   // The cluster's processes are unref'd; keep the demo alive until a signal arrives.
   setInterval(() => undefined, 60_000);

@@ -33,7 +33,12 @@ async function main(argv: string[]): Promise<number> {
     return checkConfig(file, (line) => process.stdout.write(`${line}\n`));
   }
   if (command === 'status') return runStatus(rest, (line) => process.stdout.write(`${line}\n`));
-  if (command === 'auth-setup') return runAuthSetup(rest, (line) => process.stdout.write(`${line}\n`), (line) => process.stderr.write(`${line}\n`));
+  if (command === 'auth-setup')
+    return runAuthSetup(
+      rest,
+      (line) => process.stdout.write(`${line}\n`),
+      (line) => process.stderr.write(`${line}\n`),
+    );
   const args = command === 'run' ? rest : argv;
   let parsed;
   try {

@@ -172,7 +172,9 @@ export class PatroniRouter implements AdminContext {
     this.currentConfig = effective;
     const changed = (label: string, names: string[]): string => `${label}: ${names.join(', ') || 'none'}`;
     this.eventLog.reloaded(
-      [changed('listeners added', listeners.added), changed('removed', listeners.removed), changed('restarted', listeners.restarted), changed('clusters replaced', replaced)].join('; '),
+      [changed('listeners added', listeners.added), changed('removed', listeners.removed), changed('restarted', listeners.restarted), changed('clusters replaced', replaced)].join(
+        '; ',
+      ),
     );
     return { listeners, clusters: { added, removed, replaced }, notApplied };
   }

@@ -63,14 +63,21 @@ async function main(): Promise<void> {
 
     const proxies: Array<{ label: string; port: number; proc: ProxyProcess }> = [];
     const [hp, hr, hs, rp, rr, ra, bp] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
-    const haproxy = await startHaproxy({ primaryPort: hp, replicaPort: hr, statsPort: hs, maxConnections: 1100, members: cluster.members.map((m) => ({ host: m.host, port: m.port, restPort: m.restPort })) }, dir);
+    const haproxy = await startHaproxy(
+      { primaryPort: hp, replicaPort: hr, statsPort: hs, maxConnections: 1100, members: cluster.members.map((m) => ({ host: m.host, port: m.port, restPort: m.restPort })) },
+      dir,
+    );
     undo.push(() => haproxy.stop());
     await haproxy.waitForPrimary(member.host, member.port);
     proxies.push({ label: 'HAProxy', port: hp, proc: haproxy });
     const bare = await startBarePipe(bp, member, dir);
     undo.push(() => bare.stop());
     proxies.push({ label: 'bare pipe', port: bp, proc: bare });
-    const router = await startRouter({ scope: cluster.scope, namespace: cluster.namespace, etcdEndpoint: cluster.etcd.endpoint, primaryPort: rp, replicaPort: rr, adminPort: ra }, dir, session);
+    const router = await startRouter(
+      { scope: cluster.scope, namespace: cluster.namespace, etcdEndpoint: cluster.etcd.endpoint, primaryPort: rp, replicaPort: rr, adminPort: ra },
+      dir,
+      session,
+    );
     undo.push(() => router.stop());
     proxies.push({ label: 'router', port: rp, proc: router });
     for (const spec of PROTOTYPES) {
@@ -98,13 +105,33 @@ async function main(): Promise<void> {
               label: `${workload.name}-${proxy.label}-${repetition}`,
             });
             usage = sampler.stop();
-            runs.push({ proxy: proxy.label, workload: workload.name, repetition, tps: result.tps, p99Ms: result.p99Ms ?? Number.NaN, transactions: result.transactions, usage, errors: result.errors });
+            runs.push({
+              proxy: proxy.label,
+              workload: workload.name,
+              repetition,
+              tps: result.tps,
+              p99Ms: result.p99Ms ?? Number.NaN,
+              transactions: result.transactions,
+              usage,
+              errors: result.errors,
+            });
           } catch (error) {
             usage = sampler.stop();
-            runs.push({ proxy: proxy.label, workload: workload.name, repetition, tps: Number.NaN, p99Ms: Number.NaN, transactions: 0, usage, errors: [(error as Error).message.slice(0, 300)] });
+            runs.push({
+              proxy: proxy.label,
+              workload: workload.name,
+              repetition,
+              tps: Number.NaN,
+              p99Ms: Number.NaN,
+              transactions: 0,
+              usage,
+              errors: [(error as Error).message.slice(0, 300)],
+            });
           }
           const last = runs[runs.length - 1];
-          progress(`${workload.name} ${proxy.label} rep ${repetition}: ${last?.tps.toFixed(0)} tps, CPU ${usage.cpuSeconds.toFixed(2)} s${last?.errors.length ? ` ERRORS ${last.errors[0]}` : ''}`);
+          progress(
+            `${workload.name} ${proxy.label} rep ${repetition}: ${last?.tps.toFixed(0)} tps, CPU ${usage.cpuSeconds.toFixed(2)} s${last?.errors.length ? ` ERRORS ${last.errors[0]}` : ''}`,
+          );
         }
       }
     }

@@ -49,7 +49,7 @@ export function renderComparison(c: Comparison): string {
       `Load average (1 / 5 / 15 min) ${avg(c.load.start)} at the start, ${avg(c.load.end)} at the end, on ${c.cpus} CPUs. ` +
       'CPU is utime + stime of the proxy process (all its threads) per 10,000 transactions; for churn a transaction is a whole connection.',
     '',
-    'Prototypes (bench/relay-prototypes/relay-proxy.ts: the router\'s accept and connect settings, no session logic): ' +
+    "Prototypes (bench/relay-prototypes/relay-proxy.ts: the router's accept and connect settings, no session logic): " +
       c.prototypes.map((p) => `${p.label} = ${p.kind}${p.neighbours ? ' beside stream neighbours' : ''}${p.inWorker ? ' (relay in a worker thread)' : ''}`).join('; ') +
       '.',
     '',
@@ -63,7 +63,18 @@ export function renderComparison(c: Comparison): string {
         ['proxy', 'TPS', 'vs bare pipe', 'vs HAProxy', 'p99 ms', 'CPU s / 10k', 'user', 'system', 'CPU vs bare pipe', 'user vs bare pipe'],
         proxies.map((proxy) => {
           const m = cell(c.runs, proxy, workload);
-          return [proxy, fmt(m.tps, 0), fmt(ratio(m.tps, bare.tps), 3), fmt(ratio(m.tps, haproxy.tps), 3), fmt(m.p99, 3), fmt(m.cpu, 3), fmt(m.user, 3), fmt(m.system, 3), fmt(ratio(m.cpu, bare.cpu), 3), fmt(ratio(m.user, bare.user), 3)];
+          return [
+            proxy,
+            fmt(m.tps, 0),
+            fmt(ratio(m.tps, bare.tps), 3),
+            fmt(ratio(m.tps, haproxy.tps), 3),
+            fmt(m.p99, 3),
+            fmt(m.cpu, 3),
+            fmt(m.user, 3),
+            fmt(m.system, 3),
+            fmt(ratio(m.cpu, bare.cpu), 3),
+            fmt(ratio(m.user, bare.user), 3),
+          ];
         }),
       ),
     );

@@ -22,7 +22,10 @@ export async function startStreamNeighbours(): Promise<void> {
   const asked = (): Promise<void> =>
     new Promise((resolve) => {
       const stream = session.request({ ':path': '/' });
-      stream.on('data', () => undefined).on('end', resolve).on('error', () => resolve());
+      stream
+        .on('data', () => undefined)
+        .on('end', resolve)
+        .on('error', () => resolve());
       stream.end();
     });
   const polled = (): Promise<void> =>

@@ -18,7 +18,10 @@ export interface FaultOutcome {
 
 /** The replicas of `leader`, by name, so an index from the plan picks the same one for the same cluster shape. */
 function replicasOf(ctx: FaultContext, leader: string): string[] {
-  return ctx.cluster.members.map((m) => m.name).filter((n) => n !== leader).sort();
+  return ctx.cluster.members
+    .map((m) => m.name)
+    .filter((n) => n !== leader)
+    .sort();
 }
 
 /** Startup processes stopped right now, so a run torn down mid-fault can let them go on. */
@@ -66,12 +69,25 @@ export async function leaderCrash(plan: Extract<FaultPlan, { kind: 'leader-crash
   try {
     const gauges = await probes.checkGauges(admin);
     if (gauges.mismatch !== undefined) ctx.violations.report('untrue-gauges', Date.now(), `leader crash of ${crashed}: ${gauges.mismatch}`);
-    notes.push(gauges.matched ? `held_connections{listener="probe"} showed the ${plan.heldProbes} held probes` : gauges.mismatch === undefined ? 'the probes were placed or refused before the gauges could be judged' : `gauges wrong: ${gauges.mismatch}`);
-    const seenGone = await waitFor(`the router to stop naming ${crashed} the writable primary`, async () => (await admin.writablePrimary()) !== crashed, { timeoutMs: cluster.ttl * 1000 + 30_000, intervalMs: 100 }).then(
+    notes.push(
+      gauges.matched
+        ? `held_connections{listener="probe"} showed the ${plan.heldProbes} held probes`
+        : gauges.mismatch === undefined
+          ? 'the probes were placed or refused before the gauges could be judged'
+          : `gauges wrong: ${gauges.mismatch}`,
+    );
+    const seenGone = await waitFor(`the router to stop naming ${crashed} the writable primary`, async () => (await admin.writablePrimary()) !== crashed, {
+      timeoutMs: cluster.ttl * 1000 + 30_000,
+      intervalMs: 100,
+    }).then(
       () => true,
       () => false,
     );
-    notes.push(seenGone ? `the router stopped naming ${crashed} the writable primary ${Date.now() - crash.seenAt} ms after the kill` : `the router still named ${crashed} ${cluster.ttl + 30} s after the kill`);
+    notes.push(
+      seenGone
+        ? `the router stopped naming ${crashed} the writable primary ${Date.now() - crash.seenAt} ms after the kill`
+        : `the router still named ${crashed} ${cluster.ttl + 30} s after the kill`,
+    );
     const successor = await waitFor(
       `a new leader after the crash of ${crashed}`,
       async () => {

@@ -30,7 +30,14 @@ export async function fillMember(member: { host: string; port: number }, user: s
   while (refusal === undefined && open.length < limit) {
     const batch = await Promise.all(
       Array.from({ length: BATCH }, async () => {
-        const client = new pg.Client({ host: member.host, port: member.port, user, database: 'postgres', application_name: applicationName('direct', 'filler'), connectionTimeoutMillis: 10_000 });
+        const client = new pg.Client({
+          host: member.host,
+          port: member.port,
+          user,
+          database: 'postgres',
+          application_name: applicationName('direct', 'filler'),
+          connectionTimeoutMillis: 10_000,
+        });
         client.on('error', () => undefined);
         try {
           await client.connect();

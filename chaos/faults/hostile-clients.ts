@@ -47,7 +47,10 @@ class HostileSocket {
   error: string | undefined;
   readonly socket: net.Socket;
 
-  constructor(readonly target: HostileTarget, readonly payload: HostilePayload<string>) {
+  constructor(
+    readonly target: HostileTarget,
+    readonly payload: HostilePayload<string>,
+  ) {
     this.socket = net.connect({ host: '127.0.0.1', port: target.port });
     this.socket.on('connect', () => {
       this.connectedAt = Date.now();

@@ -14,11 +14,19 @@ import { garbagePayload, slowPayload, type HostilePayload } from './hostile-payl
 export async function fullPrimary(_plan: Extract<FaultPlan, { kind: 'full-primary' }>, ctx: FaultContext): Promise<FaultOutcome> {
   const leader = await ctx.cluster.waitForHealthy();
   const filled = await fillMember(ctx.cluster.member(leader), ctx.fillerUser);
-  ctx.progress(`  ${leader} filled with ${filled.connections} direct connections${filled.refusal ? `, then refused: ${filled.refusal.code ?? '?'} ${filled.refusal.message}` : ''}`);
-  const notes = [`${filled.connections} direct connections to ${leader}; its refusal: ${filled.refusal ? `${filled.refusal.code ?? 'no code'} "${filled.refusal.message}"` : 'none (the limit was reached first)'}`];
+  ctx.progress(
+    `  ${leader} filled with ${filled.connections} direct connections${filled.refusal ? `, then refused: ${filled.refusal.code ?? '?'} ${filled.refusal.message}` : ''}`,
+  );
+  const notes = [
+    `${filled.connections} direct connections to ${leader}; its refusal: ${filled.refusal ? `${filled.refusal.code ?? 'no code'} "${filled.refusal.message}"` : 'none (the limit was reached first)'}`,
+  ];
   try {
     const answer = await askThroughRouter(ctx.ports.primary, ctx.fillerUser, 'primary');
-    notes.push(answer.ok ? `through the router: connected after ${answer.ms} ms (a slot was free again)` : `through the router: ${answer.code ?? 'no code'} "${answer.message ?? ''}" after ${answer.ms} ms`);
+    notes.push(
+      answer.ok
+        ? `through the router: connected after ${answer.ms} ms (a slot was free again)`
+        : `through the router: ${answer.code ?? 'no code'} "${answer.message ?? ''}" after ${answer.ms} ms`,
+    );
     const violation = judgeFullPrimaryAnswer(filled.refusal, answer, Date.now());
     if (violation !== undefined) ctx.violations.report(violation.invariant, violation.at, violation.detail);
   } finally {
@@ -33,7 +41,10 @@ function tallyAnswers(outcomes: readonly HostileOutcome[]): string {
     const key = `${o.variant}: ${o.answer}${o.closedAfterMs === undefined ? ', left open' : ''}`;
     tally.set(key, (tally.get(key) ?? 0) + 1);
   }
-  return [...tally].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n}× ${k}`).join('; ');
+  return [...tally]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${n}× ${k}`)
+    .join('; ');
 }
 
 /** How much later than startup_timeout a close may come: the router's timer and our polling. */
@@ -50,6 +61,9 @@ export async function hostileClients(plan: Extract<FaultPlan, { kind: 'slow-clie
   if (violation !== undefined) ctx.violations.report(violation.invariant, violation.at, violation.detail);
   return {
     target: 'router',
-    notes: [`${plan.clients} clients on ${targets.length} listeners, closed by the router after ${closed.length > 0 ? `${Math.min(...closed)} to ${Math.max(...closed)} ms` : 'never'}`, tallyAnswers(outcomes)],
+    notes: [
+      `${plan.clients} clients on ${targets.length} listeners, closed by the router after ${closed.length > 0 ? `${Math.min(...closed)} to ${Math.max(...closed)} ms` : 'never'}`,
+      tallyAnswers(outcomes),
+    ],
   };
 }

@@ -47,7 +47,14 @@ export function judgeExactlyOnce(writer: string, acked: readonly AckedWrite[], r
   const duplicated = [...present.entries()].filter(([, n]) => n > 1);
   const end = latest(acked.map((a) => a.at));
   if (duplicated.length > 0) {
-    violations.push({ invariant: 'acknowledged-writes', at: end, detail: `${writer}: ${duplicated.length} rows written more than once (seqs ${duplicated.slice(0, 10).map(([s, n]) => `${s}×${n}`).join(', ')})` });
+    violations.push({
+      invariant: 'acknowledged-writes',
+      at: end,
+      detail: `${writer}: ${duplicated.length} rows written more than once (seqs ${duplicated
+        .slice(0, 10)
+        .map(([s, n]) => `${s}×${n}`)
+        .join(', ')})`,
+    });
   }
   // Per crash, the newest acknowledged write that survived it bounds where its tail may start.
   const tails = crashes.map((c) => {
@@ -70,7 +77,10 @@ export function judgeExactlyOnce(writer: string, acked: readonly AckedWrite[], r
     violations.push({
       invariant: 'acknowledged-writes',
       at: (lostOutside[0] as AckedWrite).at,
-      detail: `${writer}: ${lostOutside.length} acknowledged writes missing outside any crash's tail (first: seq ${lostOutside.slice(0, 10).map((a) => `${a.seq} at ${new Date(a.at).toISOString()}`).join(', ')})`,
+      detail: `${writer}: ${lostOutside.length} acknowledged writes missing outside any crash's tail (first: seq ${lostOutside
+        .slice(0, 10)
+        .map((a) => `${a.seq} at ${new Date(a.at).toISOString()}`)
+        .join(', ')})`,
     });
   }
   return { writer, acknowledged: acked.length, rows: rowSeqs.length, duplicates: duplicated.length, lostInCrashTails, longestTailMs, violations };

@@ -24,7 +24,12 @@ export interface FencingVerdict {
   violations: Violation[];
 }
 
-export function judgeFencedPrimarySessions(errors: readonly ClientError[], samples: readonly PrimarySample[], writeListeners: ReadonlySet<string>, window: FencingWindow = FENCING_WINDOW): FencingVerdict {
+export function judgeFencedPrimarySessions(
+  errors: readonly ClientError[],
+  samples: readonly PrimarySample[],
+  writeListeners: ReadonlySet<string>,
+  window: FencingWindow = FENCING_WINDOW,
+): FencingVerdict {
   const verdict: FencingVerdict = { judged: 0, unjudged: 0, violations: [] };
   for (const e of errors) {
     const member = e.classified.member;

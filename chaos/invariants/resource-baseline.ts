@@ -33,8 +33,14 @@ export function judgeResources(baseline: ResourceSample, final: ResourceSample, 
   const at = final.at;
   if (sockets.clients > 0) out.push({ invariant: 'resources-not-back', at, detail: `${sockets.clients} client connections to the listeners still open with every client stopped` });
   if (sockets.closeWait > 0) out.push({ invariant: 'resources-not-back', at, detail: `${sockets.closeWait} sockets in CLOSE_WAIT: their peer closed, the router never did` });
-  if (final.fds > baseline.fds + tolerance.fds) out.push({ invariant: 'resources-not-back', at, detail: `${final.fds} open fds, baseline ${baseline.fds} + tolerance ${tolerance.fds}` });
+  if (final.fds > baseline.fds + tolerance.fds)
+    out.push({ invariant: 'resources-not-back', at, detail: `${final.fds} open fds, baseline ${baseline.fds} + tolerance ${tolerance.fds}` });
   const limit = rssLimitKb(baseline, tolerance);
-  if (final.rssKb > limit) out.push({ invariant: 'resources-not-back', at, detail: `RSS ${Math.round(final.rssKb / 1024)} MB, baseline ${Math.round(baseline.rssKb / 1024)} MB, limit ${Math.round(limit / 1024)} MB` });
+  if (final.rssKb > limit)
+    out.push({
+      invariant: 'resources-not-back',
+      at,
+      detail: `RSS ${Math.round(final.rssKb / 1024)} MB, baseline ${Math.round(baseline.rssKb / 1024)} MB, limit ${Math.round(limit / 1024)} MB`,
+    });
   return out;
 }

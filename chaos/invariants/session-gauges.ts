@@ -54,7 +54,11 @@ export interface GaugeComparison {
   compared: number;
 }
 
-export function compareGauges(gauges: GaugeReading, census: BackendCensus, opts: { listeners: readonly string[]; splitListeners: readonly string[]; primary: string }): GaugeComparison {
+export function compareGauges(
+  gauges: GaugeReading,
+  census: BackendCensus,
+  opts: { listeners: readonly string[]; splitListeners: readonly string[]; primary: string },
+): GaugeComparison {
   const truth = backendsByListener(census);
   const mismatches: string[] = [];
   let compared = 0;

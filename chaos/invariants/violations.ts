@@ -7,8 +7,8 @@ export const INVARIANTS = {
   'resources-not-back': 'RSS and open fds back near the baseline once the load stops, no client socket left open',
   'leaked-backends': "after the clients stop, only Patroni's and the router's own backends remain on the members",
   'untrue-gauges': 'patroni_router_sessions and held_connections equal what the router really holds',
-  'acknowledged-writes': 'every acknowledged write is in the table exactly once, but a crash\'s asynchronous tail',
-  'full-primary-answer': 'a full primary is answered promptly with 53300 in the member\'s words',
+  'acknowledged-writes': "every acknowledged write is in the table exactly once, but a crash's asynchronous tail",
+  'full-primary-answer': "a full primary is answered promptly with 53300 in the member's words",
   'hostile-client-kept': 'a slow or garbage client is let go within startup_timeout',
   'no-recovery': 'writes through every write listener resume once the cluster is healthy again',
 } as const;

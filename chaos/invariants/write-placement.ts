@@ -90,7 +90,5 @@ export function judgeWritePlacement(writes: readonly PlacedWrite[], samples: rea
  * refusal of a session on a member it found in hot standby (the replicas' load only reads).
  */
 export function judgeReadOnlyErrors(errors: readonly ClientError[]): Violation[] {
-  return errors
-    .filter((e) => e.code === '25006')
-    .map((e) => ({ invariant: 'write-on-non-primary' as const, at: e.at, detail: `${e.source} got 25006: ${e.message}` }));
+  return errors.filter((e) => e.code === '25006').map((e) => ({ invariant: 'write-on-non-primary' as const, at: e.at, detail: `${e.source} got 25006: ${e.message}` }));
 }

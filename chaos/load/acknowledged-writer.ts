@@ -70,7 +70,14 @@ export class AcknowledgedWriter {
         this.acknowledged.push({ seq, sent, at: Date.now(), port: Number(result.rows[0]?.port) });
       } catch (error) {
         const err = error as Error & { code?: string };
-        this.errors.push({ at: Date.now(), source: this.name, listener: this.listener, ...(err.code === undefined ? {} : { code: err.code }), message: err.message, classified: classifyClientError(err.code, err.message) });
+        this.errors.push({
+          at: Date.now(),
+          source: this.name,
+          listener: this.listener,
+          ...(err.code === undefined ? {} : { code: err.code }),
+          message: err.message,
+          classified: classifyClientError(err.code, err.message),
+        });
       }
       // Pacing, not waiting for a condition: an application writes at its own rhythm.
       await new Promise((resolve) => setTimeout(resolve, this.intervalMs));

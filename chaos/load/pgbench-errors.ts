@@ -26,7 +26,8 @@ const KNOWN_CODES: ReadonlyArray<[RegExp, string]> = [
 ];
 
 /** libpq's words for a connection that went away under it. */
-const CONNECTION_LOST = /server closed the connection unexpectedly|perhaps the backend died while processing|terminated abnormally|could not receive data from server|could not send data to server|Connection refused|no connection to the server|connection to server .* failed: (?!FATAL|ERROR)/;
+const CONNECTION_LOST =
+  /server closed the connection unexpectedly|perhaps the backend died while processing|terminated abnormally|could not receive data from server|could not send data to server|Connection refused|no connection to the server|connection to server .* failed: (?!FATAL|ERROR)/;
 
 /** undefined for lines that are not one client's error (pgbench's own "Run was aborted"). */
 export function parsePgbenchErrorLine(line: string): PgbenchError | undefined {

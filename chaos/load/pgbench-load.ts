@@ -58,10 +58,11 @@ export class PgbenchLoad {
       await this.runSegment();
       // Pacing, not waiting for a condition: a segment that ended at once (no primary, a full
       // member) is not restarted in a tight loop.
-      if (this.running && Date.now() - started < 2_000) await new Promise<void>((resolve) => {
-        this.wakeUp = resolve;
-        setTimeout(resolve, 1_000);
-      });
+      if (this.running && Date.now() - started < 2_000)
+        await new Promise<void>((resolve) => {
+          this.wakeUp = resolve;
+          setTimeout(resolve, 1_000);
+        });
     }
   }
 
@@ -70,7 +71,27 @@ export class PgbenchLoad {
     const env: NodeJS.ProcessEnv = {};
     for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('PG')) env[key] = value;
     Object.assign(env, { PGPASSWORD: s.password, PGAPPNAME: s.applicationName, PGSSLMODE: 'disable', PGCONNECT_TIMEOUT: '60' });
-    const args = ['-n', '-h', '127.0.0.1', '-p', String(s.port), '-U', s.user, '-c', String(s.clients), '-j', '1', '-T', String(s.segmentSeconds), '-R', String(s.rate), '-P', String(PROGRESS_SECONDS), ...s.scripts, 'postgres'];
+    const args = [
+      '-n',
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(s.port),
+      '-U',
+      s.user,
+      '-c',
+      String(s.clients),
+      '-j',
+      '1',
+      '-T',
+      String(s.segmentSeconds),
+      '-R',
+      String(s.rate),
+      '-P',
+      String(PROGRESS_SECONDS),
+      ...s.scripts,
+      'postgres',
+    ];
     return new Promise((resolve) => {
       const child = spawn('pgbench', args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
       this.child = child;
@@ -102,6 +123,13 @@ export class PgbenchLoad {
     }
     const error = parsePgbenchErrorLine(line);
     if (error === undefined) return;
-    this.errors.push({ at: Date.now(), source: this.spec.name, listener: this.spec.listener, ...(error.code === undefined ? {} : { code: error.code }), message: error.message, classified: error.classified });
+    this.errors.push({
+      at: Date.now(),
+      source: this.spec.name,
+      listener: this.spec.listener,
+      ...(error.code === undefined ? {} : { code: error.code }),
+      message: error.message,
+      classified: error.classified,
+    });
   }
 }

@@ -30,7 +30,10 @@ export class PrimaryTimeline {
   private running = false;
   private loop: Promise<void> | undefined;
 
-  constructor(private readonly cluster: PatroniCluster, private readonly intervalMs = 250) {}
+  constructor(
+    private readonly cluster: PatroniCluster,
+    private readonly intervalMs = 250,
+  ) {}
 
   start(): void {
     this.running = true;

@@ -14,8 +14,17 @@ export interface TcpSocket {
 }
 
 const STATES: Record<string, string> = {
-  '01': 'ESTABLISHED', '02': 'SYN_SENT', '03': 'SYN_RECV', '04': 'FIN_WAIT1', '05': 'FIN_WAIT2', '06': 'TIME_WAIT',
-  '07': 'CLOSE', '08': 'CLOSE_WAIT', '09': 'LAST_ACK', '0A': 'LISTEN', '0B': 'CLOSING',
+  '01': 'ESTABLISHED',
+  '02': 'SYN_SENT',
+  '03': 'SYN_RECV',
+  '04': 'FIN_WAIT1',
+  '05': 'FIN_WAIT2',
+  '06': 'TIME_WAIT',
+  '07': 'CLOSE',
+  '08': 'CLOSE_WAIT',
+  '09': 'LAST_ACK',
+  '0A': 'LISTEN',
+  '0B': 'CLOSING',
 };
 
 /** The rows of /proc/net/tcp or tcp6 (header line skipped). */
@@ -25,7 +34,7 @@ export function parseProcNetTcp(text: string): TcpSocket[] {
     const f = line.trim().split(/\s+/);
     if (f.length < 10) continue;
     const port = (address: string | undefined): number => parseInt(address?.split(':')[1] ?? '', 16);
-    rows.push({ localPort: port(f[1]), remotePort: port(f[2]), state: STATES[f[3] ?? ''] ?? (f[3] ?? '?'), inode: f[9] ?? '' });
+    rows.push({ localPort: port(f[1]), remotePort: port(f[2]), state: STATES[f[3] ?? ''] ?? f[3] ?? '?', inode: f[9] ?? '' });
   }
   return rows;
 }

@@ -16,7 +16,10 @@ export class ResourceSampler {
   readonly samples: ResourceSample[] = [];
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly pid: number, private readonly intervalMs = 1_000) {}
+  constructor(
+    private readonly pid: number,
+    private readonly intervalMs = 1_000,
+  ) {}
 
   start(): void {
     this.timer = setInterval(() => {

@@ -26,7 +26,15 @@ export interface ChaosReport {
   writes: Array<{ writer: string; acknowledged: number; rows: number; duplicates: number; lostInCrashTails: number }>;
   checks: { placementJudged: number; placementUnjudged: number; fencingJudged: number; fencingUnjudged: number; gaugeCheckpoints: number; gaugeCheckpointsUnjudged: number };
   violations: Violation[];
-  resources: { baseline: ResourceFigures; peak: ResourceFigures; final: ResourceFigures; rssLimitKb: number; fdTolerance: number; /** One sample a minute, for the shape of RSS over the run. */ perMinute: Array<ResourceFigures & { minute: number }>; heapUsedKb?: { baseline: number; final: number } };
+  resources: {
+    baseline: ResourceFigures;
+    peak: ResourceFigures;
+    final: ResourceFigures;
+    rssLimitKb: number;
+    fdTolerance: number;
+    /** One sample a minute, for the shape of RSS over the run. */ perMinute: Array<ResourceFigures & { minute: number }>;
+    heapUsedKb?: { baseline: number; final: number };
+  };
   backends: { leaked: string[]; expected: Record<string, Record<string, number>> };
   router: { exit: string; logLines: number; errorLines: number; warnLines: number };
   notes: string[];

@@ -18,14 +18,38 @@ export function renderChaosReport(r: ChaosReport): string {
   );
   out.push(`**Invariant violations: ${r.violations.length}.**`, '');
   out.push('## Faults injected', '');
-  out.push(markdownTable(['kind', 'injected', 'could not be injected'], FAULT_KINDS.map((k) => [k, String(r.faultsByKind[k].injected), String(r.faultsByKind[k].failed)])));
+  out.push(
+    markdownTable(
+      ['kind', 'injected', 'could not be injected'],
+      FAULT_KINDS.map((k) => [k, String(r.faultsByKind[k].injected), String(r.faultsByKind[k].failed)]),
+    ),
+  );
   out.push('', `Total: ${r.faults.filter((f) => f.failed === undefined).length} injected, ${r.faults.filter((f) => f.failed !== undefined).length} not.`, '');
   out.push('## Client errors by cause', '');
   if (r.clientErrors.byCause.length === 0) out.push('None.');
-  else out.push(markdownTable(['cause', 'errors', 'SQLSTATEs', 'example'], r.clientErrors.byCause.map((c) => [c.cause, String(c.count), c.codes.map((x) => `${x.code}×${x.count}`).join(' '), c.example.replace(/\|/g, '/').slice(0, 120)])));
-  out.push('', `By source: ${Object.entries(r.clientErrors.bySource).map(([s, n]) => `${s} ${n}`).join(', ') || 'none'}.`, '');
+  else
+    out.push(
+      markdownTable(
+        ['cause', 'errors', 'SQLSTATEs', 'example'],
+        r.clientErrors.byCause.map((c) => [c.cause, String(c.count), c.codes.map((x) => `${x.code}×${x.count}`).join(' '), c.example.replace(/\|/g, '/').slice(0, 120)]),
+      ),
+    );
+  out.push(
+    '',
+    `By source: ${
+      Object.entries(r.clientErrors.bySource)
+        .map(([s, n]) => `${s} ${n}`)
+        .join(', ') || 'none'
+    }.`,
+    '',
+  );
   out.push('## Invariants', '');
-  out.push(markdownTable(['invariant', 'what must hold', 'violations'], (Object.keys(INVARIANTS) as InvariantName[]).map((k) => [k, INVARIANTS[k], String(violations[k])])));
+  out.push(
+    markdownTable(
+      ['invariant', 'what must hold', 'violations'],
+      (Object.keys(INVARIANTS) as InvariantName[]).map((k) => [k, INVARIANTS[k], String(violations[k])]),
+    ),
+  );
   if (r.violations.length > 0) {
     out.push('', '### Violations', '');
     for (const v of r.violations) out.push(`- ${time(v.at)} **${v.invariant}**: ${v.detail}`);
@@ -45,11 +69,37 @@ export function renderChaosReport(r: ChaosReport): string {
   const heap = r.resources.heapUsedKb;
   if (heap !== undefined) out.push('', `V8 heap in use (nodejs_heap_size_used_bytes): ${mb(heap.baseline)} MB at the baseline, ${mb(heap.final)} MB at the end.`);
   if (r.resources.perMinute.length > 0) out.push('', `RSS MB by minute: ${r.resources.perMinute.map((m) => `${m.minute}: ${mb(m.rssKb)}`).join(', ')}.`);
-  out.push('', `Leaked backends: ${r.backends.leaked.length}${r.backends.leaked.length > 0 ? ` (${r.backends.leaked.join('; ')})` : ''}. Left on the members, as expected: ${Object.entries(r.backends.expected).map(([m, e]) => `${m} ${Object.entries(e).map(([n, c]) => `${c}× ${n}`).join(', ') || 'none'}`).join('; ')}.`, '');
+  out.push(
+    '',
+    `Leaked backends: ${r.backends.leaked.length}${r.backends.leaked.length > 0 ? ` (${r.backends.leaked.join('; ')})` : ''}. Left on the members, as expected: ${Object.entries(
+      r.backends.expected,
+    )
+      .map(
+        ([m, e]) =>
+          `${m} ${
+            Object.entries(e)
+              .map(([n, c]) => `${c}× ${n}`)
+              .join(', ') || 'none'
+          }`,
+      )
+      .join('; ')}.`,
+    '',
+  );
   out.push(`Router: ${r.router.exit}; ${r.router.logLines} log lines, ${r.router.errorLines} at error level or above, ${r.router.warnLines} warnings.`, '');
   out.push('## Load', '');
-  out.push(markdownTable(['load', 'listener', 'done', 'errors'], r.load.map((l) => [l.name, l.listener, `${l.done} ${l.unit}`, String(l.errors)])));
-  out.push('', markdownTable(['writer', 'acknowledged', 'rows', 'duplicates', 'lost in a crash\'s tail'], r.writes.map((w) => [w.writer, String(w.acknowledged), String(w.rows), String(w.duplicates), String(w.lostInCrashTails)])));
+  out.push(
+    markdownTable(
+      ['load', 'listener', 'done', 'errors'],
+      r.load.map((l) => [l.name, l.listener, `${l.done} ${l.unit}`, String(l.errors)]),
+    ),
+  );
+  out.push(
+    '',
+    markdownTable(
+      ['writer', 'acknowledged', 'rows', 'duplicates', "lost in a crash's tail"],
+      r.writes.map((w) => [w.writer, String(w.acknowledged), String(w.rows), String(w.duplicates), String(w.lostInCrashTails)]),
+    ),
+  );
   const c = r.checks;
   out.push(
     '',
@@ -60,7 +110,9 @@ export function renderChaosReport(r: ChaosReport): string {
   out.push('## Fault log', '');
   for (const f of r.faults) {
     const took = `${((f.endedAt - f.startedAt) / 1000).toFixed(1)} s${f.recoveredAt !== undefined ? `, healthy again after ${((f.recoveredAt - f.startedAt) / 1000).toFixed(1)} s` : ''}`;
-    out.push(`${f.index}. ${time(f.startedAt)} ${f.description}${f.target ? ` on ${f.target}` : ''}: ${f.failed !== undefined ? `NOT INJECTED: ${f.failed}` : took}${f.notes.length > 0 ? `. ${f.notes.join('. ')}` : ''}`);
+    out.push(
+      `${f.index}. ${time(f.startedAt)} ${f.description}${f.target ? ` on ${f.target}` : ''}: ${f.failed !== undefined ? `NOT INJECTED: ${f.failed}` : took}${f.notes.length > 0 ? `. ${f.notes.join('. ')}` : ''}`,
+    );
   }
   out.push('', '## Setup', '');
   for (const s of r.setup) out.push(`- ${s}`);

@@ -3,7 +3,10 @@ import type { TopologyReport } from '../../src/admin/topology-report.js';
 import { parseMetrics, type MetricSample } from './metrics-text.js';
 
 export class AdminClient {
-  constructor(private readonly port: number, private readonly token: string) {}
+  constructor(
+    private readonly port: number,
+    private readonly token: string,
+  ) {}
 
   private async get(pathname: string): Promise<Response> {
     return fetch(`http://127.0.0.1:${this.port}${pathname}`, { headers: { authorization: `Bearer ${this.token}` }, signal: AbortSignal.timeout(5_000) });

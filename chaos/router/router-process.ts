@@ -14,7 +14,10 @@ import type { AdminClient } from './admin-client.js';
 export type LogLine = Record<string, unknown> & { msg?: string; level?: number; time?: number };
 
 export class RouterUnderChaos {
-  private constructor(private readonly proc: SpawnedProcess, readonly logFile: string) {}
+  private constructor(
+    private readonly proc: SpawnedProcess,
+    readonly logFile: string,
+  ) {}
 
   /** Writes `configText` to `dir` and starts the router; resolves once /ready answers 200. */
   static async start(configText: string, dir: string, admin: AdminClient): Promise<RouterUnderChaos> {

@@ -40,7 +40,11 @@ export async function startChaosCluster(progress: (line: string) => void, onStar
   for (const m of cluster.members.filter((x) => x.name !== leader)) {
     await waitFor(
       `${m.name} to replay the chaos tables and grants`,
-      async () => (await cluster.sql(m.name, `SELECT count(*) FROM information_schema.role_table_grants WHERE grantee = '${login.user}' AND table_name IN ('chaos_writes', ${PGBENCH_TABLES.map((t) => `'${t}'`).join(', ')}) AND privilege_type = 'INSERT'`)) === String(PGBENCH_TABLES.length + 1),
+      async () =>
+        (await cluster.sql(
+          m.name,
+          `SELECT count(*) FROM information_schema.role_table_grants WHERE grantee = '${login.user}' AND table_name IN ('chaos_writes', ${PGBENCH_TABLES.map((t) => `'${t}'`).join(', ')}) AND privilege_type = 'INSERT'`,
+        )) === String(PGBENCH_TABLES.length + 1),
       { timeoutMs: 60_000, intervalMs: 250 },
     );
   }

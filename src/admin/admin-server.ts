@@ -157,7 +157,12 @@ export class AdminServer {
         return json(200, { topology: await this.topology(), events: this.options.events.recent(limitParam(url, 100)) });
       case '/':
       case '/index.html':
-        return { status: 200, type: 'text/html; charset=utf-8', body: STATUS_PAGE_HTML, headers: { 'Content-Security-Policy': "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:" } };
+        return {
+          status: 200,
+          type: 'text/html; charset=utf-8',
+          body: STATUS_PAGE_HTML,
+          headers: { 'Content-Security-Policy': "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:" },
+        };
       default:
         return json(404, { error: `no such endpoint ${url.pathname}`, endpoints: ['/', '/health', '/ready', '/metrics', '/topology', '/events', '/status.json'] });
     }

@@ -56,7 +56,8 @@ function clusterLines(c: ClusterReport): string[] {
   if (s === undefined) return [`+ Cluster: ${c.scope} (${c.namespace}): topology not read yet`];
   const notes: string[] = [];
   if (s.config.pause) notes.push(' Maintenance mode: on');
-  if (s.switchoverPending) notes.push(` Switchover pending: ${s.failover?.leader ?? '?'} -> ${s.failover?.candidate ?? 'any'}${s.failover?.scheduledAt ? ` at ${s.failover.scheduledAt}` : ''}`);
+  if (s.switchoverPending)
+    notes.push(` Switchover pending: ${s.failover?.leader ?? '?'} -> ${s.failover?.candidate ?? 'any'}${s.failover?.scheduledAt ? ` at ${s.failover.scheduledAt}` : ''}`);
   if (s.writablePrimary === undefined) notes.push(' No writable primary: writes are held or refused');
   if (s.stale) notes.push(' DCS unreachable: routing on the last known topology');
   const dcs = c.dcs === undefined ? '' : ` DCS: ${c.dcs.watch}`;
@@ -90,7 +91,10 @@ export function renderStatus(report: TopologyReport): string[] {
   for (const c of report.clusters) out.push(...clusterLines(c), '');
   out.push(...boxTable('Listeners', ['Listener', 'Address', 'Route', 'Sessions', 'Routes to', 'Not used (why)'], report.listeners.map(listenerRows)));
   if (report.workers !== undefined) {
-    const each = report.workers.map((w) => `${w.index} ${w.state}${w.pid !== undefined ? ` (pid ${w.pid})` : ''}${w.sessions !== undefined ? `, ${w.sessions} sessions` : ''}${w.restarts > 0 ? `, restarted ${w.restarts}x` : ''}`);
+    const each = report.workers.map(
+      (w) =>
+        `${w.index} ${w.state}${w.pid !== undefined ? ` (pid ${w.pid})` : ''}${w.sessions !== undefined ? `, ${w.sessions} sessions` : ''}${w.restarts > 0 ? `, restarted ${w.restarts}x` : ''}`,
+    );
     out.push(` Workers (sessions above are their sum): ${each.join('; ')}`);
   }
   if (!report.ready) out.push(' Router not ready: topology unknown or a listener is not bound');

@@ -16,7 +16,11 @@ export function describeConfig(config: RouterConfig): string[] {
     const options = [
       l.maxLagBytes !== undefined ? `max_lag ${l.maxLagBytes} B` : '',
       l.fallback ? `fallback ${l.fallback}` : '',
-      Object.keys(l.tags).length > 0 ? `tags ${Object.entries(l.tags).map(([k, v]) => `${k}=${v}`).join(',')}` : '',
+      Object.keys(l.tags).length > 0
+        ? `tags ${Object.entries(l.tags)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(',')}`
+        : '',
     ].filter((s) => s !== '');
     lines.push(`listener ${l.name} ${l.host}:${l.port} -> ${l.route} of ${l.cluster} (${l.balance}${options.length ? `, ${options.join(', ')}` : ''})`);
   }

@@ -27,7 +27,11 @@ export async function runRouter(configPath: string, format?: 'json' | 'pretty'):
     return 1;
   }
   logger.info(
-    { config: configPath, listeners: router.listeners().map((l) => `${l.name} ${l.host}:${l.port} -> ${l.route}`), workers: describeWorkers(config.workers, availableParallelism()) },
+    {
+      config: configPath,
+      listeners: router.listeners().map((l) => `${l.name} ${l.host}:${l.port} -> ${l.route}`),
+      workers: describeWorkers(config.workers, availableParallelism()),
+    },
     'patroni-router started',
   );
 

@@ -25,7 +25,10 @@ function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
 export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv = process.env): RouterConfig {
   const document = parseDocument(text, { prettyErrors: true });
   if (document.errors.length > 0) {
-    throw new ConfigError(source, document.errors.map((e) => `YAML: ${e.message.split('\n')[0] ?? e.message}`));
+    throw new ConfigError(
+      source,
+      document.errors.map((e) => `YAML: ${e.message.split('\n')[0] ?? e.message}`),
+    );
   }
   const raw: unknown = document.toJS() ?? {};
   const parsed = fileSchema.safeParse(raw);

@@ -10,8 +10,42 @@ import { resolveSecret } from './secrets.js';
 
 /** Patroni's HAProxy template: 5000 to the primary, 5001 to the replicas. */
 export const DEFAULT_LISTENERS: ListenerSection[] = [
-  { name: 'primary', port: 5000, route: 'primary', host: '127.0.0.1', tags: {}, balance: 'round-robin', hold_timeout: 'auto', connect_timeout: '5s', fence: true, queue_timeout: '5s', max_clients: 5000, max_lag_recovery: '10s', max_lag_fence_after: '30s', max_lag_fence_busy: true, links: false, move_timeout: 'auto' },
-  { name: 'replicas', port: 5001, route: 'replica', host: '127.0.0.1', tags: {}, balance: 'round-robin', hold_timeout: 'auto', connect_timeout: '5s', fence: true, queue_timeout: '5s', max_clients: 5000, max_lag_recovery: '10s', max_lag_fence_after: '30s', max_lag_fence_busy: true, links: false, move_timeout: 'auto' },
+  {
+    name: 'primary',
+    port: 5000,
+    route: 'primary',
+    host: '127.0.0.1',
+    tags: {},
+    balance: 'round-robin',
+    hold_timeout: 'auto',
+    connect_timeout: '5s',
+    fence: true,
+    queue_timeout: '5s',
+    max_clients: 5000,
+    max_lag_recovery: '10s',
+    max_lag_fence_after: '30s',
+    max_lag_fence_busy: true,
+    links: false,
+    move_timeout: 'auto',
+  },
+  {
+    name: 'replicas',
+    port: 5001,
+    route: 'replica',
+    host: '127.0.0.1',
+    tags: {},
+    balance: 'round-robin',
+    hold_timeout: 'auto',
+    connect_timeout: '5s',
+    fence: true,
+    queue_timeout: '5s',
+    max_clients: 5000,
+    max_lag_recovery: '10s',
+    max_lag_fence_after: '30s',
+    max_lag_fence_busy: true,
+    links: false,
+    move_timeout: 'auto',
+  },
 ];
 
 /**
@@ -130,13 +164,28 @@ function listenerConfig(section: ListenerSection, index: number, clusters: Clust
     moveSessions: section.move_sessions ?? false,
     moveTimeoutMs: section.move_timeout === 'auto' ? 'auto' : (parseDurationMs(section.move_timeout) ?? 30_000),
   };
-  if (section.move_sessions === true && route !== 'primary') problems.push(`${fieldPath}.move_sessions: only for listeners whose sessions follow the primary (route primary or split)`);
+  if (section.move_sessions === true && route !== 'primary')
+    problems.push(`${fieldPath}.move_sessions: only for listeners whose sessions follow the primary (route primary or split)`);
   if (section.maxconn !== undefined) listener.maxconn = section.maxconn;
   if (section.route === 'split') {
-    const s = section.split ?? { consistency: 'read-your-writes' as const, replica_route: 'replica' as const, safe_functions: [], catalog_refresh: '60s', replay_poll: '50ms', replica_wait: '50ms' };
+    const s = section.split ?? {
+      consistency: 'read-your-writes' as const,
+      replica_route: 'replica' as const,
+      safe_functions: [],
+      catalog_refresh: '60s',
+      replay_poll: '50ms',
+      replica_wait: '50ms',
+    };
     const replayPollMs = parseDurationMs(s.replay_poll) ?? 50;
     if (replayPollMs > 100) problems.push(`${fieldPath}.split.replay_poll: at most 100ms, or reads wait on the primary too long after each write`);
-    listener.split = { consistency: s.consistency, replicaRoute: s.replica_route, safeFunctions: s.safe_functions, catalogRefreshMs: parseDurationMs(s.catalog_refresh) ?? 60_000, replayPollMs, replicaWaitMs: parseDurationMs(s.replica_wait) ?? 50 };
+    listener.split = {
+      consistency: s.consistency,
+      replicaRoute: s.replica_route,
+      safeFunctions: s.safe_functions,
+      catalogRefreshMs: parseDurationMs(s.catalog_refresh) ?? 60_000,
+      replayPollMs,
+      replicaWaitMs: parseDurationMs(s.replica_wait) ?? 50,
+    };
   } else if (section.split !== undefined) problems.push(`${fieldPath}.split: only for route: split`);
   if (section.max_lag_fence_after !== 'off') listener.maxLagFenceAfterMs = parseDurationMs(section.max_lag_fence_after) ?? 30_000;
   if (section.max_lag !== undefined) listener.maxLagBytes = parseSizeBytes(section.max_lag);
@@ -155,7 +204,7 @@ export function normalise(file: ConfigFile, env: NodeJS.ProcessEnv, problems: st
   } else if (file.clusters !== undefined) {
     file.clusters.forEach((c, i) => clusters.push(clusterSource(c, `clusters[${i}].`, env, problems)));
   } else if (file.scope === undefined) {
-    problems.push('scope: missing (Patroni\'s `scope`, the cluster name)');
+    problems.push("scope: missing (Patroni's `scope`, the cluster name)");
   } else {
     const dcsCount = [file.etcd3, file.etcd, file.rest].filter((x) => x !== undefined).length;
     if (dcsCount !== 1) {
@@ -195,7 +244,7 @@ export function normalise(file: ConfigFile, env: NodeJS.ProcessEnv, problems: st
     const passphrase = resolveSecret(tlsFile, 'passphrase', 'tls.passphrase', env, problems);
     if (passphrase !== undefined) tls.passphrase = passphrase;
     if (tls.backend.mode === 'verify-full' && tls.backend.ca === undefined) {
-      problems.push('tls.backend.ca: `verify-full` needs the CA that signed the members\' certificates');
+      problems.push("tls.backend.ca: `verify-full` needs the CA that signed the members' certificates");
     }
   }
 

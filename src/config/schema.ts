@@ -9,17 +9,13 @@ import { parseDurationMs, parseSizeBytes } from './units.js';
 
 const ROUTES = ['primary', 'replica', 'sync', 'async', 'quorum', 'read-only', 'read-only-sync', 'read-only-quorum', 'leader', 'standby-leader', 'any'] as const;
 
-const duration = z
-  .union([z.number(), z.string()])
-  .refine((v) => parseDurationMs(v) !== undefined, {
-    message: 'expected a duration: seconds as a number, or a string such as "500ms", "30s", "2m"',
-  });
+const duration = z.union([z.number(), z.string()]).refine((v) => parseDurationMs(v) !== undefined, {
+  message: 'expected a duration: seconds as a number, or a string such as "500ms", "30s", "2m"',
+});
 
-const size = z
-  .union([z.number(), z.string()])
-  .refine((v) => parseSizeBytes(v) !== undefined, {
-    message: 'expected a size: bytes as a number, or a string such as "16MB", "512kB"',
-  });
+const size = z.union([z.number(), z.string()]).refine((v) => parseSizeBytes(v) !== undefined, {
+  message: 'expected a size: bytes as a number, or a string such as "16MB", "512kB"',
+});
 
 /** A secret may be given inline, from an environment variable, or from a file. */
 function secret<K extends string>(name: K) {
@@ -72,7 +68,10 @@ export const clusterSchema = z
     namespace: z.string().default('/service/'),
     etcd3: etcdSectionSchema.optional(),
     etcd: etcdSectionSchema.optional(),
-    rest: z.object({ urls: z.array(z.string().url()).nonempty() }).strict().optional(),
+    rest: z
+      .object({ urls: z.array(z.string().url()).nonempty() })
+      .strict()
+      .optional(),
     topology: topologySchema.optional(),
   })
   .strict()
@@ -167,7 +166,10 @@ export const fileSchema = z
     namespace: z.string().optional(),
     etcd3: etcdSectionSchema.optional(),
     etcd: etcdSectionSchema.optional(),
-    rest: z.object({ urls: z.array(z.string().url()).nonempty() }).strict().optional(),
+    rest: z
+      .object({ urls: z.array(z.string().url()).nonempty() })
+      .strict()
+      .optional(),
     topology: topologySchema.optional(),
     // ...or several.
     clusters: z.array(clusterSchema).optional(),
@@ -175,11 +177,17 @@ export const fileSchema = z
     tls: tlsSchema.optional(),
     auth: authSchema.optional(),
     admin: adminSchema.optional(),
-    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().optional(),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .optional(),
     startup_timeout: duration.default('10s'),
     authentication_timeout: duration.default('60s'),
     drain_timeout: duration.default('30s'),
-    target_parameter_prefix: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a lower-case identifier').default('patroni_router'),
+    target_parameter_prefix: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]*$/, 'a lower-case identifier')
+      .default('patroni_router'),
     /** Processes that accept and relay (src/workers/): `auto` = one per core. */
     workers: z
       .union([z.literal('auto'), z.number()], { error: WORKERS_EXPECTED })

@@ -4,13 +4,7 @@ import { readFileSync } from 'node:fs';
  * Resolves a secret given as `name`, `name_env` (environment variable) or `name_file`.
  * Returns problems as text naming the field, never the secret itself.
  */
-export function resolveSecret(
-  section: Record<string, unknown>,
-  name: string,
-  fieldPath: string,
-  env: NodeJS.ProcessEnv,
-  problems: string[],
-): string | undefined {
+export function resolveSecret(section: Record<string, unknown>, name: string, fieldPath: string, env: NodeJS.ProcessEnv, problems: string[]): string | undefined {
   const inline = section[name];
   const fromEnv = section[`${name}_env`];
   const fromFile = section[`${name}_file`];

@@ -53,18 +53,7 @@ export interface ClusterSource {
   topology: TopologySettings;
 }
 
-export type RouteKind =
-  | 'primary'
-  | 'replica'
-  | 'sync'
-  | 'async'
-  | 'quorum'
-  | 'read-only'
-  | 'read-only-sync'
-  | 'read-only-quorum'
-  | 'leader'
-  | 'standby-leader'
-  | 'any';
+export type RouteKind = 'primary' | 'replica' | 'sync' | 'async' | 'quorum' | 'read-only' | 'read-only-sync' | 'read-only-quorum' | 'leader' | 'standby-leader' | 'any';
 
 export type Balance = 'round-robin' | 'least-connections' | 'random';
 

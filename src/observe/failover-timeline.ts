@@ -22,9 +22,7 @@ export interface FailoverEpisode {
 
 /** What the metrics do with an observation. */
 export type TimelineStep =
-  | { type: 'started'; episode: FailoverEpisode }
-  | { type: 'phase'; phase: FailoverPhase; ms: number; episode: FailoverEpisode }
-  | { type: 'ended'; episode: FailoverEpisode };
+  { type: 'started'; episode: FailoverEpisode } | { type: 'phase'; phase: FailoverPhase; ms: number; episode: FailoverEpisode } | { type: 'ended'; episode: FailoverEpisode };
 
 export interface FailoverTimelineOptions {
   /** An episode still waiting for its first session after this long is closed as expired. Default 10 min. */

@@ -45,7 +45,16 @@ export class ProxyMetrics implements ProxyEvents {
     const sessions = options.sessions ?? (() => []);
     const membersOf = options.membersOf ?? (() => []);
     const counter = <L extends string>(name: string, help: string, cells: CounterCells<L>, labelNames: L[]): void => {
-      new Counter({ name: `${P}${name}`, help, labelNames, registers, aggregator: 'sum', collect() { cells.writeTo(this); } });
+      new Counter({
+        name: `${P}${name}`,
+        help,
+        labelNames,
+        registers,
+        aggregator: 'sum',
+        collect() {
+          cells.writeTo(this);
+        },
+      });
     };
     new Gauge({
       name: `${P}sessions`,
@@ -75,17 +84,40 @@ export class ProxyMetrics implements ProxyEvents {
         for (const l of sessions()) this.set({ listener: l.listener }, l.held);
       },
     });
-    this.holdWait = new Histogram({ name: `${P}hold_wait_seconds`, help: 'How long held connections waited.', labelNames: ['listener', 'outcome'], buckets: SECONDS_BUCKETS, registers, aggregator: 'sum' });
+    this.holdWait = new Histogram({
+      name: `${P}hold_wait_seconds`,
+      help: 'How long held connections waited.',
+      labelNames: ['listener', 'outcome'],
+      buckets: SECONDS_BUCKETS,
+      registers,
+      aggregator: 'sum',
+    });
     counter('fenced_sessions_total', 'Sessions closed because their member stopped being eligible.', this.fencedTotal, ['listener', 'member']);
     counter('cancel_requests_total', 'CancelRequests received.', this.cancels, ['outcome']);
     counter('bytes_relayed_total', 'Bytes relayed, counted when a session ends.', this.bytes, ['listener', 'direction']);
     counter('sessions_ended_total', 'Sessions ended, by how they ended.', this.sessionsEnded, ['listener', 'ending']);
-    counter('statements_routed_total', 'Units (a query, an extended-protocol batch) split sessions sent, by destination and reason.', this.unitsRouted, ['listener', 'destination', 'reason']);
+    counter('statements_routed_total', 'Units (a query, an extended-protocol batch) split sessions sent, by destination and reason.', this.unitsRouted, [
+      'listener',
+      'destination',
+      'reason',
+    ]);
     counter('replica_reads_retried_total', 'Statements a replica refused as writes (25006) before any row, run on the primary instead.', this.readsRetried, ['listener']);
     counter('sessions_pinned_total', 'Split sessions that pinned themselves to the primary, by what pinned them.', this.pins, ['listener', 'pin']);
     counter('sessions_moved_total', 'Sessions that went on on a new primary after theirs went away, with no error to the client.', this.moves, ['listener']);
-    counter('sessions_not_moved_total', 'Sessions on a primary that went away that could not move, by why (open-transaction, temp-object, no-secret, timeout, ...).', this.notMoved, ['listener', 'reason']);
-    this.moveWait = new Histogram({ name: `${P}session_move_wait_seconds`, help: 'From losing the old primary to the new link being up, per moved session.', labelNames: ['listener'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers, aggregator: 'sum' });
+    counter(
+      'sessions_not_moved_total',
+      'Sessions on a primary that went away that could not move, by why (open-transaction, temp-object, no-secret, timeout, ...).',
+      this.notMoved,
+      ['listener', 'reason'],
+    );
+    this.moveWait = new Histogram({
+      name: `${P}session_move_wait_seconds`,
+      help: 'From losing the old primary to the new link being up, per moved session.',
+      labelNames: ['listener'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers,
+      aggregator: 'sum',
+    });
     const classifiers = options.classifiers ?? (() => []);
     new Gauge({
       name: `${P}classifier_cache_hit_ratio`,

@@ -49,7 +49,13 @@ export class TopologyMetrics {
       registers,
       aggregator: 'first',
     });
-    this.failovers = new Counter({ name: `${P}failovers_total`, help: 'Changes of writable primary (switchovers and failovers).', labelNames: ['cluster'], registers, aggregator: 'first' });
+    this.failovers = new Counter({
+      name: `${P}failovers_total`,
+      help: 'Changes of writable primary (switchovers and failovers).',
+      labelNames: ['cluster'],
+      registers,
+      aggregator: 'first',
+    });
 
     const states = (): ClusterState[] => [...this.states.values()];
     new Gauge({

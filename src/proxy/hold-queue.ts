@@ -15,8 +15,7 @@ export interface HoldRequest {
 }
 
 export type HoldResult =
-  | { outcome: 'proceeded'; decision: RouteDecision; state: ClusterState; waitedMs: number }
-  | { outcome: Exclude<HoldOutcome, 'proceeded'>; waitedMs: number; lastReason?: string };
+  { outcome: 'proceeded'; decision: RouteDecision; state: ClusterState; waitedMs: number } | { outcome: Exclude<HoldOutcome, 'proceeded'>; waitedMs: number; lastReason?: string };
 
 interface Waiter {
   listener: string;

@@ -42,7 +42,10 @@ export class ListenerRuntime {
 
   constructor(readonly config: ListenerConfig) {
     this.memory = createBalanceMemory(this.sessionsByMember);
-    this.split = config.split === undefined && !config.moveSessions ? undefined : { classifier: new StatementClassifier(emptyFunctionCatalog), learnedWrites: new Set(), stats: new SplitStats() };
+    this.split =
+      config.split === undefined && !config.moveSessions
+        ? undefined
+        : { classifier: new StatementClassifier(emptyFunctionCatalog), learnedWrites: new Set(), stats: new SplitStats() };
     if (config.maxLagBytes !== undefined) {
       this.lag = new LagHysteresis({ maxLagBytes: config.maxLagBytes, recoveryMs: config.maxLagRecoveryMs, fenceAfterMs: config.maxLagFenceAfterMs });
     }

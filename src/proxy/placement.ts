@@ -119,10 +119,7 @@ async function decide(host: PlacementHost, request: RouteRequest, deadline: numb
 }
 
 type Tried =
-  | { kind: 'placed' }
-  | { kind: 'over' }
-  | { kind: 'refused'; refusal: Refusal }
-  | { kind: 'all-gave-way'; failure: string; full?: { sqlstate: string; message: string } };
+  { kind: 'placed' } | { kind: 'over' } | { kind: 'refused'; refusal: Refusal } | { kind: 'all-gave-way'; failure: string; full?: { sqlstate: string; message: string } };
 
 /**
  * Tries the decision's candidates in order. A write route never tries another member (only

@@ -1,14 +1,7 @@
 import type { RefusalKind } from './refusal.js';
 
 /** How a session ended, for logs and metrics. */
-export type SessionEnding =
-  | 'client-closed'
-  | 'backend-closed'
-  | 'client-error'
-  | 'backend-error'
-  | 'fenced'
-  | 'shutdown'
-  | 'refused';
+export type SessionEnding = 'client-closed' | 'backend-closed' | 'client-error' | 'backend-error' | 'fenced' | 'shutdown' | 'refused';
 
 export type HoldOutcome = 'proceeded' | 'timeout' | 'client-gone' | 'shutdown';
 

@@ -193,7 +193,9 @@ export class ProxyServer {
 
   /** The open sessions of a listener (tests, and the admin's per-session views). */
   sessionsOf(listener: string): SessionHandle[] {
-    return this.allRuntimes().filter((r) => r.config.name === listener).flatMap((r) => [...r.sessions]);
+    return this.allRuntimes()
+      .filter((r) => r.config.name === listener)
+      .flatMap((r) => [...r.sessions]);
   }
 
   /**
@@ -220,7 +222,10 @@ export class ProxyServer {
    * restarts changed ones (new settings for new connections), and leaves unchanged ones alone.
    */
   async applyListeners(next: readonly ListenerConfig[]): Promise<ListenerChanges> {
-    const changes = listenerChanges([...this.active.values()].map((r) => r.config), next);
+    const changes = listenerChanges(
+      [...this.active.values()].map((r) => r.config),
+      next,
+    );
     const wanted = new Map(next.map((c) => [c.name, c]));
     for (const [name, runtime] of [...this.active]) {
       if (changes.removed.includes(name)) await this.retire(runtime);
@@ -321,12 +326,15 @@ export class ProxyServer {
     runtime.lagTimer = undefined;
     const next = lag.nextFenceAt();
     if (next === undefined || runtime.retired) return;
-    runtime.lagTimer = this.services.clock.setTimeout(() => {
-      runtime.lagTimer = undefined;
-      const current = this.options.feeds.get(runtime.config.cluster)?.current();
-      if (current !== undefined) this.followLag(runtime, current);
-      // Past due means busy sessions were spared: look again now and then, not in a tight loop.
-    }, next > now ? next - now : LAG_RECHECK_MS);
+    runtime.lagTimer = this.services.clock.setTimeout(
+      () => {
+        runtime.lagTimer = undefined;
+        const current = this.options.feeds.get(runtime.config.cluster)?.current();
+        if (current !== undefined) this.followLag(runtime, current);
+        // Past due means busy sessions were spared: look again now and then, not in a tight loop.
+      },
+      next > now ? next - now : LAG_RECHECK_MS,
+    );
     runtime.lagTimer.unref();
   }
 
@@ -367,7 +375,9 @@ export class ProxyServer {
 
   /** The split listeners' classifier counters, for the metrics. */
   classifierCounters(): Array<{ listener: string; hitRatio: number; parseSeconds: number }> {
-    return this.allRuntimes().flatMap((r) => (r.split === undefined ? [] : [{ listener: r.config.name, hitRatio: r.split.classifier.hitRatio(), parseSeconds: r.split.classifier.counters().parseSeconds }]));
+    return this.allRuntimes().flatMap((r) =>
+      r.split === undefined ? [] : [{ listener: r.config.name, hitRatio: r.split.classifier.hitRatio(), parseSeconds: r.split.classifier.counters().parseSeconds }],
+    );
   }
 
   private async startListener(config: ListenerConfig): Promise<void> {
@@ -408,7 +418,6 @@ export class ProxyServer {
     for (const check of [...this.sessionsGone]) check();
   }
 }
-
 
 /** Observer hooks must never break a session: a throwing hook is logged and ignored. */
 function guardEvents(events: ProxyEvents, log: Logger): ProxyEvents {

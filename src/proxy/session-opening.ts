@@ -54,7 +54,13 @@ async function startup(session: SessionCore, opening: Extract<ClientOpening, { k
 /** A CancelRequest: handed to the session that owns the key (here, another worker, or a member), then closed. */
 function relayCancel(session: SessionCore, key: { processId: number; secret: Buffer }): void {
   const { cancelRegistry: registry, cancelPeers: peers, serverTls, clock, events } = session.services;
-  const outcome = forwardCancel(key, session.listener, { registry, now: clock.now(), log: session.log, passThrough: serverTls === undefined, ...(peers !== undefined ? { peers } : {}) });
+  const outcome = forwardCancel(key, session.listener, {
+    registry,
+    now: clock.now(),
+    log: session.log,
+    passThrough: serverTls === undefined,
+    ...(peers !== undefined ? { peers } : {}),
+  });
   events.cancel({ listener: session.listener.config.name, outcome });
   session.finish('client-closed');
 }

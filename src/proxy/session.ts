@@ -157,7 +157,10 @@ export class Session implements SessionHandle, CancelOwner, SessionCore {
   }
 
   async openLink(memberName: string): Promise<BackendLink> {
-    const member = this.services.feedFor(this.listener.config.cluster)?.current()?.members.find((m) => m.name === memberName);
+    const member = this.services
+      .feedFor(this.listener.config.cluster)
+      ?.current()
+      ?.members.find((m) => m.name === memberName);
     if (member === undefined) throw new Error(`no member ${memberName} in cluster ${this.listener.config.cluster}`);
     return this.links.openOwned(member);
   }

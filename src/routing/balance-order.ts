@@ -37,10 +37,7 @@ export function advanceBalance(memory: BalanceMemory): void {
 }
 
 /** A fresh memory for one listener; `random` is injectable so tests are deterministic. */
-export function createBalanceMemory(
-  sessionsByMember: ReadonlyMap<string, number> = new Map(),
-  random: () => number = Math.random,
-): BalanceMemory {
+export function createBalanceMemory(sessionsByMember: ReadonlyMap<string, number> = new Map(), random: () => number = Math.random): BalanceMemory {
   return { nextIndex: 0, sessionsByMember, random };
 }
 

@@ -13,11 +13,7 @@ import { routeNoun } from './route-words.js';
  * fallback. Pure: the same state, request and memory always give the same decision.
  * The proxy calls `advanceBalance(memory)` after using a decision.
  */
-export const chooseBackends: ChooseBackends = (
-  state: ClusterState,
-  request: RouteRequest,
-  memory: BalanceMemory,
-): RouteDecision => {
+export const chooseBackends: ChooseBackends = (state: ClusterState, request: RouteRequest, memory: BalanceMemory): RouteDecision => {
   const main = withHandover(state, evaluateRoute(state, request.route, request), request);
   if (main.eligible.length > 0) return decide(state, main, request, memory);
 

@@ -79,13 +79,7 @@ function isMeasurementGap(member: Member, exclusion: Exclusion | undefined): boo
   return exclusion.reason === 'unreachable';
 }
 
-function fenceReason(
-  next: ClusterState,
-  route: RouteKind,
-  name: string,
-  exclusion: Exclusion | undefined,
-  now: number | undefined,
-): string {
+function fenceReason(next: ClusterState, route: RouteKind, name: string, exclusion: Exclusion | undefined, now: number | undefined): string {
   if (route === 'primary') {
     const successor = next.writablePrimary;
     if (successor !== undefined && successor !== name) {

@@ -32,6 +32,10 @@ export function withHandover(state: ClusterState, evaluation: RouteEvaluation, r
   if (evaluation.route !== ('primary' satisfies RouteKind) || evaluation.eligible.length === 0) return evaluation;
   const cause = handoverInProgress(state, request.now);
   if (cause === undefined) return evaluation;
-  const withheld = evaluation.eligible.map((m) => ({ member: m.name, reason: 'switchover' as const, detail: `is handing over the leadership${state.failover?.candidate ? ` to ${state.failover.candidate}` : ''}` }));
+  const withheld = evaluation.eligible.map((m) => ({
+    member: m.name,
+    reason: 'switchover' as const,
+    detail: `is handing over the leadership${state.failover?.candidate ? ` to ${state.failover.candidate}` : ''}`,
+  }));
   return { ...evaluation, eligible: [], excluded: [...evaluation.excluded, ...withheld], cause, reason: `no primary in cluster ${state.scope}: ${cause}` };
 }

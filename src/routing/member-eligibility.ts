@@ -53,12 +53,7 @@ const SHAPES: Readonly<Record<Exclude<RouteKind, 'primary'>, RouteShape>> = {
  * - `standby-leader` requires the leader key to name the member, as `primary` does: a member key
  *   outlives a lost leader lease.
  */
-export function judgeMember(
-  state: ClusterState,
-  member: Member,
-  route: RouteKind,
-  request: Pick<RouteRequest, 'tags' | 'maxLagBytes' | 'lagHeld' | 'now'>,
-): Exclusion | undefined {
+export function judgeMember(state: ClusterState, member: Member, route: RouteKind, request: Pick<RouteRequest, 'tags' | 'maxLagBytes' | 'lagHeld' | 'now'>): Exclusion | undefined {
   const problem = (reason: Exclusion['reason'], detail: string): Exclusion => ({ member: member.name, reason, detail });
 
   if (member.invalid !== undefined) return problem('invalid', `has an unreadable member key (${member.invalid})`);
@@ -123,7 +118,8 @@ export function synchronousStandbys(state: ClusterState, kind: 'sync' | 'quorum'
   const none = (whyNone: string): { names: ReadonlySet<string>; whyNone: string } => ({ names: new Set(), whyNone });
   const quorumMode = state.config.synchronousMode === 'quorum';
   if (kind === 'sync' && quorumMode) return none('synchronous_mode is quorum: no single standby is sure to hold the last commit (the quorum route takes the voters)');
-  if (kind === 'quorum' && !quorumMode) return none(state.config.synchronousMode ? 'synchronous_mode is on, not quorum (the sync route takes the sync standbys)' : 'synchronous_mode is off');
+  if (kind === 'quorum' && !quorumMode)
+    return none(state.config.synchronousMode ? 'synchronous_mode is on, not quorum (the sync route takes the sync standbys)' : 'synchronous_mode is off');
   // Only the current leader's sync key counts: one left by a previous leader describes standbys
   // of a server that no longer takes writes.
   if (state.sync.leader !== undefined && state.leader !== undefined && state.sync.leader !== state.leader) {
@@ -209,12 +205,7 @@ function notWritablePrimary(state: ClusterState, member: Member, now: number | u
   return problem('not-leader', primaryClaim(state, member));
 }
 
-function observationProblem(
-  state: ClusterState,
-  member: Member,
-  expectedRole: Member['role'],
-  now: number | undefined,
-): Exclusion | undefined {
+function observationProblem(state: ClusterState, member: Member, expectedRole: Member['role'], now: number | undefined): Exclusion | undefined {
   const seen = member.observed;
   if (seen === undefined || !observationIsFresh(state, seen, now)) return undefined;
   const problem = (reason: Exclusion['reason'], detail: string): Exclusion => ({ member: member.name, reason, detail });
@@ -236,8 +227,7 @@ function tagMismatch(member: Member, filters: Readonly<Record<string, string>>):
   for (const [key, wanted] of Object.entries(filters)) {
     const actual = member.tags.raw[key];
     if (actual === wanted) continue;
-    const detail =
-      actual === undefined ? `has no tag ${key} (wanted ${wanted})` : `has tag ${key}=${actual} (wanted ${wanted})`;
+    const detail = actual === undefined ? `has no tag ${key} (wanted ${wanted})` : `has tag ${key}=${actual} (wanted ${wanted})`;
     return { member: member.name, reason: 'tag', detail };
   }
   return undefined;
@@ -248,12 +238,7 @@ function tagMismatch(member: Member, filters: Readonly<Record<string, string>>):
  * X is running and usable (the writable primary, or a replica that itself passes this check).
  * Returns a predicate phrase, e.g. "replicates from pg1, which is not running (state: stopped)".
  */
-function upstreamProblem(
-  state: ClusterState,
-  member: Member,
-  visited: Set<string>,
-  now: number | undefined,
-): string | undefined {
+function upstreamProblem(state: ClusterState, member: Member, visited: Set<string>, now: number | undefined): string | undefined {
   const name = member.tags.replicatefrom;
   if (name === undefined || name === member.name) return undefined;
   const via = `replicates from ${name}, which`;

@@ -20,9 +20,7 @@ export function whyNoPrimary(state: ClusterState, now?: number): string {
     if (state.config.pause) return 'cluster is paused and has no leader';
     if (state.switchoverPending) {
       const candidate = state.failover?.candidate;
-      return candidate === undefined
-        ? 'switchover in progress (leader key released)'
-        : `switchover in progress (leader key released, ${candidate} taking over)`;
+      return candidate === undefined ? 'switchover in progress (leader key released)' : `switchover in progress (leader key released, ${candidate} taking over)`;
     }
     return 'leader election in progress';
   }

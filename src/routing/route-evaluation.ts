@@ -20,11 +20,7 @@ export interface RouteEvaluation {
 /** How many member exclusions a refusal lists before "and N more": the message must stay readable. */
 const MAX_LISTED = 5;
 
-export function evaluateRoute(
-  state: ClusterState,
-  route: RouteKind,
-  request: Pick<RouteRequest, 'tags' | 'maxLagBytes' | 'lagHeld' | 'now'>,
-): RouteEvaluation {
+export function evaluateRoute(state: ClusterState, route: RouteKind, request: Pick<RouteRequest, 'tags' | 'maxLagBytes' | 'lagHeld' | 'now'>): RouteEvaluation {
   const eligible: Member[] = [];
   const excluded: Exclusion[] = [];
   const byName = [...state.members].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -57,11 +53,7 @@ function emptyCause(state: ClusterState, route: RouteKind, excluded: readonly Ex
   // Leave out what the reader already knows ("pg0 is the primary" on a replica route,
   // "pg2 is not a synchronous standby" on a sync route) unless nothing else is left.
   const membershipRoute = route === 'sync' || route === 'quorum' || route === 'read-only-sync' || route === 'read-only-quorum';
-  const telling = excluded.filter(
-    (e) =>
-      !(e.member === state.writablePrimary && e.reason === 'role') &&
-      !(membershipRoute && e.reason === 'not-sync'),
-  );
+  const telling = excluded.filter((e) => !(e.member === state.writablePrimary && e.reason === 'role') && !(membershipRoute && e.reason === 'not-sync'));
   const listed = telling.length > 0 ? telling : [...excluded];
   const shown = listed.slice(0, MAX_LISTED).map((e) => `${e.member} ${e.detail}`);
   if (listed.length > MAX_LISTED) shown.push(`and ${listed.length - MAX_LISTED} more`);

@@ -27,12 +27,7 @@ export function targetParameterName(prefix: string): string {
   return `${prefix}.target`;
 }
 
-export function parseTargetOverride(
-  startupParams: Readonly<Record<string, string>>,
-  prefix: string,
-  allowed: readonly RouteKind[],
-  listenerName?: string,
-): TargetOverride {
+export function parseTargetOverride(startupParams: Readonly<Record<string, string>>, prefix: string, allowed: readonly RouteKind[], listenerName?: string): TargetOverride {
   const parameter = targetParameterName(prefix);
   const wanted = normaliseName(parameter);
 

@@ -7,15 +7,7 @@ import { defElemFlag, defElems } from './parse-tree.js';
 import { copyAnalysis, readAnalysis, showAnalysis } from './read-statements.js';
 import { transactionAnalysis } from './transaction-statements.js';
 import { settingAnalysis } from './setting-statements.js';
-import {
-  closeAnalysis,
-  deallocateAnalysis,
-  discardAnalysis,
-  fetchAnalysis,
-  listenAnalysis,
-  loadAnalysis,
-  unlistenAnalysis,
-} from './session-statements.js';
+import { closeAnalysis, deallocateAnalysis, discardAnalysis, fetchAnalysis, listenAnalysis, loadAnalysis, unlistenAnalysis } from './session-statements.js';
 import { writeAnalysis } from './write-statements.js';
 import { onAnyLink, onPrimary, type StatementAnalysis } from './statement-analysis.js';
 import type { StatementEffect } from './statement-effects.js';

@@ -29,11 +29,7 @@ interface JudgedStatement {
   readonly effects: readonly StatementEffect[];
 }
 
-export function batchVerdict(
-  analyses: readonly StatementAnalysis[],
-  catalog: FunctionCatalog,
-  prepared: PreparedStatementLookup = noPrepared,
-): StatementVerdict {
+export function batchVerdict(analyses: readonly StatementAnalysis[], catalog: FunctionCatalog, prepared: PreparedStatementLookup = noPrepared): StatementVerdict {
   if (analyses.length === 0) {
     return freezeVerdict({ destination: 'primary', reason: 'empty', anyLink: true, effects: [], effectsKnown: true, statementCount: 0 });
   }
@@ -81,9 +77,7 @@ export function batchVerdict(
 
 /** The verdict's destination, reason and detail, from the statement that decides them. */
 function onPrimaryBecause(judged: Pick<JudgedStatement, 'reason' | 'detail'>): Pick<StatementVerdict, 'destination' | 'reason' | 'detail'> {
-  return judged.detail === undefined
-    ? { destination: 'primary', reason: judged.reason }
-    : { destination: 'primary', reason: judged.reason, detail: judged.detail };
+  return judged.detail === undefined ? { destination: 'primary', reason: judged.reason } : { destination: 'primary', reason: judged.reason, detail: judged.detail };
 }
 
 /** Where the transaction stands after an effect, as far as the text shows. */
@@ -131,9 +125,7 @@ function judgeExecute(
   if (analysis.reason !== 'prepared-statement') return { ...analysis, effects };
   if (offending !== undefined) return { ...analysis, placement: 'primary', ...offending, effects };
   const placement = verdict.destination === 'replica' ? 'replica' : verdict.anyLink ? 'any-link' : 'primary';
-  return verdict.detail === undefined
-    ? { placement, reason: verdict.reason, effects }
-    : { placement, reason: verdict.reason, detail: verdict.detail, effects };
+  return verdict.detail === undefined ? { placement, reason: verdict.reason, effects } : { placement, reason: verdict.reason, detail: verdict.detail, effects };
 }
 
 function firstUnsafe(functions: readonly FunctionName[], catalog: FunctionCatalog): Pick<JudgedStatement, 'reason' | 'detail'> | undefined {

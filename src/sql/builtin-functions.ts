@@ -12,9 +12,7 @@ import type { FuncCall } from './parse-tree.js';
 import { booleanSetting, constantText, functionName } from './parse-tree.js';
 import type { PinEffect } from './statement-effects.js';
 
-export type BuiltinRule =
-  | { readonly kind: 'stateful'; readonly pin?: PinEffect }
-  | { readonly kind: 'writability-probe' };
+export type BuiltinRule = { readonly kind: 'stateful'; readonly pin?: PinEffect } | { readonly kind: 'writability-probe' };
 
 const stateful = (names: string[]): [string, BuiltinRule][] => names.map((n) => [n, { kind: 'stateful' }]);
 const pinned = (names: string[], pin: PinEffect): [string, BuiltinRule][] => names.map((n) => [n, { kind: 'stateful', pin }]);
@@ -27,10 +25,7 @@ const RULES: ReadonlyMap<string, BuiltinRule> = new Map<string, BuiltinRule>([
   ...stateful(['nextval', 'setval', 'currval', 'lastval']),
   // Advisory locks live in the backend that takes them: a lock on a replica excludes nobody.
   ...pinned(['pg_advisory_lock', 'pg_advisory_lock_shared', 'pg_try_advisory_lock', 'pg_try_advisory_lock_shared'], sessionAdvisory),
-  ...pinned(
-    ['pg_advisory_xact_lock', 'pg_advisory_xact_lock_shared', 'pg_try_advisory_xact_lock', 'pg_try_advisory_xact_lock_shared'],
-    transactionAdvisory,
-  ),
+  ...pinned(['pg_advisory_xact_lock', 'pg_advisory_xact_lock_shared', 'pg_try_advisory_xact_lock', 'pg_try_advisory_xact_lock_shared'], transactionAdvisory),
   ...stateful(['pg_advisory_unlock', 'pg_advisory_unlock_shared', 'pg_advisory_unlock_all']),
   // set_config is judged by its third argument below; setseed steers this backend's random().
   ['set_config', { kind: 'stateful' }],

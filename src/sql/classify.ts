@@ -28,8 +28,7 @@ export type TextAnalysis =
    * Decided without the catalog: unparsed, or sent to the primary by its first keyword.
    * `lasting` is false when asking again later may answer otherwise (parser not loaded yet).
    */
-  | { readonly kind: 'decided'; readonly verdict: StatementVerdict; readonly lasting: boolean }
-  | { readonly kind: 'statements'; readonly statements: readonly StatementAnalysis[] };
+  { readonly kind: 'decided'; readonly verdict: StatementVerdict; readonly lasting: boolean } | { readonly kind: 'statements'; readonly statements: readonly StatementAnalysis[] };
 
 function unparsed(detail: string, effectsKnown: boolean, lasting = true): TextAnalysis {
   return {

@@ -11,12 +11,7 @@ import type { VariableSetStmt } from './parse-tree.js';
 import { booleanSetting, constantText, defElems } from './parse-tree.js';
 import type { PinEffect, PinReason, SessionEffect, StatementEffect } from './statement-effects.js';
 import { onAnyLink, onPrimary, type StatementAnalysis } from './statement-analysis.js';
-import {
-  characteristicsAnalysis,
-  isolationLevel,
-  transactionOptions,
-  type TransactionCharacteristics,
-} from './transaction-statements.js';
+import { characteristicsAnalysis, isolationLevel, transactionOptions, type TransactionCharacteristics } from './transaction-statements.js';
 
 /** Settings that are transaction characteristics: the scope they act on and the field they set. */
 const CHARACTERISTIC_SETTINGS: ReadonlyMap<string, { scope: 'transaction' | 'session'; field: keyof TransactionCharacteristics }> = new Map([
@@ -40,10 +35,22 @@ const SESSION_DEFAULTS: Readonly<Record<keyof TransactionCharacteristics, string
  * compared as PostgreSQL does: lower case, letters and digits only.
  */
 const CLIENT_ONLY_ENCODINGS: ReadonlySet<string> = new Set([
-  'sjis', 'shiftjis', 'mskanji', 'win932', 'windows932', 'shiftjis2004',
-  'big5', 'win950', 'windows950',
-  'gbk', 'win936', 'windows936', 'cp936',
-  'uhc', 'win949', 'windows949',
+  'sjis',
+  'shiftjis',
+  'mskanji',
+  'win932',
+  'windows932',
+  'shiftjis2004',
+  'big5',
+  'win950',
+  'windows950',
+  'gbk',
+  'win936',
+  'windows936',
+  'cp936',
+  'uhc',
+  'win949',
+  'windows949',
   'gb18030',
   'johab',
 ]);

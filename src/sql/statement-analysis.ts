@@ -36,9 +36,7 @@ export function onReplica(functions: readonly FunctionName[] = noFunctions, effe
 }
 
 export function onPrimary(reason: PrimaryReason, detail?: string, effects: readonly StatementEffect[] = noEffects): StatementAnalysis {
-  return detail === undefined
-    ? { placement: 'primary', reason, effects, functions: noFunctions }
-    : { placement: 'primary', reason, detail, effects, functions: noFunctions };
+  return detail === undefined ? { placement: 'primary', reason, effects, functions: noFunctions } : { placement: 'primary', reason, detail, effects, functions: noFunctions };
 }
 
 export function onAnyLink(reason: PrimaryReason, detail: string, effects: readonly StatementEffect[] = noEffects): StatementAnalysis {

@@ -45,7 +45,16 @@ function sourceFor(config: ClusterSource, logger: Logger): { source: TopologySou
   }
   if (config.restUrls !== undefined && config.restUrls.length > 0) {
     const intervalMs = topology.probeIntervalMs > 0 ? topology.probeIntervalMs : 1000;
-    return { source: new RestClusterSource({ urls: config.restUrls, intervalMs, timeoutMs: topology.probeTimeoutMs, ...(topology.restTls !== undefined ? { tls: topology.restTls } : {}), logger }), kind: 'rest' };
+    return {
+      source: new RestClusterSource({
+        urls: config.restUrls,
+        intervalMs,
+        timeoutMs: topology.probeTimeoutMs,
+        ...(topology.restTls !== undefined ? { tls: topology.restTls } : {}),
+        logger,
+      }),
+      kind: 'rest',
+    };
   }
   throw new Error(`cluster ${config.scope}: neither etcd nor REST URLs configured`);
 }
@@ -75,7 +84,11 @@ export class ClusterFollower implements ClusterFeed {
   private readonly policyTickMs: number;
   private started = false;
 
-  constructor(private readonly config: ClusterSource, logger: Logger, deps: ClusterFollowerDeps = {}) {
+  constructor(
+    private readonly config: ClusterSource,
+    logger: Logger,
+    deps: ClusterFollowerDeps = {},
+  ) {
     this.scope = config.scope;
     this.logger = logger.child({ cluster: config.scope });
     this.now = deps.now ?? Date.now;

@@ -4,14 +4,7 @@
  */
 
 /** Patroni roles as written in member keys (3.x says `master`, 4.x says `primary`). */
-export type MemberRole =
-  | 'primary'
-  | 'replica'
-  | 'standby_leader'
-  | 'promoted'
-  | 'demoted'
-  | 'uninitialized'
-  | 'unknown';
+export type MemberRole = 'primary' | 'replica' | 'standby_leader' | 'promoted' | 'demoted' | 'uninitialized' | 'unknown';
 
 /** Effective tags, with Patroni's defaults and aliases applied (e.g. failover_priority <= 0 => nofailover). */
 export interface MemberTags {

@@ -83,11 +83,14 @@ export class Etcd2Source implements TopologySource {
   private endpointIndex = 0;
 
   constructor(private readonly opts: Etcd2SourceOptions) {
-    const tls = opts.access.cacert === undefined && opts.access.cert === undefined ? undefined : {
-      ...(opts.access.cacert === undefined ? {} : { ca: readFileSync(opts.access.cacert) }),
-      ...(opts.access.cert === undefined ? {} : { cert: readFileSync(opts.access.cert) }),
-      ...(opts.access.key === undefined ? {} : { key: readFileSync(opts.access.key) }),
-    };
+    const tls =
+      opts.access.cacert === undefined && opts.access.cert === undefined
+        ? undefined
+        : {
+            ...(opts.access.cacert === undefined ? {} : { ca: readFileSync(opts.access.cacert) }),
+            ...(opts.access.cert === undefined ? {} : { cert: readFileSync(opts.access.cert) }),
+            ...(opts.access.key === undefined ? {} : { key: readFileSync(opts.access.key) }),
+          };
     this.dispatcher = new Agent({ connect: { timeout: 3000, ...(tls ?? {}) }, keepAliveTimeout: 30_000 });
     if (opts.access.username !== undefined) {
       const token = Buffer.from(`${opts.access.username}:${opts.access.password ?? ''}`).toString('base64');

@@ -107,7 +107,10 @@ export class Etcd3Source implements TopologySource {
         this.endpointIndex++;
       } catch (err) {
         if (this.stopping.signal.aborted) break;
-        this.opts.logger.warn({ prefix: this.opts.prefix, endpoint: this.opts.access.endpoints[this.endpointIndex % this.opts.access.endpoints.length], err: errorText(err), attempt }, 'etcd read failed; trying the next endpoint');
+        this.opts.logger.warn(
+          { prefix: this.opts.prefix, endpoint: this.opts.access.endpoints[this.endpointIndex % this.opts.access.endpoints.length], err: errorText(err), attempt },
+          'etcd read failed; trying the next endpoint',
+        );
         sink.status('reconnecting', errorText(err));
         this.endpointIndex++;
         await pause(reconnectDelay(attempt++), this.stopping.signal);
@@ -164,7 +167,11 @@ export class Etcd3Source implements TopologySource {
       resync.unref();
 
       // watcher() (not create()) so our listeners are attached before any 'error' can fire.
-      const w = client.watch().prefix(this.opts.prefix).startRevision(String(revision + 1)).watcher();
+      const w = client
+        .watch()
+        .prefix(this.opts.prefix)
+        .startRevision(String(revision + 1))
+        .watcher();
       watcher = w;
       w.on('data', (res: IWatchResponse) => this.onWatchResponse(res, sink));
       w.on('disconnected', (err: Error) => finish(`watch disconnected: ${err.message}`));

@@ -3,7 +3,10 @@
  * way Patroni does it, so `service`, `/service` and `/service/` all name the same place.
  */
 export function normaliseNamespace(namespace: string): string {
-  const inner = namespace.split('/').filter((part) => part.length > 0).join('/');
+  const inner = namespace
+    .split('/')
+    .filter((part) => part.length > 0)
+    .join('/');
   return inner.length === 0 ? '/' : `/${inner}/`;
 }
 

@@ -1,11 +1,4 @@
-import {
-  MAX_CANCEL_SECRET_LENGTH,
-  MAX_STARTUP_PACKET_LENGTH,
-  MIN_CANCEL_SECRET_LENGTH,
-  MIN_STARTUP_PACKET_LENGTH,
-  RequestCode,
-  TLS_HANDSHAKE_RECORD,
-} from './message-codes.js';
+import { MAX_CANCEL_SECRET_LENGTH, MAX_STARTUP_PACKET_LENGTH, MIN_CANCEL_SECRET_LENGTH, MIN_STARTUP_PACKET_LENGTH, RequestCode, TLS_HANDSHAKE_RECORD } from './message-codes.js';
 import { parseStartupParams, type StartupParams } from './startup-params.js';
 
 /** The packets a client may open a connection with (before any TLS, or first inside TLS). */

@@ -2,7 +2,18 @@
  * Every message the router writes itself, to a client (it speaks as a server) or to a member
  * (it speaks as a client). Relayed messages are never rebuilt: their bytes pass as they came.
  */
-import { AuthCode, BackendCode, DescribeTarget, ErrorField, FormatCode, FrontendCode, HEADER_LENGTH, NegotiationAnswer, RequestCode, type TransactionStatus } from './message-codes.js';
+import {
+  AuthCode,
+  BackendCode,
+  DescribeTarget,
+  ErrorField,
+  FormatCode,
+  FrontendCode,
+  HEADER_LENGTH,
+  NegotiationAnswer,
+  RequestCode,
+  type TransactionStatus,
+} from './message-codes.js';
 import { MessageWriter } from './message-writer.js';
 import type { StartupParams } from './startup-params.js';
 

@@ -98,7 +98,11 @@ export class RelayWorker {
       registry: this.registry,
       sessions: () => this.proxy?.sessions() ?? [],
       classifiers: () => this.proxy?.classifierCounters() ?? [],
-      membersOf: (cluster) => this.feeds.get(cluster)?.current()?.members.map((m) => m.name) ?? [],
+      membersOf: (cluster) =>
+        this.feeds
+          .get(cluster)
+          ?.current()
+          ?.members.map((m) => m.name) ?? [],
     });
     const clusterOf = (listener: string): string | undefined => this.config?.listeners.find((l) => l.name === listener)?.cluster;
     const notices = workerNotices(

@@ -107,7 +107,12 @@ export class WorkerPool implements ListenerHost {
         for (const state of ['starting', 'ready', 'restarting', 'draining', 'stopped'] as const) this.set({ state }, slots.filter((s) => s.state === state).length);
       },
     });
-    this.restartsTotal = new Counter({ name: 'patroni_router_worker_restarts_total', help: 'Worker processes started again after one exited.', registers: [options.registry], aggregator: 'first' });
+    this.restartsTotal = new Counter({
+      name: 'patroni_router_worker_restarts_total',
+      help: 'Worker processes started again after one exited.',
+      registers: [options.registry],
+      aggregator: 'first',
+    });
   }
 
   /**
@@ -145,7 +150,10 @@ export class WorkerPool implements ListenerHost {
     } finally {
       clearTimeout(timer);
     }
-    this.log.info({ workers: this.slots.map((s) => ({ worker: s.index, pid: s.worker?.process.pid })), schedulingPolicy: cluster.schedulingPolicy === cluster.SCHED_RR ? 'rr' : 'none' }, 'workers started');
+    this.log.info(
+      { workers: this.slots.map((s) => ({ worker: s.index, pid: s.worker?.process.pid })), schedulingPolicy: cluster.schedulingPolicy === cluster.SCHED_RR ? 'rr' : 'none' },
+      'workers started',
+    );
   }
 
   async reload(next: RouterConfig): Promise<ListenerChanges> {

@@ -45,15 +45,24 @@ export async function startEtcd(opts: EtcdOptions = {}): Promise<EtcdHandle> {
   const endpoint = `http://127.0.0.1:${clientPort}`;
   const peerUrl = `http://127.0.0.1:${peerPort}`;
   const args = [
-    '--name', 'etcd0',
-    '--data-dir', dataDir,
-    '--listen-client-urls', endpoint,
-    '--advertise-client-urls', endpoint,
-    '--listen-peer-urls', peerUrl,
-    '--initial-advertise-peer-urls', peerUrl,
-    '--initial-cluster', `etcd0=${peerUrl}`,
-    '--initial-cluster-state', 'new',
-    '--initial-cluster-token', `patroni-router-${process.pid}-${clientPort}`,
+    '--name',
+    'etcd0',
+    '--data-dir',
+    dataDir,
+    '--listen-client-urls',
+    endpoint,
+    '--advertise-client-urls',
+    endpoint,
+    '--listen-peer-urls',
+    peerUrl,
+    '--initial-advertise-peer-urls',
+    peerUrl,
+    '--initial-cluster',
+    `etcd0=${peerUrl}`,
+    '--initial-cluster-state',
+    'new',
+    '--initial-cluster-token',
+    `patroni-router-${process.pid}-${clientPort}`,
     ...(v2 ? ['--enable-v2=true'] : []),
   ];
   let current: SpawnedProcess | undefined;

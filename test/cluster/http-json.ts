@@ -53,12 +53,7 @@ function describe(error: unknown): string {
 }
 
 /** GET/POST returning parsed JSON whatever the status (Patroni answers 503 with a JSON body). */
-export async function httpJson(
-  method: string,
-  url: string,
-  body?: unknown,
-  opts: { timeoutMs?: number; ca?: string | Buffer } = {},
-): Promise<unknown> {
+export async function httpJson(method: string, url: string, body?: unknown, opts: { timeoutMs?: number; ca?: string | Buffer } = {}): Promise<unknown> {
   const answer = await httpRequest(method, url, {
     ...opts,
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),

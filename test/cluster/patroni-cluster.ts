@@ -117,10 +117,7 @@ function tagsShown(shown: Record<string, unknown> | undefined, wanted: Record<st
   const actual = shown ?? {};
   const wantedVisible = Object.entries(wanted).filter(([, v]) => v !== false && v !== null && v !== undefined);
   // Patroni leaves out false booleans, so compare only what it would show.
-  return (
-    wantedVisible.every(([k, v]) => JSON.stringify(actual[k]) === JSON.stringify(v)) &&
-    Object.keys(actual).every((k) => wantedVisible.some(([wk]) => wk === k))
-  );
+  return wantedVisible.every(([k, v]) => JSON.stringify(actual[k]) === JSON.stringify(v)) && Object.keys(actual).every((k) => wantedVisible.some(([wk]) => wk === k));
 }
 
 class RunningCluster implements PatroniCluster {
@@ -225,9 +222,7 @@ class RunningCluster implements PatroniCluster {
     if (!leader) throw new Error(`no running leader (${summary})`);
     const status = await getMemberStatus(this.member(leader.name).restUrl, this.restTrust);
     if (!isPrimaryRole(status.role)) throw new Error(`leader ${leader.name} has role ${status.role} (${summary})`);
-    const streaming = new Set(
-      (status.replication ?? []).filter((r) => r.state === 'streaming').map((r) => r.application_name),
-    );
+    const streaming = new Set((status.replication ?? []).filter((r) => r.state === 'streaming').map((r) => r.application_name));
     const ready = view.members.filter(
       (m) =>
         m.name !== leader.name &&
@@ -237,9 +232,7 @@ class RunningCluster implements PatroniCluster {
         streaming.has(m.name),
     );
     if (ready.length < replicas) {
-      throw new Error(
-        `${ready.length}/${replicas} replicas streaming from ${leader.name} [${ready.map((m) => m.name).join(',')}] (${summary})`,
-      );
+      throw new Error(`${ready.length}/${replicas} replicas streaming from ${leader.name} [${ready.map((m) => m.name).join(',')}] (${summary})`);
     }
     return leader.name;
   }
@@ -312,10 +305,7 @@ class RunningCluster implements PatroniCluster {
 
   async editConfig(settings: Record<string, unknown>): Promise<void> {
     // patronictl parses each value as YAML, and JSON is YAML.
-    const sets = Object.entries(settings).flatMap(([key, value]) => [
-      '--set',
-      `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`,
-    ]);
+    const sets = Object.entries(settings).flatMap(([key, value]) => ['--set', `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`]);
     await this.patronictl('edit-config', '--force', ...sets);
   }
 
@@ -340,11 +330,21 @@ class RunningCluster implements PatroniCluster {
   async sql(name: string, query: string, opts: { user?: string; database?: string } = {}): Promise<string> {
     const m = this.member(name);
     const out = await this.runAsPostgres(`${this.binDir}/psql`, [
-      '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1',
-      '-h', m.socketDir, '-p', String(m.port),
-      '-U', opts.user ?? credentials.superuser.user,
-      '-d', opts.database ?? 'postgres',
-      '-c', query,
+      '-X',
+      '-A',
+      '-t',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-h',
+      m.socketDir,
+      '-p',
+      String(m.port),
+      '-U',
+      opts.user ?? credentials.superuser.user,
+      '-d',
+      opts.database ?? 'postgres',
+      '-c',
+      query,
     ]);
     return out.trim();
   }
@@ -396,8 +396,7 @@ async function prepareDatabase(cluster: PatroniCluster, leader: string): Promise
   for (const m of cluster.members.filter((x) => x.name !== leader)) {
     await waitFor(
       `${m.name} to replay the test roles and table`,
-      async () =>
-        (await cluster.sql(m.name, `SELECT count(*) FROM pg_roles WHERE rolname = '${trust.user}' AND to_regclass('${probeTable}') IS NOT NULL`)) === '1',
+      async () => (await cluster.sql(m.name, `SELECT count(*) FROM pg_roles WHERE rolname = '${trust.user}' AND to_regclass('${probeTable}') IS NOT NULL`)) === '1',
       { timeoutMs: 30_000 },
     );
   }

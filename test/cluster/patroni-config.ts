@@ -32,9 +32,7 @@ export interface PatroniMemberSpec {
 /** Patroni's `loop_wait + 2 * retry_timeout <= ttl` rule, so a bad combination fails clearly. */
 export function checkTiming(t: DcsTiming): void {
   if (!(t.ttl > 0 && t.loopWait > 0 && t.retryTimeout > 0) || t.loopWait + 2 * t.retryTimeout > t.ttl) {
-    throw new Error(
-      `ttl ${t.ttl}, loop_wait ${t.loopWait}, retry_timeout ${t.retryTimeout}: need loop_wait + 2 * retry_timeout <= ttl`,
-    );
+    throw new Error(`ttl ${t.ttl}, loop_wait ${t.loopWait}, retry_timeout ${t.retryTimeout}: need loop_wait + 2 * retry_timeout <= ttl`);
   }
 }
 

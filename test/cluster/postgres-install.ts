@@ -10,9 +10,7 @@ export function newestPostgresBinDir(): string {
   } catch {
     // reported below
   }
-  const newest = majors
-    .filter((major) => /^\d+(\.\d+)?$/.test(major) && fs.existsSync(`${root}/${major}/bin/postgres`))
-    .sort((a, b) => Number(b) - Number(a))[0];
+  const newest = majors.filter((major) => /^\d+(\.\d+)?$/.test(major) && fs.existsSync(`${root}/${major}/bin/postgres`)).sort((a, b) => Number(b) - Number(a))[0];
   if (newest === undefined) {
     throw new Error(`no PostgreSQL server found under ${root}/<major>/bin/postgres; run scripts/install-deps.sh`);
   }

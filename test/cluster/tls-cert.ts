@@ -15,8 +15,7 @@ export async function createSelfSignedCert(dir: string): Promise<TlsFiles> {
   const keyFile = path.join(dir, 'server.key');
   await runCommand(
     'openssl',
-    ['req', '-x509', '-nodes', '-newkey', 'rsa:2048', '-days', '30', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile],
+    ['req', '-x509', '-nodes', '-newkey', 'rsa:2048', '-days', '30', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile],
     { cwd: dir, env: childEnvironment(dir) },
   );
   // PostgreSQL refuses a key readable by others.

@@ -16,11 +16,7 @@ function describeLast(lastError: unknown, lastValue: unknown): string {
  * Polls `probe` until it returns a truthy value and resolves with it. A probe that throws counts
  * as "not yet"; its error is reported if the wait times out.
  */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  opts: WaitOptions = {},
-): Promise<T> {
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, opts: WaitOptions = {}): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const intervalMs = opts.intervalMs ?? 200;
   const deadline = Date.now() + timeoutMs;
@@ -45,10 +41,7 @@ export async function waitFor<T>(
           extra = `(diagnostics failed: ${String(error)})`;
         }
       }
-      throw new Error(
-        `timed out after ${timeoutMs}ms waiting for ${what}; last: ${describeLast(lastError, lastValue)}` +
-          (extra ? `\n${extra}` : ''),
-      );
+      throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}; last: ${describeLast(lastError, lastValue)}` + (extra ? `\n${extra}` : ''));
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, remaining)));
   }

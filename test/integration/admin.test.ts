@@ -59,7 +59,10 @@ describe('admin API and status page on a real cluster', () => {
   beforeAll(async () => {
     cluster = await startCluster({ members: 3 });
     leader = await cluster.waitForHealthy();
-    [dc1, dc2] = cluster.members.map((m) => m.name).filter((n) => n !== leader).sort() as [string, string];
+    [dc1, dc2] = cluster.members
+      .map((m) => m.name)
+      .filter((n) => n !== leader)
+      .sort() as [string, string];
     await cluster.setTags(dc1, { datacenter: 'dc1' });
     await cluster.setTags(dc2, { datacenter: 'dc2', noloadbalance: true });
 
@@ -77,7 +80,11 @@ describe('admin API and status page on a real cluster', () => {
     expect(adminUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     await waitFor('the router to see the tags and the primary', async () => {
       const state = (await topology()).clusters[0]?.state;
-      return state?.writablePrimary === leader && state.members.find((m) => m.name === dc2)?.tags.noloadbalance === true && state.members.find((m) => m.name === dc1)?.tags.raw['datacenter'] === 'dc1';
+      return (
+        state?.writablePrimary === leader &&
+        state.members.find((m) => m.name === dc2)?.tags.noloadbalance === true &&
+        state.members.find((m) => m.name === dc1)?.tags.raw['datacenter'] === 'dc1'
+      );
     });
   });
 
@@ -134,7 +141,10 @@ describe('admin API and status page on a real cluster', () => {
     for (const c of opened) await c.query('SELECT 1');
     await waitFor('the session gauges to count 2 on the primary and 1 on a replica', async () => {
       const text = await metricsText();
-      return sample(text, 'patroni_router_sessions', { listener: 'primary', member: leader }) === 2 && sample(text, 'patroni_router_sessions', { listener: 'replicas', member: dc1 }) === 1;
+      return (
+        sample(text, 'patroni_router_sessions', { listener: 'primary', member: leader }) === 2 &&
+        sample(text, 'patroni_router_sessions', { listener: 'replicas', member: dc1 }) === 1
+      );
     });
     const during = await metricsText();
     expect(sample(during, 'patroni_router_connections_accepted_total', { listener: 'primary' })).toBe(acceptedBefore + 2);
@@ -149,7 +159,10 @@ describe('admin API and status page on a real cluster', () => {
     clients.splice(0);
     await waitFor('the session gauges to drop to 0', async () => {
       const text = await metricsText();
-      return sample(text, 'patroni_router_sessions', { listener: 'primary', member: leader }) === 0 && sample(text, 'patroni_router_sessions', { listener: 'replicas', member: dc1 }) === 0;
+      return (
+        sample(text, 'patroni_router_sessions', { listener: 'primary', member: leader }) === 0 &&
+        sample(text, 'patroni_router_sessions', { listener: 'replicas', member: dc1 }) === 0
+      );
     });
     const after = await metricsText();
     expect(sample(after, 'patroni_router_bytes_relayed_total', { listener: 'primary', direction: 'server_to_client' })).toBeGreaterThan(0);
@@ -186,9 +199,18 @@ describe('admin API and status page on a real cluster', () => {
     expect(await page.getAttribute(`tr[data-member="${dc1}"]`, 'data-role')).toBe('Leader');
     await page.waitForFunction(() => (document.querySelector('[data-testid=failover]')?.textContent ?? '').includes('first session routed'), undefined, { timeout: 15_000 });
     await page.waitForFunction(() => !(document.querySelector('[data-testid=failover]')?.textContent ?? '').includes('\u2026'), undefined, { timeout: 15_000 });
-    await page.waitForFunction((name) => (document.getElementById('events')?.textContent ?? '').includes(`leader`) && (document.getElementById('events')?.textContent ?? '').includes(`usable`) && (document.getElementById('events')?.textContent ?? '').includes(name), dc1, { timeout: 15_000 });
+    await page.waitForFunction(
+      (name) =>
+        (document.getElementById('events')?.textContent ?? '').includes(`leader`) &&
+        (document.getElementById('events')?.textContent ?? '').includes(`usable`) &&
+        (document.getElementById('events')?.textContent ?? '').includes(name),
+      dc1,
+      { timeout: 15_000 },
+    );
     // For the README: the picture once the old primary is back as a replica.
-    await waitFor(`${leader} to rejoin as a replica`, async () => (await topology()).listeners.find((l) => l.name === 'replicas')?.wouldUse.includes(leader), { timeoutMs: 60_000 });
+    await waitFor(`${leader} to rejoin as a replica`, async () => (await topology()).listeners.find((l) => l.name === 'replicas')?.wouldUse.includes(leader), {
+      timeoutMs: 60_000,
+    });
     await page.waitForFunction((name) => document.querySelector(`tr[data-member="${name}"]`)?.getAttribute('data-role') === 'Replica', leader, { timeout: 15_000 });
     const screenshot = process.env['UPDATE_SCREENSHOT'] === '1' ? README_SCREENSHOT : path.join(profileDir!, 'status-page.png');
     await page.screenshot({ path: screenshot, fullPage: true });

@@ -27,10 +27,7 @@ describe('SCRAM through a TLS-terminating relay to a TLS member (PostgreSQL 15)'
   beforeAll(async () => {
     certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'patroni-router-auth-tls-'));
     registerDir(certDir);
-    const [memberCert, relayCert] = await Promise.all([
-      createSelfSignedCert(path.join(certDir, 'member')),
-      createSelfSignedCert(path.join(certDir, 'relay')),
-    ]);
+    const [memberCert, relayCert] = await Promise.all([createSelfSignedCert(path.join(certDir, 'member')), createSelfSignedCert(path.join(certDir, 'relay'))]);
     postgres = await startThrowawayPostgres({
       hba: ['host all postgres 127.0.0.1/32 trust', 'hostssl all all 127.0.0.1/32 scram-sha-256'],
       tls: memberCert,

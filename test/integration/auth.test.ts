@@ -115,10 +115,10 @@ afterAll(async () => {
 
 describe('auth_query against PostgreSQL 15', () => {
   it('gives the auth role, and nobody else, EXECUTE on the function', async () => {
-    const { rows } = await postgres.sql(
-      `SELECT r AS role, has_function_privilege(r, $1, 'EXECUTE') AS can FROM unnest(ARRAY['public', $2, 'scramuser', 'md5user']) AS r`,
-      [authFunctionSignature(), AUTH_ROLE],
-    );
+    const { rows } = await postgres.sql(`SELECT r AS role, has_function_privilege(r, $1, 'EXECUTE') AS can FROM unnest(ARRAY['public', $2, 'scramuser', 'md5user']) AS r`, [
+      authFunctionSignature(),
+      AUTH_ROLE,
+    ]);
     expect(rows).toEqual([
       { role: 'public', can: false },
       { role: AUTH_ROLE, can: true },
@@ -222,8 +222,7 @@ describe('SCRAM relay and extract against PostgreSQL 15', () => {
   }
 
   it('derives the ClientKey from a real node-postgres login and logs in elsewhere with it alone', async () => {
-    const scramLogins = (): number =>
-      fs.readFileSync(postgres.logFile, 'utf8').match(/connection authenticated: identity="scramuser" method=scram-sha-256/g)?.length ?? 0;
+    const scramLogins = (): number => fs.readFileSync(postgres.logFile, 'utf8').match(/connection authenticated: identity="scramuser" method=scram-sha-256/g)?.length ?? 0;
     const before = scramLogins();
     const relayed = await throughRelay('scramuser', SCRAM_PASSWORD);
     expect(relayed).toEqual({ current: 'scramuser', error: undefined });
@@ -241,7 +240,7 @@ describe('SCRAM relay and extract against PostgreSQL 15', () => {
 
     const { socket, messages } = await loginAs('scramuser', secret);
     expect(await firstColumn(socket, messages, 'SELECT current_user')).toEqual(['scramuser']);
-    expect(await firstColumn(socket, messages, "SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()")).toEqual(['patroni-router auth test']);
+    expect(await firstColumn(socket, messages, 'SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()')).toEqual(['patroni-router auth test']);
     terminate(socket, messages);
     // PostgreSQL judged both logins, the relayed one and the ClientKey one, with SCRAM.
     expect(scramLogins() - before).toBe(2);

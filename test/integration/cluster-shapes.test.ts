@@ -1,15 +1,6 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  credentials,
-  getMemberStatus,
-  httpRequest,
-  startCluster,
-  waitFor,
-  type ClusterMember,
-  type ClusterOptions,
-  type PatroniCluster,
-} from '../cluster/index.js';
+import { credentials, getMemberStatus, httpRequest, startCluster, waitFor, type ClusterMember, type ClusterOptions, type PatroniCluster } from '../cluster/index.js';
 import { authAsked } from '../support/auth-request.js';
 import { loginAs, loginOutcome, psqlOverTcp } from '../support/member-login.js';
 
@@ -184,7 +175,7 @@ describe('patroni 4.0.7', () => {
     expect(await authAsked(member.host, member.port, credentials.md5.user)).toBe('md5');
   });
 
-  it('writes role primary into the leader\'s member key, replica and streaming into the replica\'s', async () => {
+  it("writes role primary into the leader's member key, replica and streaming into the replica's", async () => {
     const c = cluster();
     const leader = await c.waitForHealthy();
     const replica = other(c, leader).name;
@@ -214,14 +205,21 @@ describe("patroni 4.0.7, synchronous_mode 'quorum', REST API over HTTPS", () => 
 
   /** The sync key once it names the leader and both other members as quorum voters. */
   async function quorumSyncKey(c: PatroniCluster, leader: string): Promise<{ leader?: string; quorum?: number; sync_standby?: string }> {
-    const voters = c.members.filter((m) => m.name !== leader).map((m) => m.name).sort();
-    return waitFor(`a sync key with quorum 1 over ${voters.join(',')} led by ${leader}`, async () => {
-      const value = await c.dcsRead('sync');
-      const sync = value === undefined ? undefined : (JSON.parse(value) as { leader?: string; quorum?: number; sync_standby?: string | null });
-      const standbys = (sync?.sync_standby ?? '').split(',').filter(Boolean).sort();
-      if (sync?.leader !== leader || sync.quorum !== 1 || standbys.join(',') !== voters.join(',')) throw new Error(`sync key is ${value}`);
-      return { leader: sync.leader, quorum: sync.quorum, sync_standby: standbys.join(',') };
-    }, { timeoutMs: 60_000, diagnostics: () => c.diagnostics(10) });
+    const voters = c.members
+      .filter((m) => m.name !== leader)
+      .map((m) => m.name)
+      .sort();
+    return waitFor(
+      `a sync key with quorum 1 over ${voters.join(',')} led by ${leader}`,
+      async () => {
+        const value = await c.dcsRead('sync');
+        const sync = value === undefined ? undefined : (JSON.parse(value) as { leader?: string; quorum?: number; sync_standby?: string | null });
+        const standbys = (sync?.sync_standby ?? '').split(',').filter(Boolean).sort();
+        if (sync?.leader !== leader || sync.quorum !== 1 || standbys.join(',') !== voters.join(',')) throw new Error(`sync key is ${value}`);
+        return { leader: sync.leader, quorum: sync.quorum, sync_standby: standbys.join(',') };
+      },
+      { timeoutMs: 60_000, diagnostics: () => c.diagnostics(10) },
+    );
   }
 
   it('keeps a quorum sync key and ANY 1 synchronous standbys', async () => {

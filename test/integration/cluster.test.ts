@@ -1,12 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  credentials,
-  getClusterView,
-  readDcsKey,
-  startCluster,
-  waitFor,
-  type PatroniCluster,
-} from '../cluster/index.js';
+import { credentials, getClusterView, readDcsKey, startCluster, waitFor, type PatroniCluster } from '../cluster/index.js';
 import { authAsked } from '../support/auth-request.js';
 
 // Proves the harness everything else is built on: real etcd, Patroni and PostgreSQL.
@@ -17,9 +10,7 @@ async function rolesByMember(cluster: PatroniCluster): Promise<Record<string, st
 }
 
 async function membersNotInRecovery(cluster: PatroniCluster): Promise<string[]> {
-  const answers = await Promise.all(
-    cluster.members.map(async (m) => [m.name, await cluster.sql(m.name, 'SELECT pg_is_in_recovery()')] as const),
-  );
+  const answers = await Promise.all(cluster.members.map(async (m) => [m.name, await cluster.sql(m.name, 'SELECT pg_is_in_recovery()')] as const));
   return answers.filter(([, inRecovery]) => inRecovery === 'f').map(([name]) => name);
 }
 
@@ -67,8 +58,9 @@ describe('a Patroni cluster on etcd v3', () => {
     const note = `replicated-${Date.now()}`;
     await cluster.sql(leader, `INSERT INTO public.router_probe (note) VALUES ('${note}')`);
     for (const replica of cluster.members.filter((m) => m.name !== leader)) {
-      await waitFor(`${replica.name} to replay the write`, async () =>
-        (await cluster.sql(replica.name, `SELECT count(*) FROM public.router_probe WHERE note = '${note}'`)) === '1',
+      await waitFor(
+        `${replica.name} to replay the write`,
+        async () => (await cluster.sql(replica.name, `SELECT count(*) FROM public.router_probe WHERE note = '${note}'`)) === '1',
       );
     }
   });
@@ -128,11 +120,11 @@ describe('a Patroni cluster on etcd v3', () => {
     const leader = await cluster.waitForHealthy();
     await cluster.etcd.stop();
     // Without failsafe_mode a leader that cannot reach the DCS must stop accepting writes.
-    await waitFor(
-      `${leader} to give up writes while etcd is down`,
-      async () => (await cluster.sql(leader, 'SELECT pg_is_in_recovery()')) === 't',
-      { timeoutMs: (cluster.ttl + cluster.loopWait + 30) * 1000, intervalMs: 250, diagnostics: () => cluster.diagnostics(10) },
-    );
+    await waitFor(`${leader} to give up writes while etcd is down`, async () => (await cluster.sql(leader, 'SELECT pg_is_in_recovery()')) === 't', {
+      timeoutMs: (cluster.ttl + cluster.loopWait + 30) * 1000,
+      intervalMs: 250,
+      diagnostics: () => cluster.diagnostics(10),
+    });
     await cluster.etcd.start();
     await cluster.waitForHealthy();
     const roles = await rolesByMember(cluster);

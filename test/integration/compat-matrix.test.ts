@@ -50,7 +50,12 @@ function routerLog(router: RouterUnderTest, from: number): string {
 }
 
 function describeResult(result: ScenarioResult): string {
-  return result.steps.map((s) => `  ${s.step}: ${s.ok ? 'ok' : s.unsupported !== undefined ? `unsupported (${s.unsupported})` : `FAILED ${s.error ?? ''}`} ${s.ms} ms${s.detail ? ` - ${s.detail}` : ''}`).join('\n');
+  return result.steps
+    .map(
+      (s) =>
+        `  ${s.step}: ${s.ok ? 'ok' : s.unsupported !== undefined ? `unsupported (${s.unsupported})` : `FAILED ${s.error ?? ''}`} ${s.ms} ms${s.detail ? ` - ${s.detail}` : ''}`,
+    )
+    .join('\n');
 }
 
 describe(`the compatibility matrix (${mode}: ${groups.reduce((n, g) => n + g.cells.length, 0)} cells on ${groups.length} clusters)`, () => {
@@ -110,7 +115,13 @@ describe(`the compatibility matrix (${mode}: ${groups.reduce((n, g) => n + g.cel
       afterAll(async () => {
         // Cells that never ran because their cluster did not start still belong in the table.
         for (const cell of cells) {
-          if (!runs.some((r) => r.cell === cell)) record({ cell, expected: expectedOutcome(cell).outcome, problems: [`not run: ${startError instanceof Error ? startError.message.split('\n')[0] : 'cluster not started'}`], ms: 0 });
+          if (!runs.some((r) => r.cell === cell))
+            record({
+              cell,
+              expected: expectedOutcome(cell).outcome,
+              problems: [`not run: ${startError instanceof Error ? startError.message.split('\n')[0] : 'cluster not started'}`],
+              ms: 0,
+            });
         }
         await fixture?.stop();
       });

@@ -33,11 +33,13 @@ describe('connection limits against a real cluster', () => {
   });
 
   it("answers a role over its CONNECTION LIMIT with PostgreSQL's own 53300 at once, after one attempt", async () => {
-    const held = await Promise.all([0, 1].map(async () => {
-      const c = new pg.Client(router.connection('primary', { user: 'limited' }));
-      await c.connect();
-      return c;
-    }));
+    const held = await Promise.all(
+      [0, 1].map(async () => {
+        const c = new pg.Client(router.connection('primary', { user: 'limited' }));
+        await c.connect();
+        return c;
+      }),
+    );
     const attemptsBefore = events.of('sessionStarted').length;
     const started = Date.now();
     const extra = new pg.Client(router.connection('primary', { user: 'limited' }));

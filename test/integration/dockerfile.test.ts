@@ -210,7 +210,11 @@ describe('Dockerfile, replayed step by step without Docker', () => {
     expect(help.stdout).toContain('usage:');
     const check = await run(node!, [entry!, 'check-config', path.join(REPO, 'config/example.yml')], { cwd, env });
     expect(check.stdout).toContain('config/example.yml: OK');
-    const missing = await run(node!, final.cmd!.slice(1).map((a) => (a === '/etc/patroni-router/router.yml' ? path.join(tmp, 'absent.yml') : a)), { cwd, env }).then(
+    const missing = await run(
+      node!,
+      final.cmd!.slice(1).map((a) => (a === '/etc/patroni-router/router.yml' ? path.join(tmp, 'absent.yml') : a)),
+      { cwd, env },
+    ).then(
       () => 'exit 0',
       (err: { code?: number; stderr?: string }) => `exit ${err.code}: ${err.stderr ?? ''}`,
     );
@@ -236,7 +240,11 @@ describe('Dockerfile, replayed step by step without Docker', () => {
     // The check targets the container's 127.0.0.1:7000; here it is pointed at a free port.
     const args = check.slice(1).map((a) => a.replace('127.0.0.1:7000', `127.0.0.1:${port}`));
     expect(args.join(' ')).toContain(`http://127.0.0.1:${port}/health`);
-    const exitCode = (): Promise<number> => run('node', args).then(() => 0, (err: { code?: number }) => err.code ?? -1);
+    const exitCode = (): Promise<number> =>
+      run('node', args).then(
+        () => 0,
+        (err: { code?: number }) => err.code ?? -1,
+      );
     try {
       expect(await exitCode()).toBe(0);
       status = 503;
@@ -248,9 +256,20 @@ describe('Dockerfile, replayed step by step without Docker', () => {
   });
 
   it('does not exclude in .dockerignore anything it copies from the context', () => {
-    const ignored = fs.readFileSync(path.join(REPO, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
-    const copied = stages.flatMap((s) => s.steps).filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from=')).flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+    const ignored = fs
+      .readFileSync(path.join(REPO, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'));
+    const copied = stages
+      .flatMap((s) => s.steps)
+      .filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from='))
+      .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
     expect(new Set(copied)).toEqual(new Set(['package.json', 'package-lock.json', 'tsconfig.json', 'src']));
-    for (const c of copied) expect(ignored.some((pattern) => c === pattern || c.startsWith(`${pattern}/`)), `${c} is ignored`).toBe(false);
+    for (const c of copied)
+      expect(
+        ignored.some((pattern) => c === pattern || c.startsWith(`${pattern}/`)),
+        `${c} is ignored`,
+      ).toBe(false);
   });
 });

@@ -45,10 +45,14 @@ describe('real drivers through the router (TLS pass-through, backend mode disabl
     const replicas = cluster.members.filter((m) => m.name !== leader);
     replicaPorts = replicas.map((m) => m.port);
     router = await startRouter(cluster, LISTENERS, { extraYaml: TLS });
-    await waitFor('the router to see the leader writable and both replicas running', () => {
-      const state = router.router.feeds().get(cluster.scope)?.current();
-      return state?.writablePrimary === leader && replicas.every((r) => state.members.some((m) => m.name === r.name && m.role === 'replica' && m.state === 'running'));
-    }, { timeoutMs: 60_000 });
+    await waitFor(
+      'the router to see the leader writable and both replicas running',
+      () => {
+        const state = router.router.feeds().get(cluster.scope)?.current();
+        return state?.writablePrimary === leader && replicas.every((r) => state.members.some((m) => m.name === r.name && m.role === 'replica' && m.state === 'running'));
+      },
+      { timeoutMs: 60_000 },
+    );
     await pgjdbcClasses();
   });
 

@@ -106,10 +106,14 @@ describe('etcd with authentication', () => {
     const f = followFromYaml(yaml(api, `password: ${WRONG_PASSWORD}`));
     wrong[api] = f;
     const reason = api === 'etcd3' ? /authentication failed/ : /401.*requires user authentication/;
-    const status = await waitFor(`the ${api} follower to report the failed authentication`, () => {
-      const s = f.follower.status();
-      return s.lastError !== undefined && reason.test(s.lastError) ? s : undefined;
-    }, { timeoutMs: 20_000, diagnostics: () => `status ${JSON.stringify(f.follower.status())}\n${f.log().slice(-2000)}` });
+    const status = await waitFor(
+      `the ${api} follower to report the failed authentication`,
+      () => {
+        const s = f.follower.status();
+        return s.lastError !== undefined && reason.test(s.lastError) ? s : undefined;
+      },
+      { timeoutMs: 20_000, diagnostics: () => `status ${JSON.stringify(f.follower.status())}\n${f.log().slice(-2000)}` },
+    );
     expect(status.watch).not.toBe('connected');
     expect(f.follower.current()).toBeUndefined();
     expect(f.log()).toMatch(reason);
@@ -181,10 +185,14 @@ describe('etcd with TLS and client certificates', () => {
 
   it.each(APIS)('%s: without the client certificate nothing is published and the status says why', async (api) => {
     const f = followFromYaml(yaml(api, false));
-    const status = await waitFor(`the ${api} follower without a client certificate to report an error`, () => {
-      const s = f.follower.status();
-      return s.lastError !== undefined ? s : undefined;
-    }, { timeoutMs: 20_000 });
+    const status = await waitFor(
+      `the ${api} follower without a client certificate to report an error`,
+      () => {
+        const s = f.follower.status();
+        return s.lastError !== undefined ? s : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
     expect(status.watch).not.toBe('connected');
     expect(f.follower.current()).toBeUndefined();
     // grpc-js passes on the TLS alert; undici (v2) only sees the socket closed by etcd.

@@ -40,7 +40,9 @@ describe('failover through the primary listener', () => {
     const newLeader = await act();
     await waitFor(`${newLeader} to be primary in etcd`, () => clock.becamePrimaryAt(newLeader, since), { timeoutMs: 60_000 });
     const primaryAt = clock.becamePrimaryAt(newLeader, since) ?? 0;
-    await waitFor('both writers to write after the new primary', () => persistent.firstSuccessAfter(primaryAt + 200) && fresh.firstSuccessAfter(primaryAt + 200), { timeoutMs: 30_000 });
+    await waitFor('both writers to write after the new primary', () => persistent.firstSuccessAfter(primaryAt + 200) && fresh.firstSuccessAfter(primaryAt + 200), {
+      timeoutMs: 30_000,
+    });
     await Promise.all([persistent.stop(), fresh.stop()]);
     return { persistent, fresh, newLeader, since };
   }
@@ -64,7 +66,12 @@ describe('failover through the primary listener', () => {
     const resumed = persistent.firstSuccessAfter(primaryAt);
     const resumeMs = (resumed?.at ?? Infinity) - primaryAt;
     const freshResumeMs = (fresh.firstSuccessAfter(primaryAt)?.at ?? Infinity) - primaryAt;
-    console.log(`switchover ${oldLeader} -> ${candidate}: persistent writer resumed ${resumeMs} ms, fresh ${freshResumeMs} ms after the member key said master; failures: ${persistent.failures().map((f) => f.code ?? f.message).join(', ')}`);
+    console.log(
+      `switchover ${oldLeader} -> ${candidate}: persistent writer resumed ${resumeMs} ms, fresh ${freshResumeMs} ms after the member key said master; failures: ${persistent
+        .failures()
+        .map((f) => f.code ?? f.message)
+        .join(', ')}`,
+    );
     expect(resumeMs).toBeLessThanOrEqual(100);
     expect(freshResumeMs).toBeLessThanOrEqual(100);
     // Every write the router accepted landed on the primary of its moment: none was lost.
@@ -79,10 +86,14 @@ describe('failover through the primary listener', () => {
     const { persistent, fresh, newLeader, since } = await writersAround(async () => {
       crashed = await cluster.crashLeader();
       crashedAt = Date.now();
-      return waitFor('a new leader', async () => {
-        const leader = await cluster.leader();
-        return leader !== undefined && leader !== crashed ? leader : undefined;
-      }, { timeoutMs: (cluster.ttl + cluster.loopWait) * 1000 + 15_000 });
+      return waitFor(
+        'a new leader',
+        async () => {
+          const leader = await cluster.leader();
+          return leader !== undefined && leader !== crashed ? leader : undefined;
+        },
+        { timeoutMs: (cluster.ttl + cluster.loopWait) * 1000 + 15_000 },
+      );
     });
     const primaryAt = clock.becamePrimaryAt(newLeader, since) ?? 0;
     expect([...persistent.failures(), ...fresh.failures()].filter((f) => f.code === READ_ONLY)).toEqual([]);
@@ -90,7 +101,9 @@ describe('failover through the primary listener', () => {
     expect(fresh.failures().filter((f) => f.startedAt >= crashedAt)).toEqual([]);
     const resumeMs = (persistent.firstSuccessAfter(primaryAt)?.at ?? Infinity) - primaryAt;
     const freshResumeMs = (fresh.firstSuccessAfter(primaryAt)?.at ?? Infinity) - primaryAt;
-    console.log(`crash of ${crashed}: new primary ${newLeader} ${primaryAt - since} ms after the kill; writers resumed ${resumeMs} ms / ${freshResumeMs} ms after its member key said master`);
+    console.log(
+      `crash of ${crashed}: new primary ${newLeader} ${primaryAt - since} ms after the kill; writers resumed ${resumeMs} ms / ${freshResumeMs} ms after its member key said master`,
+    );
     expect(resumeMs).toBeLessThanOrEqual(100);
     expect(freshResumeMs).toBeLessThanOrEqual(100);
     await cluster.startMember(crashed);

@@ -37,7 +37,14 @@ describe('max_lag hysteresis', () => {
       ].join('\n'),
       { extraYaml: 'topology: {probe_interval: 200ms}\n' },
     );
-    await waitFor('both replicas under 1 MB in the router', () => router.router.feeds().get(cluster.scope)?.current()?.members.filter((m) => m.name !== leader).every((m) => m.lagBytes !== undefined && m.lagBytes < MB));
+    await waitFor('both replicas under 1 MB in the router', () =>
+      router.router
+        .feeds()
+        .get(cluster.scope)
+        ?.current()
+        ?.members.filter((m) => m.name !== leader)
+        .every((m) => m.lagBytes !== undefined && m.lagBytes < MB),
+    );
   });
 
   afterAll(async () => {
@@ -80,9 +87,19 @@ describe('max_lag hysteresis', () => {
     await cluster.sql(behind, 'SELECT pg_wal_replay_pause()');
     const pausedAt = Date.now();
     const writes = (async () => {
-      for (let i = 0; i < 20 && Date.now() - pausedAt < 6_000; i++) await cluster.sql(leader, "INSERT INTO router_probe(note) SELECT repeat('x', 1000) FROM generate_series(1, 8000)");
+      for (let i = 0; i < 20 && Date.now() - pausedAt < 6_000; i++)
+        await cluster.sql(leader, "INSERT INTO router_probe(note) SELECT repeat('x', 1000) FROM generate_series(1, 8000)");
     })();
-    await waitFor(`the router to see ${behind} over 4 MB`, () => (router.router.feeds().get(cluster.scope)?.current()?.members.find((m) => m.name === behind)?.lagBytes ?? 0) > 4 * MB);
+    await waitFor(
+      `the router to see ${behind} over 4 MB`,
+      () =>
+        (router.router
+          .feeds()
+          .get(cluster.scope)
+          ?.current()
+          ?.members.find((m) => m.name === behind)?.lagBytes ?? 0) >
+        4 * MB,
+    );
     const overAt = Date.now();
     // New connections avoid it at once.
     for (let i = 0; i < 4; i++) {

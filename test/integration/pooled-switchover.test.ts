@@ -96,30 +96,40 @@ function pooledThroughFailovers(patroni: PatroniMajor): void {
     }
 
     it('a planned switchover', async () => {
-      check(await round('switchover', async (leader) => {
-        const to = cluster.members.find((m) => m.name !== leader)!.name;
-        await cluster.switchover(to);
-        return to;
-      }));
+      check(
+        await round('switchover', async (leader) => {
+          const to = cluster.members.find((m) => m.name !== leader)!.name;
+          await cluster.switchover(to);
+          return to;
+        }),
+      );
     });
 
     it('a second planned switchover, to the third member', async () => {
-      check(await round('switchover', async (leader) => {
-        const done = new Set(rounds.flatMap((r) => [r.from, r.to]));
-        const to = cluster.members.find((m) => m.name !== leader && !done.has(m.name))?.name ?? cluster.members.find((m) => m.name !== leader)!.name;
-        await cluster.switchover(to);
-        return to;
-      }));
+      check(
+        await round('switchover', async (leader) => {
+          const done = new Set(rounds.flatMap((r) => [r.from, r.to]));
+          const to = cluster.members.find((m) => m.name !== leader && !done.has(m.name))?.name ?? cluster.members.find((m) => m.name !== leader)!.name;
+          await cluster.switchover(to);
+          return to;
+        }),
+      );
     });
 
     it('a leader crash (SIGKILL of Patroni and PostgreSQL)', async () => {
-      check(await round('crash', async () => {
-        const crashed = await cluster.crashLeader();
-        return waitFor('a new leader', async () => {
-          const leader = await cluster.leader();
-          return leader !== undefined && leader !== crashed ? leader : undefined;
-        }, { timeoutMs: 90_000 });
-      }));
+      check(
+        await round('crash', async () => {
+          const crashed = await cluster.crashLeader();
+          return waitFor(
+            'a new leader',
+            async () => {
+              const leader = await cluster.leader();
+              return leader !== undefined && leader !== crashed ? leader : undefined;
+            },
+            { timeoutMs: 90_000 },
+          );
+        }),
+      );
     });
   });
 }

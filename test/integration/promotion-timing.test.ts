@@ -32,7 +32,10 @@ class RecoveryPoller {
   private running = true;
   private readonly done: Promise<void>;
 
-  constructor(private readonly port: number, private readonly everyMs = 10) {
+  constructor(
+    private readonly port: number,
+    private readonly everyMs = 10,
+  ) {
     this.done = this.run();
   }
 
@@ -133,7 +136,8 @@ describe('promotion timing on a real cluster (Patroni defaults ttl 30, loop_wait
     await cluster?.stop();
   });
 
-  const diagnostics = (): string => `follower: ${JSON.stringify(follower.current()?.writablePrimary)} ${JSON.stringify(follower.status())}\n${followerLog.tail(10)}\n${cluster.diagnostics(10)}`;
+  const diagnostics = (): string =>
+    `follower: ${JSON.stringify(follower.current()?.writablePrimary)} ${JSON.stringify(follower.status())}\n${followerLog.tail(10)}\n${cluster.diagnostics(10)}`;
 
   async function measuredSwitchover(candidate: string): Promise<Sample> {
     const leader = await cluster.waitForHealthy({ timeoutMs: 120_000 });
@@ -161,7 +165,10 @@ describe('promotion timing on a real cluster (Patroni defaults ttl 30, loop_wait
         await cluster.switchover(candidate, { leader });
         const keySaysMaster = await waitFor(
           `the raw watcher to see members/${candidate} say master`,
-          () => raw.events.slice(rawFrom).find((e) => e.type === 'put' && e.key === `members/${candidate}` && /"role":"(master|primary)"/.test(e.value ?? '') && /"state":"running"/.test(e.value ?? '')),
+          () =>
+            raw.events
+              .slice(rawFrom)
+              .find((e) => e.type === 'put' && e.key === `members/${candidate}` && /"role":"(master|primary)"/.test(e.value ?? '') && /"state":"running"/.test(e.value ?? '')),
           { timeoutMs: 30_000, intervalMs: 20, diagnostics },
         );
         await waitFor(`the follower to publish ${candidate}`, () => publishedAt, { timeoutMs: 10_000, intervalMs: 10, diagnostics });
@@ -171,7 +178,11 @@ describe('promotion timing on a real cluster (Patroni defaults ttl 30, loop_wait
         const leaderKeyAt = raw.events.slice(rawFrom).find((e) => e.key === 'leader' && e.value === candidate)?.t;
         if (leaderKeyAt === undefined) throw new Error(`the raw watcher never saw leader = ${candidate}`);
         // Any write that succeeds after the leader key names the candidate landed on it.
-        const resumed = await waitFor('a write through the router on the new primary', () => writer.attempts.find((a) => a.ok && fromWall(a.at) >= leaderKeyAt), { timeoutMs: 15_000, intervalMs: 10, diagnostics });
+        const resumed = await waitFor('a write through the router on the new primary', () => writer.attempts.find((a) => a.ok && fromWall(a.at) >= leaderKeyAt), {
+          timeoutMs: 15_000,
+          intervalMs: 10,
+          diagnostics,
+        });
         const sample: Sample = {
           label: `${leader}->${candidate}`,
           vsMemberKeyMs: publishedAt! - keySaysMaster.t,
@@ -188,7 +199,10 @@ describe('promotion timing on a real cluster (Patroni defaults ttl 30, loop_wait
         // A poll sent before the publish that still saw recovery would mean we published too early.
         expect(lastInRecovery === undefined || lastInRecovery.sentAt <= publishedAt!, `last in-recovery poll sent ${lastInRecovery?.sentAt} vs publish ${publishedAt}`).toBe(true);
         expect(sample.vsMemberKeyMs, 'published no later than the member key said master').toBeLessThanOrEqual(0);
-        expect(writer.failures().filter((f) => f.code === '25006'), 'writes refused as read-only').toEqual([]);
+        expect(
+          writer.failures().filter((f) => f.code === '25006'),
+          'writes refused as read-only',
+        ).toEqual([]);
         return sample;
       } finally {
         unsubscribe();

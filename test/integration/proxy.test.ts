@@ -190,7 +190,11 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
     feed.push({ ...broken, members: primaryBroken, generation: broken.generation + 2 });
     const err = await connectError(portOf(proxy, 'primary-short'));
     expect(err.code).toBe('08006');
-    expect(err.message).toMatch(new RegExp(`^patroni-router listener "primary-short": could not connect to primary ${leader} \\(127.0.0.1:${dead}\\) of cluster ${cluster.scope}: connect to 127.0.0.1:${dead} failed: ECONNREFUSED \\(waited 0\\.[0-9] s\\)$`));
+    expect(err.message).toMatch(
+      new RegExp(
+        `^patroni-router listener "primary-short": could not connect to primary ${leader} \\(127.0.0.1:${dead}\\) of cluster ${cluster.scope}: connect to 127.0.0.1:${dead} failed: ECONNREFUSED \\(waited 0\\.[0-9] s\\)$`,
+      ),
+    );
   });
 
   it('spreads reads round-robin across both replicas', async () => {
@@ -243,9 +247,7 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
     feed.push(stateOf(cluster, undefined));
     const err = await connectError(portOf(proxy, 'primary-short'));
     expect(err.code).toBe('57P03');
-    expect(err.message).toBe(
-      `patroni-router listener "primary-short": no primary in cluster ${cluster.scope}: leader election in progress (waited 0.5 s)`,
-    );
+    expect(err.message).toBe(`patroni-router listener "primary-short": no primary in cluster ${cluster.scope}: leader election in progress (waited 0.5 s)`);
     expect(events.of('holdEnded')).toEqual([{ listener: 'primary-short', waitedMs: expect.any(Number), outcome: 'timeout' }]);
     expect(events.of('refused')).toEqual([{ listener: 'primary-short', kind: 'hold_timeout', reason: err.message, sqlstate: '57P03' }]);
   });
@@ -287,7 +289,10 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
     await waitFor('pg_sleep to run on the leader', async () => (await cluster.sql(leader, running)) === '1', { timeoutMs: 10_000, intervalMs: 50 });
     const pushedAt = Date.now();
     feed.push(stateOf(cluster, replicas[0]!));
-    const err = (await query.then(() => undefined, (e: unknown) => e)) as { code?: string; message: string } | undefined;
+    const err = (await query.then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as { code?: string; message: string } | undefined;
     expect(Date.now() - pushedAt).toBeLessThan(100);
     expect(err?.code).toBe('57P01');
     expect(err?.message).toContain(`${leader} is no longer the primary`);
@@ -324,7 +329,9 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
     const trusted = await connectError(portOf(proxy, 'primary-unfenced'));
     expect(trusted.code).toBe('08006');
     expect(trusted.message).toMatch(
-      new RegExp(`^patroni-router listener "primary-unfenced": could not connect to primary ${replica} .* of cluster ${cluster.scope}: ${replica} is in hot standby \\(read-only\\) \\(waited 1(\\.[0-9])? s\\)$`),
+      new RegExp(
+        `^patroni-router listener "primary-unfenced": could not connect to primary ${replica} .* of cluster ${cluster.scope}: ${replica} is in hot standby \\(read-only\\) \\(waited 1(\\.[0-9])? s\\)$`,
+      ),
     );
     // With a password the client took part in authentication, so it is told at once.
     const withPassword = await connectError(portOf(proxy, 'primary-unfenced'), { user: credentials.scram.user, password: credentials.scram.password });
@@ -347,7 +354,11 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
       const sleep = `SELECT pg_sleep(30) /* ${i} */`;
       const query = client.query(sleep);
       const monitor = await connect(portByMember.get(member)!);
-      await waitFor('the query to run', async () => (await monitor.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1 AND state = $2', [backendPid, 'active'])).rows[0].n === 1, { timeoutMs: 10_000, intervalMs: 20 });
+      await waitFor(
+        'the query to run',
+        async () => (await monitor.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1 AND state = $2', [backendPid, 'active'])).rows[0].n === 1,
+        { timeoutMs: 10_000, intervalMs: 20 },
+      );
       await monitor.end();
       const secret = Buffer.alloc(4);
       secret.writeInt32BE(clientKey.secretKey, 0);
@@ -381,7 +392,10 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     const running = async (): Promise<boolean> => {
       for (const r of replicas) {
-        const n = await cluster.sql(r, "SELECT count(*) FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.query LIKE '%tls-cancel%' AND a.state = 'active' AND s.ssl AND a.pid <> pg_backend_pid()");
+        const n = await cluster.sql(
+          r,
+          "SELECT count(*) FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.query LIKE '%tls-cancel%' AND a.state = 'active' AND s.ssl AND a.pid <> pg_backend_pid()",
+        );
         if (n === '1') return true;
       }
       return false;
@@ -492,7 +506,10 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
       }
       await Promise.all(drops);
       expect((await once<{ one: number }>(port, 'SELECT 1 AS one')).one).toBe(1);
-      await waitFor('every dropped session to be gone', () => proxy.sessions().every((s) => s.total === 0 && Object.keys(s.byMember).length === 0), { timeoutMs: 10_000, intervalMs: 50 });
+      await waitFor('every dropped session to be gone', () => proxy.sessions().every((s) => s.total === 0 && Object.keys(s.byMember).length === 0), {
+        timeoutMs: 10_000,
+        intervalMs: 50,
+      });
       expect(proxy.cancelKeyCount()).toBe(0);
     });
   });
@@ -636,7 +653,15 @@ describe('the Postgres wire-protocol proxy against a real Patroni cluster', () =
       const lingering = await connect(port);
       const lingeringError = new Promise<{ code?: string; message: string }>((resolve) => lingering.on('error', (e) => resolve(e as { code?: string; message: string })));
       const drained = draining.drain(1_000);
-      await waitFor('the listener to stop accepting', async () => connect(port).then((c) => c.end().then(() => false), () => true), { timeoutMs: 5_000, intervalMs: 20 });
+      await waitFor(
+        'the listener to stop accepting',
+        async () =>
+          connect(port).then(
+            (c) => c.end().then(() => false),
+            () => true,
+          ),
+        { timeoutMs: 5_000, intervalMs: 20 },
+      );
       await finishing.end();
       const err = await lingeringError;
       expect(err.code).toBe('57P01');

@@ -22,7 +22,10 @@ describe('Patroni 4 with an HTTPS REST API', () => {
   });
 
   async function router(extraYaml: string, dcs?: string): Promise<RouterUnderTest> {
-    const r = await startRouter(cluster, '  - {name: primary, port: 0, route: primary}\n  - {name: replicas, port: 0, route: replica}', { extraYaml, ...(dcs !== undefined ? { dcs } : {}) });
+    const r = await startRouter(cluster, '  - {name: primary, port: 0, route: primary}\n  - {name: replicas, port: 0, route: replica}', {
+      extraYaml,
+      ...(dcs !== undefined ? { dcs } : {}),
+    });
     routers.push(r);
     return r;
   }
@@ -72,7 +75,10 @@ describe('Patroni 4 with an HTTPS REST API', () => {
 
   it('REST-only mode (GET /cluster says the replicas are streaming) routes both replicas and the primary', async () => {
     const urls = cluster.members.map((m) => `      - ${m.restUrl}`).join('\n');
-    const r = await router(`topology: {probe_interval: 200ms, rest_tls: {ca: ${cluster.restCaFile}}}\n`, `scope: ${cluster.scope}\nnamespace: ${cluster.namespace}\nrest:\n  urls:\n${urls}\n`);
+    const r = await router(
+      `topology: {probe_interval: 200ms, rest_tls: {ca: ${cluster.restCaFile}}}\n`,
+      `scope: ${cluster.scope}\nnamespace: ${cluster.namespace}\nrest:\n  urls:\n${urls}\n`,
+    );
     const state = await waitFor('the REST-only view with a writable primary', () => (topologyOf(r)?.writablePrimary !== undefined ? topologyOf(r) : undefined));
     const replicas = state.members.filter((m) => m.name !== state.writablePrimary);
     expect(replicas.map((m) => [m.state, m.replicationState])).toEqual([

@@ -69,12 +69,16 @@ function conformance(label: string, opts: ClusterOptions, expected: Expected): v
       // Steady state: Patroni's answers settle within a loop after a sync key change, and so does
       // the router; both must then name the members this shape is built to have.
       let last = '';
-      const agreed = await waitFor(`route ${route} and GET ${path} to both name ${JSON.stringify(members)}`, async () => {
-        const rest = await restSays(path);
-        const ours = routerSays(route);
-        last = `REST ${JSON.stringify(rest)}, router ${JSON.stringify(ours)}`;
-        return JSON.stringify(rest) === JSON.stringify(members) && JSON.stringify(ours) === JSON.stringify(members) ? { rest, ours } : undefined;
-      }, { timeoutMs: 40_000, intervalMs: 250, diagnostics: () => last });
+      const agreed = await waitFor(
+        `route ${route} and GET ${path} to both name ${JSON.stringify(members)}`,
+        async () => {
+          const rest = await restSays(path);
+          const ours = routerSays(route);
+          last = `REST ${JSON.stringify(rest)}, router ${JSON.stringify(ours)}`;
+          return JSON.stringify(rest) === JSON.stringify(members) && JSON.stringify(ours) === JSON.stringify(members) ? { rest, ours } : undefined;
+        },
+        { timeoutMs: 40_000, intervalMs: 250, diagnostics: () => last },
+      );
       expect(agreed.ours).toEqual(agreed.rest);
     });
   });

@@ -233,8 +233,9 @@ describe('patroni-router as a process', () => {
       () => undefined,
       (err: Error & { code?: string }) => err,
     );
-    await waitFor('the busy query to run on the leader', async () =>
-      Number(await cluster.sql(leader, "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'")) === 1,
+    await waitFor(
+      'the busy query to run on the leader',
+      async () => Number(await cluster.sql(leader, "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'")) === 1,
     );
 
     const signalledAt = Date.now();
@@ -246,15 +247,13 @@ describe('patroni-router as a process', () => {
 
     const busyError = await busyQuery;
     const busyEndedAfterMs = Date.now() - signalledAt;
-    const exit = await Promise.race([
-      router.exited,
-      new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), DRAIN_TIMEOUT_MS + PROXY_LINGER_CAP_MS + 5000)),
-    ]);
+    const exit = await Promise.race([router.exited, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), DRAIN_TIMEOUT_MS + PROXY_LINGER_CAP_MS + 5000))]);
     if (exit === 'late') throw new Error(`the router did not exit within ${DRAIN_TIMEOUT_MS + PROXY_LINGER_CAP_MS + 5000} ms of SIGTERM\n${router.tail()}`);
     const exitAfterMs = exit.at - signalledAt;
     // The router cancelled the busy query on the member when it cut the session.
-    await waitFor('the cut pg_sleep to be cancelled on the leader', async () =>
-      Number(await cluster.sql(leader, "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'")) === 0,
+    await waitFor(
+      'the cut pg_sleep to be cancelled on the leader',
+      async () => Number(await cluster.sql(leader, "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'")) === 0,
       { timeoutMs: 5000 },
     );
     const leftOver = await cluster.sql(leader, "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'");
@@ -316,7 +315,10 @@ describe('patroni-router as a process', () => {
     expect(router.running).toBe(false);
     for (const r of everyRouter) {
       const text = r.output();
-      expect(r.lines.some((l) => l.level === 20), 'debug lines were printed').toBe(true);
+      expect(
+        r.lines.some((l) => l.level === 20),
+        'debug lines were printed',
+      ).toBe(true);
       expect(r.lines.filter((l) => l.unparsed === true)).toEqual([]);
       for (const secret of [ADMIN_TOKEN, ETCD_PASSWORD, credentials.scram.password, Buffer.from(`root:${ETCD_PASSWORD}`).toString('base64')]) {
         expect(text.includes(secret), `a secret in the output of router ${r.pid}`).toBe(false);

@@ -59,7 +59,12 @@ describe('routing rules through the whole router on a real cluster', () => {
   };
   const seen = (name: string): Member => {
     const found = state().members.find((m) => m.name === name);
-    if (found === undefined) throw new Error(`the router does not know ${name} (members: ${state().members.map((m) => m.name).join(', ')})`);
+    if (found === undefined)
+      throw new Error(
+        `the router does not know ${name} (members: ${state()
+          .members.map((m) => m.name)
+          .join(', ')})`,
+      );
     return found;
   };
   const memberAt = (port: number): string => cluster.members.find((m) => m.port === port)?.name ?? `unknown port ${port}`;
@@ -124,7 +129,14 @@ describe('routing rules through the whole router on a real cluster', () => {
   /** Replaces a member's tags and waits until the router's state shows exactly them. */
   async function tag(name: string, tags: Record<string, string | boolean>): Promise<void> {
     await cluster.setTags(name, tags);
-    const wanted = JSON.stringify(Object.fromEntries(Object.entries(tags).filter(([, v]) => v !== false).map(([k, v]) => [k, String(v)]).sort()));
+    const wanted = JSON.stringify(
+      Object.fromEntries(
+        Object.entries(tags)
+          .filter(([, v]) => v !== false)
+          .map(([k, v]) => [k, String(v)])
+          .sort(),
+      ),
+    );
     await waitFor(`the router to see ${name} tagged ${JSON.stringify(tags)}`, () => {
       const raw = seen(name).tags.raw;
       return JSON.stringify(Object.fromEntries(Object.entries(raw).sort())) === wanted;
@@ -133,10 +145,14 @@ describe('routing rules through the whole router on a real cluster', () => {
 
   /** Waits until the router sees every member running with the leader as writable primary. */
   async function routerSeesHealthy(): Promise<void> {
-    await waitFor('the router to see the leader writable and both replicas running', () => {
-      const s = state();
-      return s.writablePrimary === leader && replicas.every((r) => seen(r).state === 'running' && seen(r).role === 'replica');
-    }, { timeoutMs: 60_000 });
+    await waitFor(
+      'the router to see the leader writable and both replicas running',
+      () => {
+        const s = state();
+        return s.writablePrimary === leader && replicas.every((r) => seen(r).state === 'running' && seen(r).role === 'replica');
+      },
+      { timeoutMs: 60_000 },
+    );
   }
 
   /** Every replica has replayed what the leader has written so far. */
@@ -150,7 +166,10 @@ describe('routing rules through the whole router on a real cluster', () => {
   beforeAll(async () => {
     cluster = await startCluster({ members: 3 });
     leader = await cluster.waitForHealthy();
-    const others = cluster.members.map((m) => m.name).filter((n) => n !== leader).sort();
+    const others = cluster.members
+      .map((m) => m.name)
+      .filter((n) => n !== leader)
+      .sort();
     replicas = [others[0] ?? '', others[1] ?? ''];
     router = await startRouter(cluster, LISTENERS);
     await waitFor('the router to be ready', () => router.router.ready());
@@ -174,7 +193,7 @@ describe('routing rules through the whole router on a real cluster', () => {
     // Round-robin alternates: no two consecutive connections on the same replica.
     for (let i = 1; i < reads.length; i++) expect(reads[i]).not.toBe(reads[i - 1]);
 
-    const psqlRead = await psql('replicas', 'SELECT inet_server_port() || \' \' || pg_is_in_recovery()');
+    const psqlRead = await psql('replicas', "SELECT inet_server_port() || ' ' || pg_is_in_recovery()");
     const [port, recovery] = psqlRead.split(' ');
     expect(replicas).toContain(memberAt(Number(port)));
     expect(recovery).toBe('true');
@@ -251,10 +270,14 @@ describe('routing rules through the whole router on a real cluster', () => {
 
       await cluster.stopMember(upstream);
       upstreamStopped = true;
-      await waitFor(`the router to see ${upstream} gone or stopped`, () => {
-        const m = state().members.find((x) => x.name === upstream);
-        return m === undefined || m.state !== 'running';
-      }, { timeoutMs: 30_000 });
+      await waitFor(
+        `the router to see ${upstream} gone or stopped`,
+        () => {
+          const m = state().members.find((x) => x.name === upstream);
+          return m === undefined || m.state !== 'running';
+        },
+        { timeoutMs: 30_000 },
+      );
       // cascading is running but its upstream is not: no replica qualifies, the fallback takes reads.
       expect(seen(cascading).state).toBe('running');
       for (let i = 0; i < 3; i++) expect(await land('replicas-or-primary')).toEqual({ member: leader, inRecovery: false });
@@ -295,11 +318,17 @@ describe('routing rules through the whole router on a real cluster', () => {
       await cluster.sql(behind, 'SELECT pg_wal_replay_pause()');
       await waitFor(`${behind} to pause replay`, async () => (await cluster.sql(behind, 'SELECT pg_get_wal_replay_pause_state()')) === 'paused');
       await cluster.sql(leader, "INSERT INTO router_probe(note) SELECT repeat('x', 1000) FROM generate_series(1, 5000)");
-      await waitFor(`the router to see ${behind} lag more than 1 MB`, () => {
-        const m = seen(behind);
-        if ((m.lagBytes ?? 0) > MB) return true;
-        throw new Error(`generation ${state().generation}: ${behind} lag ${m.lagBytes} (${m.lagSource}), replay ${m.replayLsn}, REST ${JSON.stringify(m.observed)}; leader REST ${JSON.stringify(seen(leader).observed)}`);
-      }, { timeoutMs: 15_000, diagnostics: () => cluster.diagnostics(30) });
+      await waitFor(
+        `the router to see ${behind} lag more than 1 MB`,
+        () => {
+          const m = seen(behind);
+          if ((m.lagBytes ?? 0) > MB) return true;
+          throw new Error(
+            `generation ${state().generation}: ${behind} lag ${m.lagBytes} (${m.lagSource}), replay ${m.replayLsn}, REST ${JSON.stringify(m.observed)}; leader REST ${JSON.stringify(seen(leader).observed)}`,
+          );
+        },
+        { timeoutMs: 15_000, diagnostics: () => cluster.diagnostics(30) },
+      );
       console.log(`${behind} lags ${seen(behind).lagBytes} bytes (${seen(behind).lagSource})`);
       expect(await landings('fresh', 5)).toEqual(Array(5).fill(current));
       await waitFor(`the idle session on ${behind} to be fenced`, () => idleEnd.code !== undefined || idleEnd.ended, { timeoutMs: 5_000 });
@@ -328,10 +357,14 @@ describe('routing rules through the whole router on a real cluster', () => {
 
     await cluster.editConfig({ synchronous_mode: true });
     try {
-      const standby = await waitFor('the router to see a sync standby', () => {
-        const s = state();
-        return (s.config.synchronousMode && s.sync.leader === leader && s.sync.standbys.length === 1 && s.sync.standbys[0]) || undefined;
-      }, { timeoutMs: 30_000 });
+      const standby = await waitFor(
+        'the router to see a sync standby',
+        () => {
+          const s = state();
+          return (s.config.synchronousMode && s.sync.leader === leader && s.sync.standbys.length === 1 && s.sync.standbys[0]) || undefined;
+        },
+        { timeoutMs: 30_000 },
+      );
       const other = replicas.find((r) => r !== standby) ?? '';
       expect(replicas).toContain(standby);
       expect(await landings('sync', 4)).toEqual(Array(4).fill(standby));
@@ -343,10 +376,14 @@ describe('routing rules through the whole router on a real cluster', () => {
     } finally {
       await cluster.editConfig({ synchronous_mode: false });
     }
-    await waitFor('the router to see synchronous_mode off and no sync standby', () => {
-      const s = state();
-      return (!s.config.synchronousMode && s.sync.standbys.length === 0);
-    }, { timeoutMs: 30_000 });
+    await waitFor(
+      'the router to see synchronous_mode off and no sync standby',
+      () => {
+        const s = state();
+        return !s.config.synchronousMode && s.sync.standbys.length === 0;
+      },
+      { timeoutMs: 30_000 },
+    );
     expect(new Set(await landings('async', 6))).toEqual(new Set(replicas));
   });
 
@@ -364,9 +401,11 @@ describe('routing rules through the whole router on a real cluster', () => {
     const client = new pg.Client(router.connection('anything', { options: '-c patroni_router.target=replica -c application_name=routing-test' }));
     await client.connect();
     try {
-      const row = (await client.query<{ target: string | null; app: string; recovery: boolean }>(
-        "SELECT current_setting('patroni_router.target', true) AS target, current_setting('application_name') AS app, pg_is_in_recovery() AS recovery",
-      )).rows[0];
+      const row = (
+        await client.query<{ target: string | null; app: string; recovery: boolean }>(
+          "SELECT current_setting('patroni_router.target', true) AS target, current_setting('application_name') AS app, pg_is_in_recovery() AS recovery",
+        )
+      ).rows[0];
       expect(row).toEqual({ target: null, app: 'routing-test', recovery: true });
       await expect(client.query('SHOW patroni_router.target')).rejects.toThrow(/unrecognized configuration parameter/);
     } finally {

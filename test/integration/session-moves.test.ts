@@ -101,17 +101,26 @@ function sessionsFollowThePrimary(patroni: PatroniMajor, shape: Omit<ClusterOpti
       const waits = writers.map((w) => `${w.name} ${w.longestWaitBetween(r.startedAt, r.endedAt)} ms`);
       const moved = events.of('sessionMoved').length;
       const notMoved = events.of('sessionNotMoved').map((e) => String(e['reason']));
-      console.info(`[session-moves] patroni ${patroni} ${r.what} ${r.from} -> ${r.to}: ${errors.length} client errors; moved ${moved}, not moved ${JSON.stringify(notMoved)}; longest wait ${waits.join(', ')}; ${messages.join(' | ')}`);
+      console.info(
+        `[session-moves] patroni ${patroni} ${r.what} ${r.from} -> ${r.to}: ${errors.length} client errors; moved ${moved}, not moved ${JSON.stringify(notMoved)}; longest wait ${waits.join(', ')}; ${messages.join(' | ')}`,
+      );
       return { errors: errors.length, messages };
     }
 
     /** The watched session is on the new primary with its settings and prepared statement, and its cancel key still works. */
     async function watchedSessionCarriedOver(to: string): Promise<void> {
-      const row = (await watched.query<{ app: string; timeout: string; port: number }>("SELECT current_setting('application_name') AS app, current_setting('statement_timeout') AS timeout, inet_server_port() AS port")).rows[0];
+      const row = (
+        await watched.query<{ app: string; timeout: string; port: number }>(
+          "SELECT current_setting('application_name') AS app, current_setting('statement_timeout') AS timeout, inet_server_port() AS port",
+        )
+      ).rows[0];
       expect(row).toEqual({ app: 'watched-session', timeout: '30s', port: cluster.member(to).port });
       expect((await watched.query({ name: 'watched-double', text: 'SELECT $1::int * 2 AS x', values: [21] })).rows[0]).toEqual({ x: 42 });
       const running = watched.query('SELECT pg_sleep(20)').catch((e: unknown) => e as Error & { code?: string });
-      await waitFor('the sleep to run on the new primary', async () => (await cluster.sql(to, "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(20)'")) === '1');
+      await waitFor(
+        'the sleep to run on the new primary',
+        async () => (await cluster.sql(to, "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(20)'")) === '1',
+      );
       await cancelThrough(router.port('app'), watched);
       expect(await running).toMatchObject({ code: '57014' });
     }
@@ -159,7 +168,17 @@ function sessionsFollowThePrimary(patroni: PatroniMajor, shape: Omit<ClusterOpti
       // shutdown), as a new connection, never an open session between statements.
       expect(errors.length).toBeLessThanOrEqual(60);
       const cutLogin = (e: ClientError): boolean => e.connecting === true && e.classified?.cause === 'router-fencing';
-      expect(errors.filter((e) => e.classified?.cause !== 'member-shutdown' && e.classified?.cause !== 'connection-lost' && !cutLogin(e) && !/could not move this session to the new primary: a query was running/.test(e.message ?? '')).map((e) => e.message)).toEqual([]);
+      expect(
+        errors
+          .filter(
+            (e) =>
+              e.classified?.cause !== 'member-shutdown' &&
+              e.classified?.cause !== 'connection-lost' &&
+              !cutLogin(e) &&
+              !/could not move this session to the new primary: a query was running/.test(e.message ?? ''),
+          )
+          .map((e) => e.message),
+      ).toEqual([]);
       const firstError = Math.min(...errors.map((e) => e.sent ?? e.at));
       expect(errors.filter((e) => (e.sent ?? e.at) > firstError + 2_000).map((e) => e.message)).toEqual([]);
       expect(events.of('sessionMoved').length).toBeGreaterThan(0);
@@ -169,10 +188,14 @@ function sessionsFollowThePrimary(patroni: PatroniMajor, shape: Omit<ClusterOpti
     it('a leader crash: idle sessions move once a new leader is elected; only statements running at the crash fail', async () => {
       const r = await round('crash', async () => {
         const crashed = await cluster.crashLeader();
-        return waitFor('a new leader', async () => {
-          const leader = await cluster.leader();
-          return leader !== undefined && leader !== crashed ? leader : undefined;
-        }, { timeoutMs: 90_000 });
+        return waitFor(
+          'a new leader',
+          async () => {
+            const leader = await cluster.leader();
+            return leader !== undefined && leader !== crashed ? leader : undefined;
+          },
+          { timeoutMs: 90_000 },
+        );
       });
       const errors = roundErrors(r);
       report(r);
@@ -200,15 +223,25 @@ function sessionsFollowThePrimary(patroni: PatroniMajor, shape: Omit<ClusterOpti
         // What a crash with asynchronous replication loses is the old primary's last commits: a tail just before
         // the crash, never a write acknowledged after it nor a hole among earlier ones.
         const lastKeptBeforeCrash = Math.max(0, ...acked.filter((x) => present.has(x.seq) && x.at < crash.startedAt + 2_000).map((x) => x.at));
-        console.info(`[session-moves] ${w.name}: ${acked.length} acknowledged, ${lost.length} lost in the crash (${lost.length > 0 ? `${crash.startedAt - Math.min(...lost.map((x) => x.at))} ms before it` : 'none'})`);
+        console.info(
+          `[session-moves] ${w.name}: ${acked.length} acknowledged, ${lost.length} lost in the crash (${lost.length > 0 ? `${crash.startedAt - Math.min(...lost.map((x) => x.at))} ms before it` : 'none'})`,
+        );
         // The crash is seen when the first write fails (crashLeader's SIGKILL lands a little after startedAt).
         const crashSeen = Math.min(crash.startedAt + 2_000, ...writers.flatMap((x) => x.errorsBetween(crash.startedAt, crash.endedAt)).map((x) => x.at));
         const outside = lost.filter((x) => x.at >= crashSeen || x.at < lastKeptBeforeCrash - 1_000);
         const relative = (t: number): string => `${t - crash.startedAt} ms`;
         const kept = acked.find((x) => x.at === lastKeptBeforeCrash);
         const ports = [...new Set(outside.map((x) => x.port))].join(', ');
-        const where = `crash seen at ${relative(crashSeen)}, last write kept before it at ${relative(lastKeptBeforeCrash)} (seq ${kept?.seq ?? '-'}, port ${kept?.port ?? '-'}), missing ones acknowledged at ${outside.slice(0, 5).map((x) => relative(x.at)).join(', ')}${outside.length > 5 ? ` … ${relative(outside[outside.length - 1]!.at)}` : ''} by port ${ports}; members ${cluster.members.map((m) => `${m.name}:${m.port}`).join(' ')}; rounds ${rounds.map((x) => `${x.what} ${x.from}->${x.to} ${relative(x.startedAt)}..${relative(x.endedAt)}`).join(', ')}`;
-        expect(outside.map((x) => x.seq), `${w.name}: acknowledged writes missing outside the crash's tail (${where})`).toEqual([]);
+        const where = `crash seen at ${relative(crashSeen)}, last write kept before it at ${relative(lastKeptBeforeCrash)} (seq ${kept?.seq ?? '-'}, port ${kept?.port ?? '-'}), missing ones acknowledged at ${outside
+          .slice(0, 5)
+          .map((x) => relative(x.at))
+          .join(
+            ', ',
+          )}${outside.length > 5 ? ` … ${relative(outside[outside.length - 1]!.at)}` : ''} by port ${ports}; members ${cluster.members.map((m) => `${m.name}:${m.port}`).join(' ')}; rounds ${rounds.map((x) => `${x.what} ${x.from}->${x.to} ${relative(x.startedAt)}..${relative(x.endedAt)}`).join(', ')}`;
+        expect(
+          outside.map((x) => x.seq),
+          `${w.name}: acknowledged writes missing outside the crash's tail (${where})`,
+        ).toEqual([]);
       }
     });
   });

@@ -65,7 +65,9 @@ describe.each([
     await client.connect();
     clients.push(client);
     const localPort = (client as unknown as { connection: { stream: { localPort: number } } }).connection.stream.localPort;
-    await waitFor('the session to open its replica link', () => router.router.sessionsOf(listener).some((s) => s.describe().clientAddress.endsWith(`:${localPort}`) && s.describe().extraLinks === 1));
+    await waitFor('the session to open its replica link', () =>
+      router.router.sessionsOf(listener).some((s) => s.describe().clientAddress.endsWith(`:${localPort}`) && s.describe().extraLinks === 1),
+    );
     return client;
   }
 
@@ -88,13 +90,18 @@ describe.each([
   beforeAll(async () => {
     cluster = await startCluster({ members: 3, ...clusterOptions });
     leader = await cluster.waitForHealthy();
-    replicas = cluster.members.map((m) => m.name).filter((n) => n !== leader).sort();
+    replicas = cluster.members
+      .map((m) => m.name)
+      .filter((n) => n !== leader)
+      .sort();
     paused = replicas[0]!;
     await cluster.setTags(paused, { ryw: 'paused' });
     await cluster.setTags(replicas[1]!, { ryw: 'live' });
     await setUpAuthRole(cluster, leader);
     await cluster.sql(leader, SETUP_SQL);
-    await waitFor('the tables on every replica', async () => (await Promise.all(replicas.map((m) => cluster.sql(m, "SELECT count(*) FROM pg_proc WHERE proname = 'bump'")))).every((n) => n === '1'));
+    await waitFor('the tables on every replica', async () =>
+      (await Promise.all(replicas.map((m) => cluster.sql(m, "SELECT count(*) FROM pg_proc WHERE proname = 'bump'")))).every((n) => n === '1'),
+    );
     router = await startRouter(cluster, LISTENERS, { extraYaml: authYaml(), events: [events], admin: `{host: 127.0.0.1, port: 0, token: ${TOKEN}}` });
     adminUrl = router.router.adminUrl() ?? '';
     await waitFor('the router to know the primary and the tags', () => {
@@ -118,7 +125,7 @@ describe.each([
     for (let i = 0; i < 5; i++) expect(replicaPorts()).toContain(await serverPort(client));
     const inserted = await client.query<{ id: number; port: number }>("INSERT INTO split_items (note) VALUES ('split') RETURNING id, inet_server_port() AS port");
     expect(inserted.rows[0]!.port).toBe(portOf(leader));
-    expect(await serverPort(client, "SELECT inet_server_port() AS port FROM split_items FOR UPDATE LIMIT 1")).toBe(portOf(leader));
+    expect(await serverPort(client, 'SELECT inet_server_port() AS port FROM split_items FOR UPDATE LIMIT 1')).toBe(portOf(leader));
     expect(await serverPort(client, "SELECT inet_server_port() AS port, nextval('split_items_id_seq')")).toBe(portOf(leader));
     const routed = events.of('unitRouted').map((e) => `${String(e['destination'])}:${String(e['reason'])}`);
     expect(routed.slice(0, 5)).toEqual(Array(5).fill('replica:read'));
@@ -155,7 +162,9 @@ describe.each([
     const client = await connect();
     await client.query("SET application_name = 'split-replayed'");
     await client.query('SET statement_timeout = 4321');
-    const settings = await client.query<{ app: string; timeout: string; port: number }>("SELECT current_setting('application_name') AS app, current_setting('statement_timeout') AS timeout, inet_server_port() AS port");
+    const settings = await client.query<{ app: string; timeout: string; port: number }>(
+      "SELECT current_setting('application_name') AS app, current_setting('statement_timeout') AS timeout, inet_server_port() AS port",
+    );
     expect(settings.rows[0]).toEqual({ app: 'split-replayed', timeout: '4321ms', port: expect.any(Number) });
     expect(replicaPorts()).toContain(settings.rows[0]!.port);
 
@@ -216,7 +225,10 @@ describe.each([
       scriptDir = fs.mkdtempSync(path.join(os.tmpdir(), 'split-churn-'));
       const script = path.join(scriptDir, 'churn.sql');
       fs.writeFileSync(script, '\\set id random(1, 100)\nUPDATE churn SET n = n + 1 WHERE id = :id;\n');
-      churn = spawn('pgbench', ['-n', '-c', '2', '-T', '600', '-f', script, '-h', '127.0.0.1', '-p', String(router.port('writer')), '-U', credentials.trust.user, 'postgres'], { stdio: 'ignore', env: { ...process.env, PGPASSWORD: credentials.trust.password } });
+      churn = spawn('pgbench', ['-n', '-c', '2', '-T', '600', '-f', script, '-h', '127.0.0.1', '-p', String(router.port('writer')), '-U', credentials.trust.user, 'postgres'], {
+        stdio: 'ignore',
+        env: { ...process.env, PGPASSWORD: credentials.trust.password },
+      });
     });
 
     afterAll(async () => {
@@ -229,7 +241,9 @@ describe.each([
     it('a lagging replica never answers a read of a write it has not replayed (and the checker sees staleness when consistency is eventual)', async () => {
       const stillPaused = async (): Promise<string> => cluster.sql(paused, 'SELECT pg_get_wal_replay_pause_state()');
       const endpoint = { host: '127.0.0.1', user: scram.user, password: scram.password, database: 'postgres' };
-      const results = await Promise.all(checkerDrivers.map((driver) => runChecker(driver, { ...endpoint, port: router.port('lagging') }, { key: `lagging-${driver}`, iterations: 300, deadlineMs: 120_000 })));
+      const results = await Promise.all(
+        checkerDrivers.map((driver) => runChecker(driver, { ...endpoint, port: router.port('lagging') }, { key: `lagging-${driver}`, iterations: 300, deadlineMs: 120_000 })),
+      );
       for (const [i, result] of results.entries()) {
         expect(result.errors, checkerDrivers[i]).toEqual([]);
         expect(result.iterations, checkerDrivers[i]).toBe(300);
@@ -259,7 +273,10 @@ describe.each([
         replicaReads += result.reads[keepingUp] ?? 0;
         reads += Object.values(result.reads).reduce((a, b) => a + b, 0);
       }
-      const fallbacks = events.of('unitRouted').slice(before).filter((e) => e['reason'] === 'consistency').length;
+      const fallbacks = events
+        .of('unitRouted')
+        .slice(before)
+        .filter((e) => e['reason'] === 'consistency').length;
       console.info(`[split-route] read-your-writes: ${reads} reads, ${replicaReads} on the replica that keeps up, ${fallbacks} fell back to the primary`);
       // Not a timing assertion: with a replica that keeps up, the wait for its position lets it serve reads after writes.
       expect(replicaReads).toBeGreaterThan(0);

@@ -8,7 +8,10 @@ export class CuttableLink {
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
 
-  private constructor(readonly port: number, private readonly target: { host: string; port: number }) {}
+  private constructor(
+    readonly port: number,
+    private readonly target: { host: string; port: number },
+  ) {}
 
   static async open(target: { host: string; port: number }): Promise<CuttableLink> {
     const probe = net.createServer();

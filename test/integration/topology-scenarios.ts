@@ -118,7 +118,10 @@ export function describeFollowerOnRealCluster(dcs: 'etcd3' | 'etcd'): void {
       await cluster?.stop();
       // The target metric: member key says master -> writablePrimary published. "Cleared"
       // samples are listed apart: negative ones mean REST saw the demotion before the DCS did.
-      const promotions = samples.filter((x) => !x.what.includes('cleared')).map((x) => x.ms).sort((a, b) => a - b);
+      const promotions = samples
+        .filter((x) => !x.what.includes('cleared'))
+        .map((x) => x.ms)
+        .sort((a, b) => a - b);
       if (promotions.length > 0) {
         const median = promotions[Math.floor((promotions.length - 1) / 2)]!;
         console.log(
@@ -131,8 +134,9 @@ export function describeFollowerOnRealCluster(dcs: 'etcd3' | 'etcd'): void {
     it('reads the initial state: leader, replicas, tags, sync standby', async () => {
       const leader = await cluster.leader();
       expect(leader).toBe('pg0');
-      const s = await followerSees('pg0 writable, pg1 as sync standby, everyone running', (x) =>
-        x.writablePrimary === 'pg0' && x.sync.standbys.join() === 'pg1' && x.members.length === 3 && x.members.every((m) => m.state === 'running'),
+      const s = await followerSees(
+        'pg0 writable, pg1 as sync standby, everyone running',
+        (x) => x.writablePrimary === 'pg0' && x.sync.standbys.join() === 'pg1' && x.members.length === 3 && x.members.every((m) => m.state === 'running'),
       );
       expect(s.stale).toBe(false);
       expect(s.problems).toEqual([]);
@@ -200,7 +204,13 @@ export function describeFollowerOnRealCluster(dcs: 'etcd3' | 'etcd'): void {
         await followerSees('pg2 over 1 MB behind with replay paused, pg1 not', (x) => {
           const pg2 = memberByName(x, 'pg2');
           const pg1 = memberByName(x, 'pg1');
-          return pg2?.lagSource === 'rest' && (pg2.lagBytes ?? 0) > 1_000_000 && pg2.observed?.replayPaused === true && pg1?.lagSource === 'rest' && (pg1.lagBytes ?? Infinity) < 1_000_000;
+          return (
+            pg2?.lagSource === 'rest' &&
+            (pg2.lagBytes ?? 0) > 1_000_000 &&
+            pg2.observed?.replayPaused === true &&
+            pg1?.lagSource === 'rest' &&
+            (pg1.lagBytes ?? Infinity) < 1_000_000
+          );
         });
         await cluster.sql('pg2', 'SELECT pg_wal_replay_resume()');
         await followerSees('pg2 caught up after resume', (x) => {

@@ -36,16 +36,24 @@ describe.each(['etcd3', 'etcd'] as const)('%s source against a bare etcd', (api)
         client.close();
       }
     } else {
-      const res = await request(`${etcd.endpoint}/v2/keys${full}`, { method: 'PUT', body: new URLSearchParams({ value }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const res = await request(`${etcd.endpoint}/v2/keys${full}`, {
+        method: 'PUT',
+        body: new URLSearchParams({ value }).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
       await res.body.text();
       if (res.statusCode >= 300) throw new Error(`v2 PUT ${full}: ${res.statusCode}`);
     }
   };
   const sees = (what: string, ok: (s: ClusterState) => boolean, timeoutMs = 10_000): Promise<ClusterState> =>
-    waitFor(`the follower to see ${what}`, () => {
-      const s = follower.current();
-      return s !== undefined && ok(s) ? s : false;
-    }, { timeoutMs, intervalMs: 20, diagnostics: () => JSON.stringify({ state: follower.current(), status: follower.status() }).slice(0, 2000) });
+    waitFor(
+      `the follower to see ${what}`,
+      () => {
+        const s = follower.current();
+        return s !== undefined && ok(s) ? s : false;
+      },
+      { timeoutMs, intervalMs: 20, diagnostics: () => JSON.stringify({ state: follower.current(), status: follower.status() }).slice(0, 2000) },
+    );
 
   beforeAll(async () => {
     etcd = await startEtcd({ v2: true });

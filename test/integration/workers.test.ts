@@ -143,7 +143,9 @@ describe('patroni-router with workers: 2', () => {
     for (const client of opened) expect(await scalar(client, 'SELECT pg_is_in_recovery()')).toBe(false);
     // The members see one backend per session, from the router.
     const leader = (await cluster.leader()) ?? '';
-    const backends = Number(await cluster.sql(leader, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND client_addr = '127.0.0.1' AND application_name = ''"));
+    const backends = Number(
+      await cluster.sql(leader, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND client_addr = '127.0.0.1' AND application_name = ''"),
+    );
     expect(backends).toBeGreaterThanOrEqual(opened.length);
 
     const report = await topology();
@@ -190,7 +192,11 @@ describe('patroni-router with workers: 2', () => {
         () => undefined,
         (e: unknown) => e as Error & { code?: string },
       );
-      await waitFor('the query to run', async () => Number(await cluster.sql((await cluster.leader()) ?? '', "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'")) === 1);
+      await waitFor(
+        'the query to run',
+        async () =>
+          Number(await cluster.sql((await cluster.leader()) ?? '', "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'")) === 1,
+      );
       await sendCancel(client.processID, client.secretKey);
       expect(await running).toMatchObject({ code: '57014', message: 'canceling statement due to user request' });
     }
@@ -238,7 +244,11 @@ describe('patroni-router with workers: 2', () => {
       const since = Date.now();
       await cluster.switchover(candidate);
       await waitFor(`${candidate} to lead`, async () => (await cluster.leader()) === candidate, { timeoutMs: 60_000 });
-      await waitFor('every writer to write again after the switchover', () => [...writers, fresh].every((w) => w.attempts.some((a) => a.ok && a.startedAt > since && a.newConnection)), { timeoutMs: 60_000 });
+      await waitFor(
+        'every writer to write again after the switchover',
+        () => [...writers, fresh].every((w) => w.attempts.some((a) => a.ok && a.startedAt > since && a.newConnection)),
+        { timeoutMs: 60_000 },
+      );
       const afterAt = Date.now();
       await waitFor('every writer to write once more', () => [...writers, fresh].every((w) => w.firstSuccessAfter(afterAt) !== undefined));
     } finally {
@@ -250,7 +260,10 @@ describe('patroni-router with workers: 2', () => {
     for (const failure of failures) expect([SHUTDOWN, undefined]).toContain(failure.code);
     // Every write the router accepted is on the new primary (a write whose answer was lost may be there too).
     const accepted = [...writers, fresh].reduce((n, w) => n + w.successes().length, 0);
-    await waitFor('every accepted write on the new primary', async () => Number(await cluster.sql(candidate, "SELECT count(*) FROM router_probe WHERE note LIKE 'worker-writer-%'")) >= accepted);
+    await waitFor(
+      'every accepted write on the new primary',
+      async () => Number(await cluster.sql(candidate, "SELECT count(*) FROM router_probe WHERE note LIKE 'worker-writer-%'")) >= accepted,
+    );
   });
 
   it('SIGHUP: the primary hands the new listener to both workers, and an open session keeps its backend', async () => {
@@ -261,7 +274,10 @@ describe('patroni-router with workers: 2', () => {
     router.signal('SIGHUP');
     const reloaded = await router.waitForLog('configuration reloaded', { from });
     expect(reloaded['listeners']).toMatchObject({ added: ['extra'], unchanged: ['primary', 'replicas'] });
-    const perWorker = router.lines.slice(from).filter((l) => l.msg === 'listeners reloaded').map((l) => l['worker']);
+    const perWorker = router.lines
+      .slice(from)
+      .filter((l) => l.msg === 'listeners reloaded')
+      .map((l) => l['worker']);
     expect(new Set(perWorker)).toEqual(new Set(WORKERS));
     const byWorker = await onEveryWorker(ports.extra, 1);
     for (const [, list] of byWorker) expect(await scalar(list[0]!, 'SELECT 1')).toBe(1);
@@ -270,17 +286,16 @@ describe('patroni-router with workers: 2', () => {
     await closeAll();
   });
 
-  it('a killed worker is started again by the primary; the other worker\'s sessions carry on', async () => {
+  it("a killed worker is started again by the primary; the other worker's sessions carry on", async () => {
     const byWorker = await onEveryWorker(ports.primary, 1);
     const survivor = byWorker.get(2)?.[0];
     const victim = (await topology()).workers?.find((w) => w.index === 1);
     expect(victim?.pid).toBeDefined();
     process.kill(victim?.pid ?? 0, 'SIGKILL');
-    const back = await waitFor(
-      'worker 1 to be running again',
-      async () => (await topology()).workers?.find((w) => w.index === 1 && w.state === 'ready' && w.pid !== victim?.pid),
-      { timeoutMs: 30_000, diagnostics: () => router.tail() },
-    );
+    const back = await waitFor('worker 1 to be running again', async () => (await topology()).workers?.find((w) => w.index === 1 && w.state === 'ready' && w.pid !== victim?.pid), {
+      timeoutMs: 30_000,
+      diagnostics: () => router.tail(),
+    });
     expect(back.restarts).toBe(1);
     expect(router.lines.find((l) => l.msg === 'worker exited; starting it again')).toMatchObject({ worker: 1, signal: 'SIGKILL' });
     expect(await scalar(survivor!, 'SELECT 1')).toBe(1);
@@ -297,11 +312,16 @@ describe('patroni-router with workers: 2', () => {
     const pids = ((await topology()).workers ?? []).map((w) => w.pid ?? 0);
     const ended = open.map((client) => new Promise<string | undefined>((resolve) => client.once('error', (e: Error & { code?: string }) => resolve(e.code))));
     router.signal('SIGTERM');
-    await waitFor('the listeners to refuse connections', () => new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port: ports.primary });
-      socket.once('connect', () => (socket.destroy(), resolve(false)));
-      socket.once('error', () => resolve(true));
-    }), { timeoutMs: 10_000 });
+    await waitFor(
+      'the listeners to refuse connections',
+      () =>
+        new Promise<boolean>((resolve) => {
+          const socket = net.connect({ host: '127.0.0.1', port: ports.primary });
+          socket.once('connect', () => (socket.destroy(), resolve(false)));
+          socket.once('error', () => resolve(true));
+        }),
+      { timeoutMs: 10_000 },
+    );
     for (const client of open) expect(await scalar(client, 'SELECT 1')).toBe(1);
     expect(await Promise.all(ended)).toEqual(open.map(() => SHUTDOWN));
     const exit = await router.exited;
@@ -315,6 +335,11 @@ describe('patroni-router with workers: 2', () => {
       }
     };
     await waitFor('every worker to be gone', () => pids.every((pid) => !alive(pid)), { timeoutMs: 10_000 });
-    expect(router.lines.filter((l) => l.msg === 'worker stopped').map((l) => l['worker']).sort()).toEqual(WORKERS);
+    expect(
+      router.lines
+        .filter((l) => l.msg === 'worker stopped')
+        .map((l) => l['worker'])
+        .sort(),
+    ).toEqual(WORKERS);
   });
 });

@@ -25,6 +25,11 @@ export function classifyClientError(code: string | undefined, message: string): 
   // pgjdbc says a connection broke with its own SQLSTATEs: 08006 "An I/O error occurred while
   // sending to the backend.", 08003 "This connection has been closed."
   if (code === '08006' || code === '08003') return { cause: 'connection-lost' };
-  if (/terminated unexpectedly|ECONNRESET|EPIPE|connection error|Connection terminated|socket hang up|This socket has been ended|server closed the connection unexpectedly|consuming input failed/i.test(message)) return { cause: 'connection-lost' };
+  if (
+    /terminated unexpectedly|ECONNRESET|EPIPE|connection error|Connection terminated|socket hang up|This socket has been ended|server closed the connection unexpectedly|consuming input failed/i.test(
+      message,
+    )
+  )
+    return { cause: 'connection-lost' };
   return { cause: 'other' };
 }

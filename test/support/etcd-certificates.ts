@@ -37,9 +37,23 @@ export async function createEtcdCertificates(dir: string): Promise<EtcdCertifica
   const caCert = path.join(dir, 'ca.crt');
   const caKey = path.join(dir, 'ca.key');
   await openssl(dir, [
-    'req', '-x509', '-nodes', '-newkey', 'rsa:2048', '-days', '30', '-subj', '/CN=patroni-router test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-    '-keyout', caKey, '-out', caCert,
+    'req',
+    '-x509',
+    '-nodes',
+    '-newkey',
+    'rsa:2048',
+    '-days',
+    '30',
+    '-subj',
+    '/CN=patroni-router test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-keyout',
+    caKey,
+    '-out',
+    caCert,
   ]);
   const ca = { cert: caCert, key: caKey };
   const server = await issue(dir, 'server', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n', ca);

@@ -167,7 +167,9 @@ export class FakePostgres {
     if (/pg_sleep/i.test(text)) {
       backend.sleeping = () => {
         backend.sleeping = undefined;
-        socket.write(Buffer.concat([errorResponse({ severity: 'ERROR', code: '57014', message: 'canceling statement due to user request' }), readyForQuery(TransactionStatus.Idle)]));
+        socket.write(
+          Buffer.concat([errorResponse({ severity: 'ERROR', code: '57014', message: 'canceling statement due to user request' }), readyForQuery(TransactionStatus.Idle)]),
+        );
       };
       return;
     }

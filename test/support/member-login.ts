@@ -44,22 +44,18 @@ export async function loginOutcome(member: ClusterMember, user: string, password
 
 /** psql over TCP with a libpq sslmode; the query's output, or rejects with psql's message. */
 export function psqlOverTcp(member: ClusterMember, sslmode: string, query: string, dir: string): Promise<string> {
-  return runCommand(
-    `${newestPostgresBinDir()}/psql`,
-    ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', query],
-    {
-      cwd: dir,
-      // trust or the superuser's password, whichever the shape asks for
-      env: childEnvironment(dir, {
-        PGHOST: member.host,
-        PGPORT: String(member.port),
-        PGUSER: credentials.superuser.user,
-        PGDATABASE: 'postgres',
-        PGPASSWORD: credentials.superuser.password,
-        PGSSLMODE: sslmode,
-        PGCONNECT_TIMEOUT: '5',
-      }),
-      timeoutMs: 15_000,
-    },
-  ).then((out) => out.trim());
+  return runCommand(`${newestPostgresBinDir()}/psql`, ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', query], {
+    cwd: dir,
+    // trust or the superuser's password, whichever the shape asks for
+    env: childEnvironment(dir, {
+      PGHOST: member.host,
+      PGPORT: String(member.port),
+      PGUSER: credentials.superuser.user,
+      PGDATABASE: 'postgres',
+      PGPASSWORD: credentials.superuser.password,
+      PGSSLMODE: sslmode,
+      PGCONNECT_TIMEOUT: '5',
+    }),
+    timeoutMs: 15_000,
+  }).then((out) => out.trim());
 }

@@ -79,14 +79,24 @@ export class ObservingRelay {
     };
     this.sessions.push({ observer, closed });
     upstream.write(clientFirst.packet);
-    pipeFrames(upstream, client, (frame) => {
-      observer.fromServer(frame);
-      return forwardedServerFrame(frame);
-    }, onClose);
-    pipeFrames(client, upstream, (frame) => {
-      observer.fromClient(frame);
-      return frame.raw;
-    }, onClose);
+    pipeFrames(
+      upstream,
+      client,
+      (frame) => {
+        observer.fromServer(frame);
+        return forwardedServerFrame(frame);
+      },
+      onClose,
+    );
+    pipeFrames(
+      client,
+      upstream,
+      (frame) => {
+        observer.fromClient(frame);
+        return frame.raw;
+      },
+      onClose,
+    );
   }
 }
 

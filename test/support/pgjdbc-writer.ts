@@ -58,7 +58,14 @@ export class PgjdbcWriter {
       else if (record['kind'] === 'error') {
         const code = typeof record['sqlstate'] === 'string' ? record['sqlstate'] : undefined;
         const message = String(record['message']);
-        this.errors.push({ at: Number(record['at']), ok: false, ...(code ? { code } : {}), message, classified: classifyClientError(code, message), ...(record['connecting'] === true ? { connecting: true } : {}) });
+        this.errors.push({
+          at: Number(record['at']),
+          ok: false,
+          ...(code ? { code } : {}),
+          message,
+          classified: classifyClientError(code, message),
+          ...(record['connecting'] === true ? { connecting: true } : {}),
+        });
       } else if (record['kind'] === 'summary') summary = { writes: Number(record['writes']), errors: Number(record['errors']), connects: Number(record['connects']) };
     });
     this.exited = new Promise((resolve, reject) => {

@@ -60,7 +60,10 @@ export class RouterProcess {
   private partial = '';
   private exit: RouterExit | undefined;
 
-  private constructor(private readonly child: ChildProcess, readonly pid: number) {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly pid: number,
+  ) {
     child.stdout?.setEncoding('utf8');
     child.stderr?.setEncoding('utf8');
     child.stdout?.on('data', (chunk: string) => this.onStdout(chunk));

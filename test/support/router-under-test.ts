@@ -35,7 +35,13 @@ export function dcsBlock(cluster: PatroniCluster): string {
 export async function startRouter(
   cluster: PatroniCluster,
   listenersYaml: string,
-  opts: { extraYaml?: string; events?: ProxyEvents[]; logLevel?: string; /** The `admin:` block; off unless given. */ admin?: string; /** Replaces the DCS block (e.g. REST-only mode). */ dcs?: string } = {},
+  opts: {
+    extraYaml?: string;
+    events?: ProxyEvents[];
+    logLevel?: string;
+    /** The `admin:` block; off unless given. */ admin?: string;
+    /** Replaces the DCS block (e.g. REST-only mode). */ dcs?: string;
+  } = {},
 ): Promise<RouterUnderTest> {
   let yaml = `${opts.dcs ?? dcsBlock(cluster)}listeners:\n${listenersYaml}\nadmin: ${opts.admin ?? '{enabled: false}'}\nlog: {level: ${opts.logLevel ?? 'info'}}\n${opts.extraYaml ?? ''}`;
   while (yaml.includes('port: 0,')) yaml = yaml.replace('port: 0,', `port: ${await freePort()},`);

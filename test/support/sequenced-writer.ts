@@ -89,7 +89,17 @@ export class SequencedWriter {
         // A connection that failed is not given back to the pool for reuse.
         client?.release(true);
         const err = error as Error & { code?: string };
-        this.writes.push({ at: Date.now(), sent, seq, ok: false, ms: Date.now() - sent, connecting: client === undefined, ...(err.code ? { code: err.code } : {}), message: err.message, classified: classifyClientError(err.code, err.message) });
+        this.writes.push({
+          at: Date.now(),
+          sent,
+          seq,
+          ok: false,
+          ms: Date.now() - sent,
+          connecting: client === undefined,
+          ...(err.code ? { code: err.code } : {}),
+          message: err.message,
+          classified: classifyClientError(err.code, err.message),
+        });
       }
       // Pacing, not waiting for a condition: a pooled application writes at its own rhythm.
       await new Promise((resolve) => setTimeout(resolve, this.intervalMs));

@@ -79,12 +79,10 @@ export class BackendLink {
         const row = parseDataRow(frame.body);
         if ('error' in row) throw new Error(`link to ${this.member.name}: ${row.error}`);
         result.rows.push(row.columns.map((c) => (c === null ? null : c.toString('utf8'))));
-      }
-      else if (frame.code === BackendCode.ErrorResponse) {
+      } else if (frame.code === BackendCode.ErrorResponse) {
         const { code, message } = parseError(frame.body);
         result.error = { ...(code !== undefined ? { code } : {}), ...(message !== undefined ? { message } : {}) };
-      }
-      else if (frame.code === BackendCode.ReadyForQuery) return result;
+      } else if (frame.code === BackendCode.ReadyForQuery) return result;
     }
   }
 

@@ -19,9 +19,7 @@ export class SessionLinks {
   /** Links opened on request (openLink), closed with the session. */
   private readonly extra = new Set<BackendLink>();
 
-  constructor(
-    private readonly options: { connector: BackendConnector; connectTimeoutMs: number; isOver: () => boolean; log: () => Logger },
-  ) {}
+  constructor(private readonly options: { connector: BackendConnector; connectTimeoutMs: number; isOver: () => boolean; log: () => Logger }) {}
 
   /** The startup parameters the session's member got (the router's own options removed). */
   startedWith(parameters: StartupParams): void {

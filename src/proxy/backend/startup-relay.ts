@@ -265,9 +265,10 @@ export class StartupRelay {
       if ('secret' in secret) secret.secret.wipe();
       return;
     }
-    const notice = this.options.login.learnSecret && 'none' in secret
-      ? [noticeResponse({ severity: 'NOTICE', code: '01000', message: `patroni-router: this session cannot open more links (${secret.none}); it stays on one member` })]
-      : [];
+    const notice =
+      this.options.login.learnSecret && 'none' in secret
+        ? [noticeResponse({ severity: 'NOTICE', code: '01000', message: `patroni-router: this session cannot open more links (${secret.none}); it stays on one member` })]
+        : [];
     this.flush([...notice, readyForQuery]);
     this.settle({ kind: 'ready', rest: this.memberFrames.rest(), clientRest: this.clientFrames.rest(), secret });
   }

@@ -389,11 +389,17 @@ export class SplitRelay {
     let w = this.wait;
     if (w === undefined || w.unit !== unit) {
       if (w !== undefined) this.endWait();
-      const started: NonNullable<SplitRelay['wait']> = { unit, pending: false, refreshed: false, expired: false, timer: setTimeout(() => {
-        started.expired = true;
-        started.pending = false;
-        this.pump();
-      }, this.deps.replicaWaitMs) };
+      const started: NonNullable<SplitRelay['wait']> = {
+        unit,
+        pending: false,
+        refreshed: false,
+        expired: false,
+        timer: setTimeout(() => {
+          started.expired = true;
+          started.pending = false;
+          this.pump();
+        }, this.deps.replicaWaitMs),
+      };
       w = this.wait = started;
     }
     if (w.expired) return false;
@@ -471,7 +477,12 @@ export class SplitRelay {
         link.statements.delete(name);
       }
     }
-    const write = link.name === 'primary' && (unit.kind === 'function-call' || decision.reason === 'unknown-prepared' || decision.reason === 'replica-refused' || decision.verdicts.some((v) => v.destination === 'primary' && !v.anyLink));
+    const write =
+      link.name === 'primary' &&
+      (unit.kind === 'function-call' ||
+        decision.reason === 'unknown-prepared' ||
+        decision.reason === 'replica-refused' ||
+        decision.verdicts.some((v) => v.destination === 'primary' && !v.anyLink));
     const ends = unit.kind === 'query' || unit.kind === 'function-call' || (unit.kind === 'extended' && unit.end === 'sync') ? 1 : 0;
     const open = link.openSegment;
     let segment: ClientSegment;
@@ -484,7 +495,19 @@ export class SplitRelay {
       segment.open = ends === 0;
       segment.write ||= write;
     } else {
-      segment = { owner: 'client', rfqsLeft: ends, open: ends === 0, units: [unit], effects, verdicts: [...decision.verdicts], sent: false, failed: false, parseCompletes: 0, write, statusBefore: link.status };
+      segment = {
+        owner: 'client',
+        rfqsLeft: ends,
+        open: ends === 0,
+        units: [unit],
+        effects,
+        verdicts: [...decision.verdicts],
+        sent: false,
+        failed: false,
+        parseCompletes: 0,
+        write,
+        statusBefore: link.status,
+      };
       // The safety net: a replica's 25006 to an autocommit statement, before any row, is retried on the primary.
       if (link.name === 'replica' && link.status === TransactionStatus.Idle && ends === 1 && unit.kind === 'query') segment.held = [];
       link.segments.push(segment);
@@ -585,11 +608,22 @@ export class SplitRelay {
       if (link.name !== 'primary') return;
       // A member going away says so between units; a session that can move keeps it from the client and moves.
       // It is gone from here on: the client's next unit must wait for the move, not race the close that follows.
-      if (frame.code === BackendCode.ErrorResponse && this.state.moveBlocker === undefined && link.status === TransactionStatus.Idle && MEMBER_GOING_AWAY.has(parseError(frame.body).code ?? '')) {
+      if (
+        frame.code === BackendCode.ErrorResponse &&
+        this.state.moveBlocker === undefined &&
+        link.status === TransactionStatus.Idle &&
+        MEMBER_GOING_AWAY.has(parseError(frame.body).code ?? '')
+      ) {
         return this.linkLost(link, `${link.member.name} is going away (${parseError(frame.body).code ?? ''})`);
       }
       // Asynchronous messages between units: notifications and notices of the primary reach the client.
-      if (frame.code === BackendCode.NotificationResponse || frame.code === BackendCode.NoticeResponse || frame.code === BackendCode.ParameterStatus || frame.code === BackendCode.ErrorResponse) out.push(frame.raw);
+      if (
+        frame.code === BackendCode.NotificationResponse ||
+        frame.code === BackendCode.NoticeResponse ||
+        frame.code === BackendCode.ParameterStatus ||
+        frame.code === BackendCode.ErrorResponse
+      )
+        out.push(frame.raw);
       return;
     }
     if (head.owner === 'internal') return this.onInternalFrame(link, head, frame);
@@ -751,7 +785,6 @@ export class SplitRelay {
     // A query of the client's was on the replica link: the session cannot go on in order.
     if (clientWaiting) this.deps.primaryLost(`the replica link to ${link.member.name} was lost during a query: ${why}`);
   }
-
 
   private toClient(out: Buffer[]): void {
     if (out.length === 0) return;

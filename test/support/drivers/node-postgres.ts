@@ -110,7 +110,8 @@ export async function nodePostgresScenario(plan: ScenarioPlan): Promise<Scenario
       const error = await sleeping;
       const ms = Math.round(performance.now() - sent);
       const code = (error as { code?: unknown } | undefined)?.code;
-      if (code !== '57014') throw new StepFailure(`after the CancelRequest: ${error instanceof Error ? error.message : 'the query completed'} (${ms} ms)`, typeof code === 'string' ? code : undefined);
+      if (code !== '57014')
+        throw new StepFailure(`after the CancelRequest: ${error instanceof Error ? error.message : 'the query completed'} (${ms} ms)`, typeof code === 'string' ? code : undefined);
       if (ms > plan.cancel.deadlineMs) throw new StepFailure(`cancelled, but only ${ms} ms after the CancelRequest`, '57014');
       await new Promise((resolve) => setTimeout(resolve, plan.cancel.settleMs));
       return { detail: `CancelRequest on a new socket; 57014 after ${ms} ms`, latencyMs: ms };

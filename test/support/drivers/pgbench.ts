@@ -40,7 +40,10 @@ export async function pgbenchScenario(plan: ScenarioPlan): Promise<ScenarioResul
       const done = Number.isNaN(processed) ? 'no summary' : `${processed}/${transactions} transactions`;
       throw new StepFailure(`pgbench ${what} exited ${out.code ?? out.signal} (${done}): ${error ?? out.stderr.trim()}`);
     }
-    const echoed = text.split('\n').filter((l) => l.startsWith('drivers ')).map((l) => l.slice('drivers '.length));
+    const echoed = text
+      .split('\n')
+      .filter((l) => l.startsWith('drivers '))
+      .map((l) => l.slice('drivers '.length));
     const connectionMs = Number(/initial connection time = ([\d.]+) ms/.exec(text)?.[1] ?? NaN);
     return { processed, echoed, connectionMs };
   }

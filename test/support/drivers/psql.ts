@@ -30,7 +30,10 @@ export async function psqlScenario(plan: ScenarioPlan): Promise<ScenarioResult> 
     const args = [...base, ...commandsToRun.flatMap((c) => ['-c', c])];
     const out = await commands.run('psql', args, { env, ...(stdin !== undefined ? { stdin } : {}) });
     if (out.code !== 0) throw failure(what, out);
-    return out.stdout.toString('utf8').split('\n').filter((line) => line !== '');
+    return out.stdout
+      .toString('utf8')
+      .split('\n')
+      .filter((line) => line !== '');
   }
 
   const { sql } = plan;

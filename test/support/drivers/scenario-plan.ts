@@ -79,9 +79,7 @@ export function scenarioPlan(driver: DriverName, endpoint: Endpoint, opts: Scena
     preparedExecutions: 8,
     applicationName: `drivers-${driver}`,
     sql: {
-      serverInfo:
-        'SELECT inet_server_port() AS port, pg_is_in_recovery() AS in_recovery, ' +
-        'coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false) AS ssl',
+      serverInfo: 'SELECT inet_server_port() AS port, pg_is_in_recovery() AS in_recovery, ' + 'coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false) AS ssl',
       bigResult: `SELECT repeat('x', ${bigResult.width}) AS payload FROM generate_series(1, ${bigResult.rows})`,
       copyOut: `COPY (SELECT g AS id, 'note-' || g AS note FROM generate_series(1, ${copyRows}) AS g) TO STDOUT`,
       sleep: `SELECT pg_sleep(${cancel.sleepSeconds})`,

@@ -86,7 +86,11 @@ function lostResult(plan: ScenarioPlan, why: string, stderr: string, ms = 0): Sc
     }
   }
   const done = new Set(finished.map((s) => s.step));
-  const said = stderr.split('\n').filter((l) => l.trim() !== '' && !startedLine.test(l) && !resultLine.test(l)).join('\n').trim();
+  const said = stderr
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !startedLine.test(l) && !resultLine.test(l))
+    .join('\n')
+    .trim();
   const error = `${why}; stderr: ${said.slice(-2_000) || '(nothing but progress)'}`;
   // The step it was on, or (had it reported that one) the next; a program that reported every
   // step and then died still fails, on its last step.
@@ -143,7 +147,10 @@ export function runScenarioProgram(plan: ScenarioPlan, command: string, args: st
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
-      const line = stdout.split('\n').filter((l) => l.startsWith('{')).at(-1);
+      const line = stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .at(-1);
       const how = overrun ?? `${command} ${signal !== null ? `killed by ${signal}` : `exited ${code}`}`;
       const onStep = Math.round(performance.now() - stepStarted);
       if (line === undefined) return resolve(lostResult(plan, `${how} without a result line`, stderr, onStep));
@@ -154,7 +161,11 @@ export function runScenarioProgram(plan: ScenarioPlan, command: string, args: st
         return resolve(lostResult(plan, `${how}; unreadable result: ${(error as Error).message}`, stderr, onStep));
       }
       // Whatever the program said beyond its progress lines belongs with its failures.
-      const said = stderr.split('\n').filter((l) => l.trim() !== '' && !startedLine.test(l) && !resultLine.test(l)).join('\n').trim();
+      const said = stderr
+        .split('\n')
+        .filter((l) => l.trim() !== '' && !startedLine.test(l) && !resultLine.test(l))
+        .join('\n')
+        .trim();
       if (said !== '') for (const s of result.steps) if (!s.ok && s.error !== undefined) s.error += `; stderr: ${said.slice(-1_000)}`;
       resolve(result);
     });

@@ -34,10 +34,19 @@ export function timingTable(runs: TimedScenario[]): string {
   const header = ['driver', 'cells', ...stepOrder.map((s) => (s === 'cancel' ? 'cancel (latency)' : s)), 'scenario'];
   const rows = drivers.map((driver: DriverName) => {
     const mine = runs.filter((r) => r.result.driver === driver);
-    const steps = stepOrder.map((step) => stepCell(step, mine.flatMap((r) => r.result.steps.filter((s) => s.step === step))));
+    const steps = stepOrder.map((step) =>
+      stepCell(
+        step,
+        mine.flatMap((r) => r.result.steps.filter((s) => s.step === step)),
+      ),
+    );
     return [driver, String(mine.length), ...steps, `${median(mine.map((r) => r.wallMs)) ?? '-'}`];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line), 'ms, median over cells; cancel: from the cancel to 57014; n/a: the driver cannot do it natively'].join('\n');
 }

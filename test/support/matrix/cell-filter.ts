@@ -13,7 +13,8 @@ export function parseCellFilter(text: string | undefined): CellFilter {
   const wanted = new Map<keyof typeof compatAxes, Set<string>>();
   for (const part of text.split(',')) {
     const [axis, values] = part.split('=').map((s) => s.trim());
-    if (axis === undefined || values === undefined || !(axis in compatAxes)) throw new Error(`MATRIX_FILTER: "${part}" is not <axis>=<value>[|<value>] with an axis of ${Object.keys(compatAxes).join(', ')}`);
+    if (axis === undefined || values === undefined || !(axis in compatAxes))
+      throw new Error(`MATRIX_FILTER: "${part}" is not <axis>=<value>[|<value>] with an axis of ${Object.keys(compatAxes).join(', ')}`);
     const name = axis as keyof typeof compatAxes;
     const known: readonly string[] = compatAxes[name];
     const set = new Set(values.split('|'));

@@ -59,10 +59,14 @@ export async function startCompatCluster(tuple: ClusterTuple, modes: readonly Ro
     for (const mode of modes) {
       const r = await startRouter(cluster, LISTENERS, { extraYaml: routerYaml(cluster, mode, cert), logLevel: 'debug' });
       routers[mode] = r;
-      await waitFor(`the ${mode} router to see ${leader} writable and ${replica.name} running`, () => {
-        const state = r.router.feeds().get(cluster.scope)?.current();
-        return state?.writablePrimary === leader && state.members.some((m) => m.name === replica.name && m.role === 'replica' && m.state === 'running');
-      }, { timeoutMs: 60_000 });
+      await waitFor(
+        `the ${mode} router to see ${leader} writable and ${replica.name} running`,
+        () => {
+          const state = r.router.feeds().get(cluster.scope)?.current();
+          return state?.writablePrimary === leader && state.members.some((m) => m.name === replica.name && m.role === 'replica' && m.state === 'running');
+        },
+        { timeoutMs: 60_000 },
+      );
     }
     const router = (mode: RouterTls): RouterUnderTest => {
       const r = routers[mode];

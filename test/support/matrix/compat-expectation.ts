@@ -22,9 +22,7 @@
  */
 import type { CompatCell } from './compat-axes.js';
 
-export type Expectation =
-  | { outcome: 'works'; ssl: boolean; inRecovery: boolean; writable: boolean }
-  | { outcome: 'refused'; error: RegExp; why: string };
+export type Expectation = { outcome: 'works'; ssl: boolean; inRecovery: boolean; writable: boolean } | { outcome: 'refused'; error: RegExp; why: string };
 
 /** The client will not go on without TLS. */
 export function insistsOnTls(cell: Pick<CompatCell, 'driver' | 'sslmode'>): boolean {

@@ -65,7 +65,9 @@ function fewestTuples<G extends Axes>(axes: G, valid: Validity<G>): Array<Cell<G
   const greedy = pairwise(axes, valid);
   const tuples = fullProduct(axes, valid).map((cell) => ({ cell, pairs: pairsOfCell(axes, cell) }));
   const allPairs = [...new Set(tuples.flatMap((t) => t.pairs))];
-  const sizes = axisNames(axes).map((n) => (axes[n] ?? []).length).sort((a, b) => b - a);
+  const sizes = axisNames(axes)
+    .map((n) => (axes[n] ?? []).length)
+    .sort((a, b) => b - a);
   const lowerBound = (sizes[0] ?? 1) * (sizes[1] ?? 1);
   let nodes = 0;
   const search = (chosen: number[], covered: Set<string>, depth: number): number[] | undefined => {
@@ -105,9 +107,7 @@ export function groupedPairwise<A extends Axes, K extends keyof A & string>(axes
   const only: Record<string, readonly unknown[]> = {};
   for (const g of groupAxes) only[g] = axes[g] ?? [];
   const groupAxesOnly = only as Pick<A, K>;
-  const open = new Set(
-    fewestTuples(groupAxesOnly, (g) => possible.has(groupKey(axes, groupAxes, g as GroupOf<A, K>))).map((g) => groupKey(axes, groupAxes, g as GroupOf<A, K>)),
-  );
+  const open = new Set(fewestTuples(groupAxesOnly, (g) => possible.has(groupKey(axes, groupAxes, g as GroupOf<A, K>))).map((g) => groupKey(axes, groupAxes, g as GroupOf<A, K>)));
   const uncovered = new Set(candidates.flatMap((c) => c.pairs));
   const chosen: Array<Cell<A>> = [];
   const gainOf = (pairs: readonly string[]): number => pairs.reduce((n, key) => n + (uncovered.has(key) ? 1 : 0), 0);

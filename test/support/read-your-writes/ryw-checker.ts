@@ -50,7 +50,20 @@ export async function runChecker(driver: CheckerDriver, endpoint: CheckerEndpoin
     }
     case 'pgjdbc': {
       const classes = await compiledJavaProgram(path.join(here, 'RywChecker.java'), 'RywChecker');
-      const args = [...shortLivedJvm, '-cp', `${classes}${path.delimiter}${pgjdbcJar}`, 'RywChecker', endpoint.host, String(endpoint.port), endpoint.user, endpoint.password, endpoint.database, opts.key, String(opts.iterations), String(opts.deadlineMs / 1000)];
+      const args = [
+        ...shortLivedJvm,
+        '-cp',
+        `${classes}${path.delimiter}${pgjdbcJar}`,
+        'RywChecker',
+        endpoint.host,
+        String(endpoint.port),
+        endpoint.user,
+        endpoint.password,
+        endpoint.database,
+        opts.key,
+        String(opts.iterations),
+        String(opts.deadlineMs / 1000),
+      ];
       return parseResult(await program('java', args, classes, '', opts.deadlineMs + 15_000));
     }
   }
@@ -71,7 +84,13 @@ async function nodePostgres(endpoint: CheckerEndpoint, opts: { key: string; iter
       try {
         await client.query('UPDATE ryw_check SET v = $1 WHERE k = $2', [i, opts.key]);
         for (let r = 0; r < 2; r++) {
-          const row = (await client.query<{ v: number; port: number }>({ name: 'ryw-read', text: 'SELECT (SELECT v FROM ryw_check WHERE k = $1) AS v, inet_server_port() AS port', values: [opts.key] })).rows[0];
+          const row = (
+            await client.query<{ v: number; port: number }>({
+              name: 'ryw-read',
+              text: 'SELECT (SELECT v FROM ryw_check WHERE k = $1) AS v, inet_server_port() AS port',
+              values: [opts.key],
+            })
+          ).rows[0];
           const port = String(row?.port);
           result.reads[port] = (result.reads[port] ?? 0) + 1;
           if (row?.v !== i) result.stale++;
@@ -102,7 +121,14 @@ async function psql(endpoint: CheckerEndpoint, opts: { key: string; iterations: 
   fs.writeFileSync(script, lines.join('\n'));
   try {
     const env = { ...process.env, PGPASSWORD: endpoint.password, PGCONNECT_TIMEOUT: '10', PGAPPNAME: 'ryw-psql', PGSSLMODE: 'disable' };
-    const out = await program('psql', ['-XAtq', '-v', 'ON_ERROR_STOP=1', '-h', endpoint.host, '-p', String(endpoint.port), '-U', endpoint.user, '-d', endpoint.database, '-f', script], dir, '', opts.deadlineMs, env);
+    const out = await program(
+      'psql',
+      ['-XAtq', '-v', 'ON_ERROR_STOP=1', '-h', endpoint.host, '-p', String(endpoint.port), '-U', endpoint.user, '-d', endpoint.database, '-f', script],
+      dir,
+      '',
+      opts.deadlineMs,
+      env,
+    );
     const result: CheckerResult = { iterations: 0, stale: 0, reads: {}, errors: out.stderr.trim() === '' ? [] : [out.stderr.trim()] };
     for (const line of out.stdout.split('\n')) {
       const [wanted, v, port] = line.split('|');
@@ -117,7 +143,14 @@ async function psql(endpoint: CheckerEndpoint, opts: { key: string; iterations: 
   }
 }
 
-function program(command: string, args: string[], cwd: string, stdin: string, deadlineMs: number, env: NodeJS.ProcessEnv = process.env): Promise<{ stdout: string; stderr: string }> {
+function program(
+  command: string,
+  args: string[],
+  cwd: string,
+  stdin: string,
+  deadlineMs: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

@@ -44,7 +44,13 @@ export class PsycopgWriter {
       else if (record['kind'] === 'error') {
         const code = typeof record['sqlstate'] === 'string' ? record['sqlstate'] : undefined;
         const message = String(record['message']);
-        this.errors.push({ at: Number(record['at']), ...(code !== undefined ? { code } : {}), message, classified: classifyClientError(code, message), ...(record['connecting'] === true ? { connecting: true } : {}) });
+        this.errors.push({
+          at: Number(record['at']),
+          ...(code !== undefined ? { code } : {}),
+          message,
+          classified: classifyClientError(code, message),
+          ...(record['connecting'] === true ? { connecting: true } : {}),
+        });
       }
     });
     this.exited = new Promise((resolve) => {

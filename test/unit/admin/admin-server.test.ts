@@ -20,8 +20,20 @@ function listener(name: string, port: number, overrides: Partial<ListenerConfig>
 
 function config(token?: string): RouterConfig {
   return {
-    clusters: [{ scope: 'batman', namespace: '/service/', etcd: { api: 'etcd3', endpoints: ['http://127.0.0.1:2379'] }, topology: { resyncIntervalMs: 5000, probeIntervalMs: 1000, probeTimeoutMs: 800, dcsLossWrites: 'ttl' } }],
-    listeners: [listener('primary', 5000), listener('replicas', 5001, { route: 'replica', maxLagBytes: MB }), listener('dc2', 5002, { route: 'replica', tags: { datacenter: 'dc2' }, fallback: 'primary' }), listener('sync', 5003, { route: 'sync', fallback: 'primary' })],
+    clusters: [
+      {
+        scope: 'batman',
+        namespace: '/service/',
+        etcd: { api: 'etcd3', endpoints: ['http://127.0.0.1:2379'] },
+        topology: { resyncIntervalMs: 5000, probeIntervalMs: 1000, probeTimeoutMs: 800, dcsLossWrites: 'ttl' },
+      },
+    ],
+    listeners: [
+      listener('primary', 5000),
+      listener('replicas', 5001, { route: 'replica', maxLagBytes: MB }),
+      listener('dc2', 5002, { route: 'replica', tags: { datacenter: 'dc2' }, fallback: 'primary' }),
+      listener('sync', 5003, { route: 'sync', fallback: 'primary' }),
+    ],
     tls: { backend: { mode: 'prefer' } },
     admin: { enabled: true, host: '127.0.0.1', port: 0, ...(token !== undefined ? { token } : {}) },
     log: { level: 'silent' },
@@ -186,7 +198,12 @@ describe('AdminServer start', () => {
     const { url } = await start();
     const port = Number(new URL(url).port);
     const ctx = context();
-    const clash = new AdminServer({ context: { ...ctx, config: () => ({ ...config(), admin: { enabled: true, host: '127.0.0.1', port } }) }, metrics: new RouterMetrics({ defaultMetrics: false }), events: new EventLog(), logger: pino({ level: 'silent' }) });
+    const clash = new AdminServer({
+      context: { ...ctx, config: () => ({ ...config(), admin: { enabled: true, host: '127.0.0.1', port } }) },
+      metrics: new RouterMetrics({ defaultMetrics: false }),
+      events: new EventLog(),
+      logger: pino({ level: 'silent' }),
+    });
     await expect(clash.start()).rejects.toThrow(`admin HTTP server cannot listen on 127.0.0.1:${port}`);
   });
 });

@@ -10,15 +10,17 @@ const listener = (name: string, port: number, overrides: Partial<ListenerConfig>
 
 describe('boxTable', () => {
   it('draws patronictl-style boxes with the title in the top border and multi-line cells', () => {
-    expect(boxTable('Cluster: x', ['A', 'Num'], [['one', '7'], [['two', 'lines'], '12']], new Set([1]))).toEqual([
-      '+ Cluster: x -+',
-      '| A     | Num |',
-      '+-------+-----+',
-      '| one   |   7 |',
-      '| two   |  12 |',
-      '| lines |     |',
-      '+-------+-----+',
-    ]);
+    expect(
+      boxTable(
+        'Cluster: x',
+        ['A', 'Num'],
+        [
+          ['one', '7'],
+          [['two', 'lines'], '12'],
+        ],
+        new Set([1]),
+      ),
+    ).toEqual(['+ Cluster: x -+', '| A     | Num |', '+-------+-----+', '| one   |   7 |', '| two   |  12 |', '| lines |     |', '+-------+-----+']);
   });
 });
 

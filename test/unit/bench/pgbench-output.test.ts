@@ -49,7 +49,8 @@ describe('pgbench summary', () => {
   it('keeps client aborts and errors printed before the summary', () => {
     const s = parsePgbenchSummary(
       'pgbench: error: client 3 script 0 aborted in command 1 query 0: FATAL:  terminating connection\n' +
-        'number of failed transactions: 12 (0.100%)\n' + 'tps = 10.0 (without initial connection time)\n',
+        'number of failed transactions: 12 (0.100%)\n' +
+        'tps = 10.0 (without initial connection time)\n',
     );
     expect(s.errors).toHaveLength(1);
     expect(s.failedTransactions).toBe(12);

@@ -5,16 +5,49 @@ import { judgeWrites } from '../../../bench/write-attempts.js';
 
 function pool(over: Partial<PoolOutcome> = {}): PoolOutcome {
   return {
-    size: 10, reopened: 0, attempts: 500, successes: 500, errors: 0, errorsByCode: {}, errorsByCause: {}, sampleMessages: {},
-    idleErrors: 0, idleErrorsByCode: {}, lateErrors: 0, firstErrorSentMs: Number.NaN, lastErrorSentMs: Number.NaN,
-    longestWaitMs: 1400, longestWaitSentMs: 20, longestGapMs: 1400, gapFromMs: 0, gapToMs: 1400, recovered: true, lostAcknowledged: 0, writtenTwice: 0,
+    size: 10,
+    reopened: 0,
+    attempts: 500,
+    successes: 500,
+    errors: 0,
+    errorsByCode: {},
+    errorsByCause: {},
+    sampleMessages: {},
+    idleErrors: 0,
+    idleErrorsByCode: {},
+    lateErrors: 0,
+    firstErrorSentMs: Number.NaN,
+    lastErrorSentMs: Number.NaN,
+    longestWaitMs: 1400,
+    longestWaitSentMs: 20,
+    longestGapMs: 1400,
+    gapFromMs: 0,
+    gapToMs: 1400,
+    recovered: true,
+    lostAcknowledged: 0,
+    writtenTwice: 0,
     ...over,
   };
 }
 
 function round(kind: FailoverRound['kind'], oracleGap: number, pools: FailoverRound['pools']): FailoverRound {
-  const outage = judgeWrites([{ startedAt: 0, at: 1000, step: 'insert', ok: true }, { startedAt: 0, at: 1000 + oracleGap, step: 'insert', ok: true }], 1001);
-  return { kind, round: 1, from: 'pg0', to: 'pg1', leaderChangeMs: 2000, outages: { oracle: outage, haproxy: outage, router: outage }, lostAcknowledged: { oracle: 0, haproxy: 0, router: 0 }, ...(pools ? { pools } : {}) };
+  const outage = judgeWrites(
+    [
+      { startedAt: 0, at: 1000, step: 'insert', ok: true },
+      { startedAt: 0, at: 1000 + oracleGap, step: 'insert', ok: true },
+    ],
+    1001,
+  );
+  return {
+    kind,
+    round: 1,
+    from: 'pg0',
+    to: 'pg1',
+    leaderChangeMs: 2000,
+    outages: { oracle: outage, haproxy: outage, router: outage },
+    lostAcknowledged: { oracle: 0, haproxy: 0, router: 0 },
+    ...(pools ? { pools } : {}),
+  };
 }
 
 describe("the pooled writers' report", () => {
@@ -48,7 +81,12 @@ describe("the pooled writers' report", () => {
   });
 
   it('renders a summary and a row per round and proxy, and nothing for results that predate the pools', () => {
-    const rounds = [round('switchover', 1300, { router: pool({ moves: { sessionsAtEvent: 10, moved: 9, notMoved: { timeout: 1 }, moveWaitMeanMs: 800 } }), haproxy: pool({ errors: 3, errorsByCode: { '57P01': 3 }, firstErrorSentMs: 400, lastErrorSentMs: 900 }) })];
+    const rounds = [
+      round('switchover', 1300, {
+        router: pool({ moves: { sessionsAtEvent: 10, moved: 9, notMoved: { timeout: 1 }, moveWaitMeanMs: 800 } }),
+        haproxy: pool({ errors: 3, errorsByCode: { '57P01': 3 }, firstErrorSentMs: 400, lastErrorSentMs: 900 }),
+      }),
+    ];
     const text = poolSection(rounds, { size: 10, intervalMs: 10, user: 'scramuser', login: 'SCRAM.', routerConfig: '' }).join('\n');
     expect(text).toContain('### Pooled writers');
     expect(text).toContain('9 of 10 (mean wait 800 ms)');

@@ -33,7 +33,12 @@ describe('the pooled writer tallied over a round', () => {
   });
 
   it('takes the longest wait over every request, ok or not, with when it was sent', () => {
-    const outcome = tallyPool([ok(1, 9_000, 9_002), ok(2, 10_010, 11_400), failed(3, 10_020, 10_030, 'ECONNRESET', 'read ECONNRESET'), ok(4, 11_500, 11_502)], { eventAt: event, idleFrom: event, size: 2, opened: 2 });
+    const outcome = tallyPool([ok(1, 9_000, 9_002), ok(2, 10_010, 11_400), failed(3, 10_020, 10_030, 'ECONNRESET', 'read ECONNRESET'), ok(4, 11_500, 11_502)], {
+      eventAt: event,
+      idleFrom: event,
+      size: 2,
+      opened: 2,
+    });
     expect(outcome.longestWaitMs).toBe(1_390);
     expect(outcome.longestWaitSentMs).toBe(10);
     expect(outcome.longestGapMs).toBe(11_400 - 9_002);
@@ -42,7 +47,13 @@ describe('the pooled writer tallied over a round', () => {
 
   it('counts acknowledged rows missing and request numbers written twice, when the table was read', () => {
     const attempts = [ok(1, 9_000, 9_001, 101), ok(2, 9_010, 9_011, 102), ok(3, 10_010, 10_011, 103)];
-    const rows = { ids: new Set([101, 103, 104]), seqCounts: new Map([[1, 1], [3, 2]]) };
+    const rows = {
+      ids: new Set([101, 103, 104]),
+      seqCounts: new Map([
+        [1, 1],
+        [3, 2],
+      ]),
+    };
     const outcome = tallyPool(attempts, { eventAt: event, idleFrom: event, size: 1, opened: 1 }, rows);
     expect(outcome.lostAcknowledged).toBe(1);
     expect(outcome.writtenTwice).toBe(1);

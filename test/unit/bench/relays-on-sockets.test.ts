@@ -82,8 +82,15 @@ const naive: RelayMaker = (client, backend): RelayShape => {
   backend.resume();
   const never = (): boolean => false;
   return {
-    bytesIn: 0, bytesOut: 0, idle: { isAtBoundary: never, isIdle: never }, clientSaidGoodbye: false, clientFlowing: true,
-    startClientToBackend: () => undefined, startBackendToClient: () => undefined, writeClient: () => undefined, stop: () => undefined,
+    bytesIn: 0,
+    bytesOut: 0,
+    idle: { isAtBoundary: never, isIdle: never },
+    clientSaidGoodbye: false,
+    clientFlowing: true,
+    startClientToBackend: () => undefined,
+    startBackendToClient: () => undefined,
+    writeClient: () => undefined,
+    stop: () => undefined,
   };
 };
 

@@ -5,7 +5,16 @@ import { judgeWrites, type WriteAttempt } from '../../../bench/write-attempts.js
 
 function run(endpoint: ThroughputRun['endpoint'], repetition: number, tps: number, p99Ms: number, cpuSeconds?: number): ThroughputRun {
   return {
-    workload: 'select-simple', clients: 8, endpoint, repetition, tps, latencyAverageMs: 1, p99Ms, transactions: tps * 10, failedTransactions: 0, errors: [],
+    workload: 'select-simple',
+    clients: 8,
+    endpoint,
+    repetition,
+    tps,
+    latencyAverageMs: 1,
+    p99Ms,
+    transactions: tps * 10,
+    failedTransactions: 0,
+    errors: [],
     ...(cpuSeconds === undefined ? {} : { proxy: { peakRssKb: 20_000, cpuSeconds, userSeconds: cpuSeconds / 4, systemSeconds: (3 * cpuSeconds) / 4, processes: 1 } }),
   };
 }
@@ -16,7 +25,11 @@ function outage(gapMs: number, extra: WriteAttempt[] = []) {
 
 function round(oracleGap: number, haproxyGap: number, routerGap: number, routerExtra: WriteAttempt[] = []): FailoverRound {
   return {
-    kind: 'switchover', round: 1, from: 'pg0', to: 'pg1', leaderChangeMs: 2000,
+    kind: 'switchover',
+    round: 1,
+    from: 'pg0',
+    to: 'pg1',
+    leaderChangeMs: 2000,
     outages: { oracle: outage(oracleGap), haproxy: outage(haproxyGap), router: outage(routerGap, routerExtra) },
     lostAcknowledged: { oracle: 0, haproxy: 0, router: 0 },
   };
@@ -24,11 +37,19 @@ function round(oracleGap: number, haproxyGap: number, routerGap: number, routerE
 
 function results(over: Partial<BenchResults> = {}): BenchResults {
   return {
-    date: '2026-01-01T00:00:00.000Z', mode: 'quick',
+    date: '2026-01-01T00:00:00.000Z',
+    mode: 'quick',
     machine: { cpus: 2, cpuModel: 'test', memoryMb: 4096, kernel: '6.1', hostname: 'h' },
     versions: { node: 'v20' },
     settings: { pgbenchSeconds: 5, repetitions: 2, scale: 10, ttl: 30, loopWait: 10, haproxyConfig: '' },
-    throughput: [run('direct', 0, 1000, 1), run('haproxy', 0, 900, 2, 1), run('router', 0, 880, 2.1, 2), run('direct', 1, 1100, 1), run('haproxy', 1, 1000, 2, 1), run('router', 1, 960, 2.3, 2)],
+    throughput: [
+      run('direct', 0, 1000, 1),
+      run('haproxy', 0, 900, 2, 1),
+      run('router', 0, 880, 2.1, 2),
+      run('direct', 1, 1100, 1),
+      run('haproxy', 1, 1000, 2, 1),
+      run('router', 1, 960, 2.3, 2),
+    ],
     churn: [],
     switchovers: [round(1300, 6000, 1350)],
     crashes: [],
@@ -65,17 +86,23 @@ describe('bench report', () => {
   it('adds the bare pipe and router-workers columns, and their ratios, only when they ran', () => {
     const base = results();
     expect(renderMarkdown(base)).not.toContain('bare pipe');
-    const md = renderMarkdown(results({
-      throughput: [...base.throughput, run('bare-pipe', 0, 1000, 1.5, 1.5), run('bare-pipe', 1, 1000, 1.5, 1.5), run('router-workers', 0, 1900, 1.2, 3)],
-      routerColumns: { router: '1', routerWorkers: 'auto', routerWorkersRan: true },
-    }));
-    expect(md).toContain('| workload | clients | TPS direct | TPS HAProxy | TPS bare pipe | TPS router | TPS router workers | router/HAProxy | router/bare pipe | router workers/HAProxy | router workers/bare pipe |');
+    const md = renderMarkdown(
+      results({
+        throughput: [...base.throughput, run('bare-pipe', 0, 1000, 1.5, 1.5), run('bare-pipe', 1, 1000, 1.5, 1.5), run('router-workers', 0, 1900, 1.2, 3)],
+        routerColumns: { router: '1', routerWorkers: 'auto', routerWorkersRan: true },
+      }),
+    );
+    expect(md).toContain(
+      '| workload | clients | TPS direct | TPS HAProxy | TPS bare pipe | TPS router | TPS router workers | router/HAProxy | router/bare pipe | router workers/HAProxy | router workers/bare pipe |',
+    );
     expect(md).toContain('| pgbench -S (simple) | 8 | 1050 | 950 | 1000 | 920 | 1900 | 0.968 | 0.920 | 2.000 | 1.900 |');
     expect(md).toContain('"router" ran with workers: 1; "router-workers" with workers: auto.');
   });
 
   it('says why the router-workers column is missing', () => {
-    const md = renderMarkdown(results({ routerColumns: { router: '', routerWorkers: 'auto', routerWorkersRan: false, routerWorkersWhy: 'the router has no `workers` setting yet' } }));
+    const md = renderMarkdown(
+      results({ routerColumns: { router: '', routerWorkers: 'auto', routerWorkersRan: false, routerWorkersWhy: 'the router has no `workers` setting yet' } }),
+    );
     expect(md).toContain('"router" ran without a `workers` setting (one process); "router-workers" (workers: auto) did not run: the router has no `workers` setting yet.');
   });
 

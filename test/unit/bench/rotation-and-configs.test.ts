@@ -10,12 +10,7 @@ import { parseConfig } from '../../../src/config/load.js';
 describe('interleaving', () => {
   it('rotates the endpoints so each runs first once per cycle', () => {
     const e = ['direct', 'haproxy', 'router'];
-    expect([0, 1, 2, 3].map((r) => rotatedOrder(e, r).join(','))).toEqual([
-      'direct,haproxy,router',
-      'haproxy,router,direct',
-      'router,direct,haproxy',
-      'direct,haproxy,router',
-    ]);
+    expect([0, 1, 2, 3].map((r) => rotatedOrder(e, r).join(','))).toEqual(['direct,haproxy,router', 'haproxy,router,direct', 'router,direct,haproxy', 'direct,haproxy,router']);
     expect(rotatedOrder([], 3)).toEqual([]);
   });
 });
@@ -40,7 +35,7 @@ describe('proxy configurations', () => {
     expect(cfg).not.toMatch(/bind \*:/);
   });
 
-  it('renders a router YAML that the router\'s own config loader accepts', () => {
+  it("renders a router YAML that the router's own config loader accepts", () => {
     const text = renderRouterConfig({ scope: 'bench', namespace: '/service/', etcdEndpoint: 'http://127.0.0.1:2379', primaryPort: 6000, replicaPort: 6001, adminPort: 6002 });
     expect(parse(text).etcd3).toEqual({ hosts: '127.0.0.1:2379' });
     const config = parseConfig(text, 'bench.yml', {});

@@ -32,7 +32,7 @@ describe("the mixed workload's proxies", () => {
       "sr_check_user = 'trustuser'",
       "health_check_user = 'trustuser'",
       'health_check_period = 5',
-      "backend_port2 = 5434",
+      'backend_port2 = 5434',
       "backend_hostname0 = '127.0.0.1'",
     ]) {
       expect(lines).toContain(wanted);
@@ -42,7 +42,12 @@ describe("the mixed workload's proxies", () => {
 
   it("renders a router YAML with a split listener and its auth section that the router's own loader accepts", () => {
     const text = renderRouterConfig({
-      scope: 'bench', namespace: '/service/', etcdEndpoint: 'http://127.0.0.1:2379', primaryPort: 6000, replicaPort: 6001, adminPort: 6002,
+      scope: 'bench',
+      namespace: '/service/',
+      etcdEndpoint: 'http://127.0.0.1:2379',
+      primaryPort: 6000,
+      replicaPort: 6001,
+      adminPort: 6002,
       split: { port: 6003, auth: { user: 'patroni_router_auth', password: 'secret', database: 'postgres' } },
     });
     expect(parse(text).auth).toEqual({ user: 'patroni_router_auth', password: 'secret', database: 'postgres' });

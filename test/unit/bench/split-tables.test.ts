@@ -4,25 +4,53 @@ import { judgeTargets, renderMarkdown } from '../../../bench/results-table.js';
 import { judgeSplitTargets, splitCells } from '../../../bench/split-tables.js';
 import { servedDuring } from '../../../bench/split-workload.js';
 
-function splitRun(endpoint: SplitRun['endpoint'], clients: number, repetition: number, o: { tps: number; primaryReads: number; replicaReads: number; stale?: number; iterations?: number; replica25006?: number; cpu?: number }): SplitRun {
+function splitRun(
+  endpoint: SplitRun['endpoint'],
+  clients: number,
+  repetition: number,
+  o: { tps: number; primaryReads: number; replicaReads: number; stale?: number; iterations?: number; replica25006?: number; cpu?: number },
+): SplitRun {
   const writes = Math.round((o.primaryReads + o.replicaReads) / 9);
   return {
-    endpoint, clients, repetition, loadAverage: 2.5,
-    tps: o.tps, latencyAverageMs: 1, p99Ms: 5 + repetition, readP99Ms: 4, writeP99Ms: 9,
-    transactions: o.primaryReads + o.replicaReads + writes, pgbenchReads: o.primaryReads + o.replicaReads, pgbenchWrites: writes, failedTransactions: 0, errors: [],
+    endpoint,
+    clients,
+    repetition,
+    loadAverage: 2.5,
+    tps: o.tps,
+    latencyAverageMs: 1,
+    p99Ms: 5 + repetition,
+    readP99Ms: 4,
+    writeP99Ms: 9,
+    transactions: o.primaryReads + o.replicaReads + writes,
+    pgbenchReads: o.primaryReads + o.replicaReads,
+    pgbenchWrites: writes,
+    failedTransactions: 0,
+    errors: [],
     served: servedDuring([
       { member: 'pg0', role: 'primary', before: { reads: 0, writes: 0 }, after: { reads: o.primaryReads, writes }, errors: {} },
       { member: 'pg1', role: 'replica', before: { reads: 0, writes: 0 }, after: { reads: o.replicaReads, writes: 0 }, errors: o.replica25006 ? { '25006': o.replica25006 } : {} },
     ]),
     checker: { iterations: o.iterations ?? 500, stale: o.stale ?? 0, readsByPort: {}, errors: [], replicaReads: 0 },
-    maxReplayLagBytes: 2048, maxReplayLagMs: 3.5,
+    maxReplayLagBytes: 2048,
+    maxReplayLagMs: 3.5,
     ...(o.cpu === undefined ? {} : { proxy: { peakRssKb: 90_000, cpuSeconds: o.cpu, userSeconds: o.cpu / 2, systemSeconds: o.cpu / 2, processes: 1 } }),
     ...(endpoint === 'router-split' ? { routed: { 'replica:read': o.replicaReads, 'primary:consistency': o.primaryReads, 'primary:write': writes }, retriedOnPrimary: 0 } : {}),
   };
 }
 
 function section(runs: SplitRun[]): SplitSection {
-  return { seconds: 5, repetitions: 2, clients: [8], checkerIntervalMs: 5, user: 'trustuser', primaryPort: 5432, replicaPorts: [5433, 5434], routerConfig: 'listeners: []\n', pgpoolConfig: "port = 9999\n", runs };
+  return {
+    seconds: 5,
+    repetitions: 2,
+    clients: [8],
+    checkerIntervalMs: 5,
+    user: 'trustuser',
+    primaryPort: 5432,
+    replicaPorts: [5433, 5434],
+    routerConfig: 'listeners: []\n',
+    pgpoolConfig: 'port = 9999\n',
+    runs,
+  };
 }
 
 const runs = [
@@ -70,11 +98,16 @@ describe('the mixed-workload report', () => {
   });
 
   const base: BenchResults = {
-    date: '2026-01-01T00:00:00.000Z', mode: 'quick',
+    date: '2026-01-01T00:00:00.000Z',
+    mode: 'quick',
     machine: { cpus: 2, cpuModel: 'test', memoryMb: 4096, kernel: '6.1', hostname: 'h' },
     versions: { node: 'v20' },
     settings: { pgbenchSeconds: 5, repetitions: 2, scale: 10, ttl: 30, loopWait: 10, haproxyConfig: '' },
-    throughput: [], churn: [], switchovers: [], crashes: [], notes: [],
+    throughput: [],
+    churn: [],
+    switchovers: [],
+    crashes: [],
+    notes: [],
   };
 
   it('adds the section, its targets and the configurations to the report only when it ran', () => {
@@ -85,7 +118,9 @@ describe('the mixed-workload report', () => {
     expect(md).toContain('| 8 | router split | 3200 | 1.000 / 5.500 | 4.000 / 9.000 | 90.0% of 20000 | 0 of 1000 | 0 | 0 | ');
     expect(md).toContain('| 8 | Pgpool-II | 3500 | 1.000 / 5.500 | 4.000 / 9.000 | 100.0% of 20000 | 300 of 800 | 0 | 0 | n/a |');
     expect(md).toContain('| 8 | 0.914 | 0.640 | 0.700 |');
-    expect(md).toContain('| c=8 rep 1 | router split | 2.50 | 3400 | 6.000 | pg0* 1500/1111, pg1 8500/0 | 10000/1111 of 11111 | 0 | 0 / 500 (0% on replicas) | 3.5 ms / 2 kB | - |');
+    expect(md).toContain(
+      '| c=8 rep 1 | router split | 2.50 | 3400 | 6.000 | pg0* 1500/1111, pg1 8500/0 | 10000/1111 of 11111 | 0 | 0 / 500 (0% on replicas) | 3.5 ms / 2 kB | - |',
+    );
     expect(md).toContain('`primary:consistency`');
     expect(md).toContain("| mixed 90/10, 8 clients: split listener TPS >= Pgpool-II's | 3200 vs 3500 (0.914x) | NO |");
     expect(md).toContain('<details><summary>Pgpool-II: configuration</summary>');
@@ -94,7 +129,15 @@ describe('the mixed-workload report', () => {
   it('leaves out the parts a partial run did not run, and their targets', () => {
     const md = renderMarkdown({ ...base, sections: ['split'], split: section(runs) });
     expect(md).toContain('Parts run: split. Scale 10; Patroni ttl 30 s');
-    for (const absent of ['## Throughput', '## Connection churn', '## Planned switchover', '## CPU of the proxies', '## Memory of the proxies', 'pgbench -S, 8 clients', 'idle sessions: router RSS']) {
+    for (const absent of [
+      '## Throughput',
+      '## Connection churn',
+      '## Planned switchover',
+      '## CPU of the proxies',
+      '## Memory of the proxies',
+      'pgbench -S, 8 clients',
+      'idle sessions: router RSS',
+    ]) {
       expect(md).not.toContain(absent);
     }
     expect(md).toContain('## Mixed reads and writes');

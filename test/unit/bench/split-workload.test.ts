@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  MEMBER_COUNTERS_SQL,
-  counterDelta,
-  parseMemberCounters,
-  parseRoutedUnits,
-  servedDuring,
-  serverErrorsBySqlstate,
-} from '../../../bench/split-workload.js';
+import { MEMBER_COUNTERS_SQL, counterDelta, parseMemberCounters, parseRoutedUnits, servedDuring, serverErrorsBySqlstate } from '../../../bench/split-workload.js';
 
 describe("the members' counters", () => {
   it('asks pg_stat_statements for the calls of the two normalised statements', () => {
@@ -41,7 +34,11 @@ describe("the members' counters", () => {
     expect(served.primaryWrites).toBe(2000);
     expect(served.writesOnReplicas).toBe(1);
     expect(served.otherReplicaErrors).toEqual({ '57014': 2 });
-    expect(served.members.map((m) => [m.member, m.reads, m.writes])).toEqual([['pg0', 300, 2000], ['pg1', 9000, 0], ['pg2', 8700, 0]]);
+    expect(served.members.map((m) => [m.member, m.reads, m.writes])).toEqual([
+      ['pg0', 300, 2000],
+      ['pg1', 9000, 0],
+      ['pg2', 8700, 0],
+    ]);
   });
 
   it('has no share when no read ran', () => {
@@ -69,6 +66,9 @@ describe("the split listener's routing counters", () => {
   });
 
   it('takes differences, leaving out what did not move', () => {
-    expect(counterDelta({ 'replica:read': 10, 'primary:write': 4 }, { 'replica:read': 25, 'primary:write': 4, 'primary:consistency': 3 })).toEqual({ 'replica:read': 15, 'primary:consistency': 3 });
+    expect(counterDelta({ 'replica:read': 10, 'primary:write': 4 }, { 'replica:read': 25, 'primary:write': 4, 'primary:consistency': 3 })).toEqual({
+      'replica:read': 15,
+      'primary:consistency': 3,
+    });
   });
 });

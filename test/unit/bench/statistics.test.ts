@@ -8,7 +8,12 @@ describe('bench statistics', () => {
     expect(percentileOfSorted(hundred, 50)).toBe(50);
     expect(percentileOfSorted(hundred, 100)).toBe(100);
     expect(percentileOfSorted(hundred, 0)).toBe(1);
-    expect(percentileOfSorted(Array.from({ length: 1000 }, (_, i) => i + 1), 99)).toBe(990);
+    expect(
+      percentileOfSorted(
+        Array.from({ length: 1000 }, (_, i) => i + 1),
+        99,
+      ),
+    ).toBe(990);
     expect(percentileOfSorted([7], 99)).toBe(7);
     expect(percentileOfSorted([], 99)).toBeNaN();
   });

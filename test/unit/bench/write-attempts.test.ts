@@ -7,12 +7,15 @@ const fail = (at: number, code: string, step: 'insert' | 'connect' = 'insert', m
 describe('judging writes around an event', () => {
   it('measures the longest gap between successes across the event, with errors by code', () => {
     const attempts = [
-      ok(900), ok(1000), // event at 1005
+      ok(900),
+      ok(1000), // event at 1005
       fail(1010, '25006', 'insert', 'cannot execute INSERT in a read-only transaction'),
       fail(1020, '25006'),
       fail(1030, 'ECONNREFUSED', 'connect'),
       fail(1040, '57P01'),
-      ok(1500), ok(1510), ok(1700),
+      ok(1500),
+      ok(1510),
+      ok(1700),
     ];
     const outage = judgeWrites(attempts, 1005);
     expect(outage.longestGapMs).toBe(500);

@@ -18,7 +18,12 @@ describe('the seeded fault plan', () => {
   it('meets every kind once in each round of seven', () => {
     const drawn = plans(9, 28);
     for (let round = 0; round < 4; round++) {
-      expect(drawn.slice(round * 7, round * 7 + 7).map((p) => p.kind).sort()).toEqual([...FAULT_KINDS].sort());
+      expect(
+        drawn
+          .slice(round * 7, round * 7 + 7)
+          .map((p) => p.kind)
+          .sort(),
+      ).toEqual([...FAULT_KINDS].sort());
     }
     expect(drawn.map((p) => p.index)).toEqual(Array.from({ length: 28 }, (_, i) => i + 1));
   });
@@ -43,8 +48,20 @@ describe('the seeded fault plan', () => {
   });
 
   it('replays the same garbage for the same stream', () => {
-    const one = Array.from({ length: 20 }, ((r) => () => garbagePayload(r))(new SeededRandom(77)));
-    const two = Array.from({ length: 20 }, ((r) => () => garbagePayload(r))(new SeededRandom(77)));
+    const one = Array.from(
+      { length: 20 },
+      (
+        (r) => () =>
+          garbagePayload(r)
+      )(new SeededRandom(77)),
+    );
+    const two = Array.from(
+      { length: 20 },
+      (
+        (r) => () =>
+          garbagePayload(r)
+      )(new SeededRandom(77)),
+    );
     expect(one).toEqual(two);
     const slow = slowPayload(new SeededRandom(1));
     expect(slow.bytes.length).toBeGreaterThan(0);

@@ -7,23 +7,44 @@ import { renderChaosReport } from '../../../chaos/report/render-report.js';
 import { classifyClientError } from '../../../test/support/client-error-cause.js';
 
 describe("pgbench's error lines", () => {
-  it('reads the SQLSTATE back from the server\'s words', () => {
-    expect(parsePgbenchErrorLine('pgbench: error: client 3 script 0 aborted in command 5 query 0: ERROR:  cannot execute UPDATE in a read-only transaction')).toMatchObject({ code: '25006', classified: { cause: 'read-only-write' } });
-    expect(parsePgbenchErrorLine('pgbench: error: client 0 script 0 aborted in command 4 query 0: FATAL:  terminating connection: pg0 is no longer the primary')).toMatchObject({ code: '57P01', classified: { cause: 'router-fencing', member: 'pg0' } });
-    expect(parsePgbenchErrorLine('pgbench: error: connection to server at "127.0.0.1", port 5000 failed: FATAL:  sorry, too many clients already')).toMatchObject({ code: '53300' });
+  it("reads the SQLSTATE back from the server's words", () => {
+    expect(parsePgbenchErrorLine('pgbench: error: client 3 script 0 aborted in command 5 query 0: ERROR:  cannot execute UPDATE in a read-only transaction')).toMatchObject({
+      code: '25006',
+      classified: { cause: 'read-only-write' },
+    });
+    expect(parsePgbenchErrorLine('pgbench: error: client 0 script 0 aborted in command 4 query 0: FATAL:  terminating connection: pg0 is no longer the primary')).toMatchObject({
+      code: '57P01',
+      classified: { cause: 'router-fencing', member: 'pg0' },
+    });
+    expect(parsePgbenchErrorLine('pgbench: error: connection to server at "127.0.0.1", port 5000 failed: FATAL:  sorry, too many clients already')).toMatchObject({
+      code: '53300',
+    });
   });
 
-  it('calls a cut connection lost, and skips lines that are no client\'s error', () => {
+  it("calls a cut connection lost, and skips lines that are no client's error", () => {
     // pgbench's own words when the server's socket closed under a client.
-    expect(parsePgbenchErrorLine('pgbench: error: client 2 aborted in command 1 (SQL) of script 0; perhaps the backend died while processing')).toMatchObject({ classified: { cause: 'connection-lost' } });
-    expect(parsePgbenchErrorLine('pgbench: error: client 2 script 0 aborted in command 1 query 0: ERROR:  relation "x" does not exist')).toMatchObject({ classified: { cause: 'other' } });
-    expect(parsePgbenchErrorLine('pgbench: error: client 1 script 0 aborted in command 3 query 0: server closed the connection unexpectedly')).toMatchObject({ classified: { cause: 'connection-lost' } });
+    expect(parsePgbenchErrorLine('pgbench: error: client 2 aborted in command 1 (SQL) of script 0; perhaps the backend died while processing')).toMatchObject({
+      classified: { cause: 'connection-lost' },
+    });
+    expect(parsePgbenchErrorLine('pgbench: error: client 2 script 0 aborted in command 1 query 0: ERROR:  relation "x" does not exist')).toMatchObject({
+      classified: { cause: 'other' },
+    });
+    expect(parsePgbenchErrorLine('pgbench: error: client 1 script 0 aborted in command 3 query 0: server closed the connection unexpectedly')).toMatchObject({
+      classified: { cause: 'connection-lost' },
+    });
     expect(parsePgbenchErrorLine('progress: 5.0 s, 30.0 tps, lat 2.1 ms stddev 0.5, 0 failed')).toBeUndefined();
     expect(parsePgbenchErrorLine('pgbench: error: Run was aborted; the above results are incomplete.')).toBeUndefined();
   });
 });
 
-const error = (source: string, code: string | undefined, message: string): ClientError => ({ at: 0, source, listener: 'primary', ...(code === undefined ? {} : { code }), message, classified: classifyClientError(code, message) });
+const error = (source: string, code: string | undefined, message: string): ClientError => ({
+  at: 0,
+  source,
+  listener: 'primary',
+  ...(code === undefined ? {} : { code }),
+  message,
+  classified: classifyClientError(code, message),
+});
 
 describe('the report', () => {
   const faults: FaultRecord[] = [
@@ -40,22 +61,52 @@ describe('the report', () => {
   });
 
   it('tallies client errors by cause, most first', () => {
-    const tally = tallyByCause([error('w', undefined, 'Connection terminated unexpectedly'), error('w', '57P01', 'terminating connection due to administrator command'), error('p', undefined, 'Connection terminated unexpectedly')]);
-    expect(tally.map((t) => [t.cause, t.count])).toEqual([['connection-lost', 2], ['member-shutdown', 1]]);
+    const tally = tallyByCause([
+      error('w', undefined, 'Connection terminated unexpectedly'),
+      error('w', '57P01', 'terminating connection due to administrator command'),
+      error('p', undefined, 'Connection terminated unexpectedly'),
+    ]);
+    expect(tally.map((t) => [t.cause, t.count])).toEqual([
+      ['connection-lost', 2],
+      ['member-shutdown', 1],
+    ]);
     expect(tally[0]?.codes).toEqual([{ code: 'none', count: 2 }]);
   });
 
   it('shows the figures the closing note asks for', () => {
     const report: ChaosReport = {
-      seed: 4242, minutes: 15, startedAt: '2026-12-01T12:00:00.000Z', endedAt: '2026-12-01T12:17:00.000Z', chaosSeconds: 900, totalSeconds: 1020, setup: ['three members'],
-      faults, faultsByKind: countFaultsByKind(faults),
+      seed: 4242,
+      minutes: 15,
+      startedAt: '2026-12-01T12:00:00.000Z',
+      endedAt: '2026-12-01T12:17:00.000Z',
+      chaosSeconds: 900,
+      totalSeconds: 1020,
+      setup: ['three members'],
+      faults,
+      faultsByKind: countFaultsByKind(faults),
       clientErrors: { total: 1, byCause: tallyByCause([error('w', undefined, 'Connection terminated unexpectedly')]), bySource: { w: 1 }, list: [] },
       load: [{ name: 'writer/primary', listener: 'primary', done: 900, unit: 'writes', errors: 1 }],
       writes: [{ writer: 'writer/primary', acknowledged: 900, rows: 900, duplicates: 0, lostInCrashTails: 0 }],
       checks: { placementJudged: 900, placementUnjudged: 0, fencingJudged: 0, fencingUnjudged: 0, gaugeCheckpoints: 3, gaugeCheckpointsUnjudged: 0 },
       violations: [{ invariant: 'untrue-gauges', at: 0, detail: 'held_connections{listener=probe} is 2 at a quiet moment' }],
-      resources: { baseline: { rssKb: 102_400, fds: 31 }, peak: { rssKb: 153_600, fds: 80 }, final: { rssKb: 122_880, fds: 33 }, rssLimitKb: 168_000, fdTolerance: 12, perMinute: perMinute([{ at: 0, rssKb: 102_400, fds: 31 }, { at: 30_000, rssKb: 110_000, fds: 40 }, { at: 61_000, rssKb: 153_600, fds: 80 }], 0) },
-      backends: { leaked: [], expected: { pg0: { Patroni: 1 } } }, router: { exit: 'exited with code 0 on SIGTERM', logLines: 10, errorLines: 0, warnLines: 1 }, notes: [],
+      resources: {
+        baseline: { rssKb: 102_400, fds: 31 },
+        peak: { rssKb: 153_600, fds: 80 },
+        final: { rssKb: 122_880, fds: 33 },
+        rssLimitKb: 168_000,
+        fdTolerance: 12,
+        perMinute: perMinute(
+          [
+            { at: 0, rssKb: 102_400, fds: 31 },
+            { at: 30_000, rssKb: 110_000, fds: 40 },
+            { at: 61_000, rssKb: 153_600, fds: 80 },
+          ],
+          0,
+        ),
+      },
+      backends: { leaked: [], expected: { pg0: { Patroni: 1 } } },
+      router: { exit: 'exited with code 0 on SIGTERM', logLines: 10, errorLines: 0, warnLines: 1 },
+      notes: [],
     };
     const text = renderChaosReport(report);
     expect(text).toContain('# Chaos run, seed 4242');

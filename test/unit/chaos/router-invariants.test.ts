@@ -38,7 +38,9 @@ describe('session gauges against pg_stat_activity', () => {
   });
 
   it('names a gauge that disagrees, a split gauge off the primary, too many replica links and a held count at rest', () => {
-    const wrong = METRICS.replace('member="pg0"} 10', 'member="pg0"} 11').replace('{listener="split",member="pg0"} 8', '{listener="split",member="pg0"} 4\npatroni_router_sessions{listener="split",member="pg1"} 1').replace('{listener="probe"} 0', '{listener="probe"} 2');
+    const wrong = METRICS.replace('member="pg0"} 10', 'member="pg0"} 11')
+      .replace('{listener="split",member="pg0"} 8', '{listener="split",member="pg0"} 4\npatroni_router_sessions{listener="split",member="pg1"} 1')
+      .replace('{listener="probe"} 0', '{listener="probe"} 2');
     const { mismatches } = compareGauges(readGauges(parseMetrics(wrong)), census, opts);
     expect(mismatches).toEqual([
       'sessions{listener=primary,member=pg0} is 11, pg_stat_activity on pg0 has 10',
@@ -58,7 +60,7 @@ describe('session gauges against pg_stat_activity', () => {
 });
 
 describe('leaked backends', () => {
-  it('keeps Patroni\'s and the router\'s own, and names everything else', () => {
+  it("keeps Patroni's and the router's own, and names everything else", () => {
     const verdict = judgeBackends({ pg0: [backend('Patroni'), backend('patroni-router auth_query'), backend('chaos/primary/writer', 77), backend('', 78)], pg1: undefined });
     expect(verdict.expected).toEqual({ pg0: { Patroni: 1, 'patroni-router auth_query': 1 } });
     expect(verdict.leaked.map((l) => l.backend.pid)).toEqual([77, 78]);
@@ -82,21 +84,33 @@ describe('resources back to the baseline', () => {
    1: 0100007F:1538 0100007F:D431 01 00000000:00000000 00:00000000 00000000     0        0 12 1 0
    2: 0100007F:9C40 0100007F:0CEA 08 00000000:00000000 00:00000000 00000000     0        0 13 1 0`;
     const sockets = parseProcNetTcp(table);
-    expect(sockets.map((s) => [s.localPort, s.remotePort, s.state])).toEqual([[5432, 0, 'LISTEN'], [5432, 54321, 'ESTABLISHED'], [40000, 3306, 'CLOSE_WAIT']]);
+    expect(sockets.map((s) => [s.localPort, s.remotePort, s.state])).toEqual([
+      [5432, 0, 'LISTEN'],
+      [5432, 54321, 'ESTABLISHED'],
+      [40000, 3306, 'CLOSE_WAIT'],
+    ]);
     const census = censusOfSockets(sockets, { listeners: [5432], admin: 7000, members: { pg0: 3306 }, rest: [], etcd: 2379 });
     expect(census).toMatchObject({ listening: 1, clients: 1, closeWait: 1, backends: { pg0: 1 } });
-    expect(judgeResources(baseline, { at: 1, rssKb: 100_000, fds: 30 }, census).map((v) => v.detail)).toEqual([expect.stringMatching(/1 client connections/), expect.stringMatching(/CLOSE_WAIT/)]);
+    expect(judgeResources(baseline, { at: 1, rssKb: 100_000, fds: 30 }, census).map((v) => v.detail)).toEqual([
+      expect.stringMatching(/1 client connections/),
+      expect.stringMatching(/CLOSE_WAIT/),
+    ]);
   });
 });
 
 describe('faults aimed at the router', () => {
   const member = { code: '53300', message: 'sorry, too many clients already' };
 
-  it('wants a full primary\'s 53300 passed on promptly in its words', () => {
+  it("wants a full primary's 53300 passed on promptly in its words", () => {
     expect(judgeFullPrimaryAnswer(member, { ok: false, code: '53300', message: member.message, ms: 40 }, 0)).toBeUndefined();
-    expect(judgeFullPrimaryAnswer(member, { ok: false, code: '57P03', message: 'patroni-router listener primary: no usable member (waited 22 s)', ms: PROMPT_REFUSAL_MS + 1 }, 0)?.detail).toMatch(/code 57P03, message .*, after/);
+    expect(
+      judgeFullPrimaryAnswer(member, { ok: false, code: '57P03', message: 'patroni-router listener primary: no usable member (waited 22 s)', ms: PROMPT_REFUSAL_MS + 1 }, 0)
+        ?.detail,
+    ).toMatch(/code 57P03, message .*, after/);
     // PostgreSQL's other wording for the same lack of room, as a later connection may hear it.
-    expect(judgeFullPrimaryAnswer(member, { ok: false, code: '53300', message: 'remaining connection slots are reserved for non-replication superuser connections', ms: 16 }, 0)).toBeUndefined();
+    expect(
+      judgeFullPrimaryAnswer(member, { ok: false, code: '53300', message: 'remaining connection slots are reserved for non-replication superuser connections', ms: 16 }, 0),
+    ).toBeUndefined();
     expect(judgeFullPrimaryAnswer(member, { ok: false, code: '53300', message: 'patroni-router: no slot', ms: 16 }, 0)?.detail).toMatch(/message "patroni-router: no slot"/);
     expect(judgeFullPrimaryAnswer(undefined, { ok: false, ms: 10 }, 0)).toBeUndefined();
     expect(judgeFullPrimaryAnswer(member, { ok: true, ms: 10 }, 0)).toBeUndefined();

@@ -13,7 +13,10 @@ function samples(t0: number, t1: number, who: (t: number) => { key: string | nul
   return out;
 }
 
-const steady = (key: string) => () => ({ key, roles: { pg0: key === 'pg0' ? ('primary' as const) : ('replica' as const), pg1: key === 'pg1' ? ('primary' as const) : ('replica' as const) } });
+const steady = (key: string) => () => ({
+  key,
+  roles: { pg0: key === 'pg0' ? ('primary' as const) : ('replica' as const), pg1: key === 'pg1' ? ('primary' as const) : ('replica' as const) },
+});
 
 function write(member: string | undefined, sent: number, at: number, seq = 1): PlacedWrite {
   return { writer: 'writer/primary', seq, sent, at, member, port: 5000 };
@@ -41,8 +44,21 @@ describe('write placement', () => {
 
   it('counts any 25006 a client saw', () => {
     const errors: ClientError[] = [
-      { at: 1, source: 'pgbench/primary', listener: 'primary', code: '25006', message: 'cannot execute UPDATE in a read-only transaction', classified: classifyClientError('25006', 'x') },
-      { at: 2, source: 'writer/primary', listener: 'primary', message: 'Connection terminated unexpectedly', classified: classifyClientError(undefined, 'Connection terminated unexpectedly') },
+      {
+        at: 1,
+        source: 'pgbench/primary',
+        listener: 'primary',
+        code: '25006',
+        message: 'cannot execute UPDATE in a read-only transaction',
+        classified: classifyClientError('25006', 'x'),
+      },
+      {
+        at: 2,
+        source: 'writer/primary',
+        listener: 'primary',
+        message: 'Connection terminated unexpectedly',
+        classified: classifyClientError(undefined, 'Connection terminated unexpectedly'),
+      },
     ];
     expect(judgeReadOnlyErrors(errors)).toHaveLength(1);
   });
@@ -78,7 +94,12 @@ describe('acknowledged writes exactly once', () => {
   const acked = Array.from({ length: 100 }, (_, i) => ({ seq: i + 1, at: 1_000 + i * 100 }));
 
   it('passes when every acknowledged write is there once', () => {
-    const verdict = judgeExactlyOnce('w', acked, acked.map((a) => a.seq), []);
+    const verdict = judgeExactlyOnce(
+      'w',
+      acked,
+      acked.map((a) => a.seq),
+      [],
+    );
     expect(verdict.violations).toEqual([]);
     expect(verdict.rows).toBe(100);
   });

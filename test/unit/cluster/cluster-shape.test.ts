@@ -14,9 +14,22 @@ const tls = { certFile: '/c/server.crt', keyFile: '/c/server.key' };
 
 function spec(shape: Partial<ClusterShape>): PatroniMemberSpec {
   return {
-    scope: 'batman', namespace: '/service/', name: 'pg0', dcs: 'etcd3', etcdHostPort: '127.0.0.1:2379',
-    restPort: 8008, pgPort: 5432, dataDir: '/d', binDir: '/b', socketDir: '/s', pgpassFile: '/p', tls,
-    timing: { ttl: 20, loopWait: 2, retryTimeout: 5 }, shape: resolveShape(shape), failsafeMode: false, tags: {},
+    scope: 'batman',
+    namespace: '/service/',
+    name: 'pg0',
+    dcs: 'etcd3',
+    etcdHostPort: '127.0.0.1:2379',
+    restPort: 8008,
+    pgPort: 5432,
+    dataDir: '/d',
+    binDir: '/b',
+    socketDir: '/s',
+    pgpassFile: '/p',
+    tls,
+    timing: { ttl: 20, loopWait: 2, retryTimeout: 5 },
+    shape: resolveShape(shape),
+    failsafeMode: false,
+    tags: {},
   };
 }
 

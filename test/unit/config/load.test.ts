@@ -77,7 +77,9 @@ describe('configuration', () => {
     expect(problemsOf('scope: b\netcd3: {hosts: a}\netcd: {host: b}\n')[0]).toContain('exactly one');
     expect(problemsOf('etcd3: {hosts: a}\n')[0]).toMatch(/^scope: /);
     expect(
-      problemsOf('clusters:\n  - {scope: a, etcd3: {hosts: x}}\n  - {scope: b, etcd3: {hosts: y}}\nlisteners:\n  - {name: p, port: 5000, route: primary}\n  - {name: q, port: 5001, route: replica, cluster: c}\n'),
+      problemsOf(
+        'clusters:\n  - {scope: a, etcd3: {hosts: x}}\n  - {scope: b, etcd3: {hosts: y}}\nlisteners:\n  - {name: p, port: 5000, route: primary}\n  - {name: q, port: 5001, route: replica, cluster: c}\n',
+      ),
     ).toEqual([expect.stringContaining('listeners[0] (p).cluster: several clusters'), expect.stringContaining('no followed cluster has scope "c"')]);
   });
 

@@ -5,7 +5,11 @@ import { listenerChanges, reloadPlan, settingsNeedingRestart } from '../../../sr
 const base = 'scope: a\netcd3: {hosts: x}\n';
 const config = (extra: string) => parseConfig(`${base}${extra}`, 'r.yml', {});
 const twoClusters = (bHosts: string, extra = '') =>
-  parseConfig(`clusters:\n  - {scope: a, etcd3: {hosts: x}}\n  - {scope: b, etcd3: {hosts: ${bHosts}}}\nlisteners:\n  - {name: p, port: 5000, route: primary, cluster: a}\n${extra}`, 'r.yml', {});
+  parseConfig(
+    `clusters:\n  - {scope: a, etcd3: {hosts: x}}\n  - {scope: b, etcd3: {hosts: ${bHosts}}}\nlisteners:\n  - {name: p, port: 5000, route: primary, cluster: a}\n${extra}`,
+    'r.yml',
+    {},
+  );
 
 describe('what a reload cannot apply', () => {
   it('is nothing for listener, timeout and token changes', () => {
@@ -44,7 +48,9 @@ describe('the reload plan', () => {
 
   it('names the listeners added, removed, restarted and left alone', () => {
     const running = config('listeners:\n  - {name: p, port: 6000, route: primary}\n  - {name: r, port: 6001, route: replica}\n  - {name: s, port: 6002, route: replica}\n');
-    const next = config('listeners:\n  - {name: p, port: 6000, route: primary}\n  - {name: r, port: 6001, route: replica, max_clients: 7}\n  - {name: t, port: 6003, route: replica}\n');
+    const next = config(
+      'listeners:\n  - {name: p, port: 6000, route: primary}\n  - {name: r, port: 6001, route: replica, max_clients: 7}\n  - {name: t, port: 6003, route: replica}\n',
+    );
     expect(reloadPlan(running, next).listeners).toEqual({ added: ['t'], removed: ['s'], restarted: ['r'], unchanged: ['p'] });
     expect(listenerChanges(running.listeners, running.listeners)).toEqual({ added: [], removed: [], restarted: [], unchanged: ['p', 'r', 's'] });
   });
@@ -56,7 +62,14 @@ describe('the reload plan', () => {
   });
 
   it('refuses a reload that adds or removes a followed cluster', () => {
-    const plan = reloadPlan(twoClusters('y'), parseConfig('clusters:\n  - {scope: a, etcd3: {hosts: x}}\n  - {scope: c, etcd3: {hosts: y}}\nlisteners:\n  - {name: p, port: 5000, route: primary, cluster: a}\n', 'r.yml', {}));
+    const plan = reloadPlan(
+      twoClusters('y'),
+      parseConfig(
+        'clusters:\n  - {scope: a, etcd3: {hosts: x}}\n  - {scope: c, etcd3: {hosts: y}}\nlisteners:\n  - {name: p, port: 5000, route: primary, cluster: a}\n',
+        'r.yml',
+        {},
+      ),
+    );
     expect(plan.clusters).toMatchObject({ added: ['c'], removed: ['b'] });
     expect(plan.refusal).toBe('the followed clusters changed (added: c; removed: b): restart the router to apply that');
   });

@@ -25,7 +25,8 @@ describe('expectedOutcome', () => {
     const refused = expectedOutcome(cell({ memberSsl: 'off', sslmode: 'require', driver: 'pgjdbc' }));
     expect(refused).toMatchObject({ outcome: 'refused' });
     if (refused.outcome !== 'refused') throw new Error('expected a refusal');
-    for (const message of ['server does not support SSL, but SSL was required', 'The server does not support SSL.', 'The server does not support SSL connections']) expect(refused.error.test(message)).toBe(true);
+    for (const message of ['server does not support SSL, but SSL was required', 'The server does not support SSL.', 'The server does not support SSL connections'])
+      expect(refused.error.test(message)).toBe(true);
     // node-postgres has no plain fallback for prefer
     expect(expectedOutcome(cell({ memberSsl: 'off', driver: 'node-postgres' }))).toMatchObject({ outcome: 'refused' });
     expect(expectedOutcome(cell({ memberSsl: 'off', driver: 'node-postgres', sslmode: 'disable' }))).toMatchObject({ outcome: 'works', ssl: false });
@@ -53,8 +54,13 @@ describe('cellProblems', () => {
 
   it("a refused cell passes only on the client's own refusal at connect", () => {
     const expected = expectedOutcome(cell({ memberSsl: 'off', sslmode: 'require' }));
-    const refusedBy = (error: string): ScenarioResult => ({ driver: 'psql', steps: [step({ step: 'connect', ok: false, error }), step({ step: 'server-info', ok: false, error: 'not run: connect failed' })] });
-    expect(cellProblems(refusedBy('psql: error: connection to server at "127.0.0.1", port 1 failed: server does not support SSL, but SSL was required'), expected, ports)).toEqual([]);
+    const refusedBy = (error: string): ScenarioResult => ({
+      driver: 'psql',
+      steps: [step({ step: 'connect', ok: false, error }), step({ step: 'server-info', ok: false, error: 'not run: connect failed' })],
+    });
+    expect(cellProblems(refusedBy('psql: error: connection to server at "127.0.0.1", port 1 failed: server does not support SSL, but SSL was required'), expected, ports)).toEqual(
+      [],
+    );
     expect(cellProblems(refusedBy('timeout expired'), expected, ports)).toEqual([expect.stringContaining('connect failed with "timeout expired"')]);
     expect(cellProblems({ driver: 'psql', steps: everyStep() }, expected, ports)).toEqual([expect.stringContaining('connect succeeded')]);
   });

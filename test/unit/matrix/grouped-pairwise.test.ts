@@ -32,7 +32,9 @@ describe('groupedPairwise on the compatibility matrix', () => {
     expect(cells.length).toBeLessThanOrEqual(plain.length);
     expect(groups).toHaveLength(6);
     expect(new Set(plain.map(shapeOf)).size).toBeGreaterThan(10);
-    console.log(`compatibility matrix: full product ${fullProduct(compatAxes, meaningful).length} cells on 24 shapes; pairwise ${plain.length} cells on ${new Set(plain.map(shapeOf)).size} shapes; grouped ${cells.length} cells on ${groups.length} shapes`);
+    console.log(
+      `compatibility matrix: full product ${fullProduct(compatAxes, meaningful).length} cells on 24 shapes; pairwise ${plain.length} cells on ${new Set(plain.map(shapeOf)).size} shapes; grouped ${cells.length} cells on ${groups.length} shapes`,
+    );
   });
 
   it('puts each cell in the group of its own cluster values, each shape once', () => {
@@ -84,8 +86,24 @@ describe('groupedPairwise', () => {
 describe('groupCells', () => {
   it('groups in order of first appearance, each group in product order', () => {
     const axes = { g: [1, 2], v: ['x', 'y'] } as const;
-    expect(groupCells(axes, ['g'], [{ g: 2, v: 'y' }, { g: 1, v: 'y' }, { g: 2, v: 'x' }])).toEqual([
-      { group: { g: 2 }, cells: [{ g: 2, v: 'x' }, { g: 2, v: 'y' }] },
+    expect(
+      groupCells(
+        axes,
+        ['g'],
+        [
+          { g: 2, v: 'y' },
+          { g: 1, v: 'y' },
+          { g: 2, v: 'x' },
+        ],
+      ),
+    ).toEqual([
+      {
+        group: { g: 2 },
+        cells: [
+          { g: 2, v: 'x' },
+          { g: 2, v: 'y' },
+        ],
+      },
       { group: { g: 1 }, cells: [{ g: 1, v: 'y' }] },
     ]);
   });

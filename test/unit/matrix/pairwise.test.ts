@@ -36,8 +36,12 @@ function pairsIn<A extends Axes>(cells: ReadonlyArray<Cell<A>>): Set<string> {
 describe('fullProduct', () => {
   it('lists every combination once, first axis slowest', () => {
     expect(fullProduct({ a: [1, 2], b: ['x', 'y', 'z'] })).toEqual([
-      { a: 1, b: 'x' }, { a: 1, b: 'y' }, { a: 1, b: 'z' },
-      { a: 2, b: 'x' }, { a: 2, b: 'y' }, { a: 2, b: 'z' },
+      { a: 1, b: 'x' },
+      { a: 1, b: 'y' },
+      { a: 1, b: 'z' },
+      { a: 2, b: 'x' },
+      { a: 2, b: 'y' },
+      { a: 2, b: 'z' },
     ]);
     expect(fullProduct(routerAxes)).toHaveLength(2 * 2 * 2 * 3 * 2 * 3 * 6 * 2);
   });

@@ -51,9 +51,22 @@ describe('EventLog', () => {
     log.observeState({
       previous: next,
       next,
-      changes: ['leader pg0 -> (none)', 'pg1 lag 0 (rest) -> 4096 (rest)', 'leader optime 1 -> 2', 'pg0 role primary -> demoted', 'pg0 REST reachable true -> false', 'DCS unreachable: state is stale', 'failover request (none) -> {"leader":"pg0"}'],
+      changes: [
+        'leader pg0 -> (none)',
+        'pg1 lag 0 (rest) -> 4096 (rest)',
+        'leader optime 1 -> 2',
+        'pg0 role primary -> demoted',
+        'pg0 REST reachable true -> false',
+        'DCS unreachable: state is stale',
+        'failover request (none) -> {"leader":"pg0"}',
+      ],
     });
-    expect(log.recent().reverse().map((e) => [e.kind, e.cluster, e.message])).toEqual([
+    expect(
+      log
+        .recent()
+        .reverse()
+        .map((e) => [e.kind, e.cluster, e.message]),
+    ).toEqual([
       ['leader', 'batman', 'leader pg0 -> (none)'],
       ['topology', 'batman', 'pg0 role primary -> demoted'],
       ['probe', 'batman', 'pg0 REST reachable true -> false'],

@@ -25,7 +25,18 @@ function switchoverStates(): Array<{ tMs: number; previous: ClusterState | undef
   for (const step of loadFixture('switchover.jsonl')) {
     applyStep(keys, step);
     const built = buildState(
-      { scope: 'batman', namespace: '/service/', parsed: parseClusterKeys(keys), observations: new Map(), memberKeyChangedAt: new Map(), lastDcsContact: step.tMs, stale: false, now: step.tMs, observationMaxAgeMs: 3000, dcsLossWrites: 'ttl' },
+      {
+        scope: 'batman',
+        namespace: '/service/',
+        parsed: parseClusterKeys(keys),
+        observations: new Map(),
+        memberKeyChangedAt: new Map(),
+        lastDcsContact: step.tMs,
+        stale: false,
+        now: step.tMs,
+        observationMaxAgeMs: 3000,
+        dcsLossWrites: 'ttl',
+      },
       previous,
     );
     if (built.changes.length > 0) out.push({ tMs: step.tMs, previous, next: built.state, changes: built.changes });
@@ -35,7 +46,12 @@ function switchoverStates(): Array<{ tMs: number; previous: ClusterState | undef
 }
 
 /** The proxy's `refused` event for a refusal from the catalog. */
-const refusedOn = (listener: string, r: Refusal): { listener: string; kind: Refusal['kind']; sqlstate: string; reason: string } => ({ listener, kind: r.kind, sqlstate: r.sqlstate, reason: r.message });
+const refusedOn = (listener: string, r: Refusal): { listener: string; kind: Refusal['kind']; sqlstate: string; reason: string } => ({
+  listener,
+  kind: r.kind,
+  sqlstate: r.sqlstate,
+  reason: r.message,
+});
 
 describe('RouterMetrics', () => {
   it('moves connection, byte and cancel metrics on proxy events', async () => {
@@ -76,7 +92,9 @@ describe('RouterMetrics', () => {
       expect(await value(m, 'bytes_relayed_total', { listener: 'primary', direction: 'server_to_client' })).toBe(60);
     }
     m.unitRouted({ listener: 'split', destination: 'replica', reason: 'read' });
-    expect(await m.registry.getSingleMetricAsString('patroni_router_statements_routed_total')).toContain('patroni_router_statements_routed_total{listener="split",destination="replica",reason="read"} 1');
+    expect(await m.registry.getSingleMetricAsString('patroni_router_statements_routed_total')).toContain(
+      'patroni_router_statements_routed_total{listener="split",destination="replica",reason="read"} 1',
+    );
   });
 
   it('labels refusals with their kind from the refusal catalog (a short bounded set)', async () => {

@@ -36,7 +36,10 @@ afterEach(async () => {
 });
 
 /** Workers 1..count over one FakePostgres member; what each hands another is recorded, then delivered. */
-async function workers(count: number, opts: { tls?: TlsConfig; member?: FakePostgresOptions } = {}): Promise<{ member: FakePostgres; workers: Worker[]; handed: Array<{ from: number; to: number | 'others'; listener: string }> }> {
+async function workers(
+  count: number,
+  opts: { tls?: TlsConfig; member?: FakePostgresOptions } = {},
+): Promise<{ member: FakePostgres; workers: Worker[]; handed: Array<{ from: number; to: number | 'others'; listener: string }> }> {
   const member = await FakePostgres.start(opts.member);
   const tls = opts.tls ?? { backend: { mode: 'disable' } };
   closing.push(() => member.close());
@@ -111,7 +114,11 @@ describe('a CancelRequest between workers', () => {
   });
 
   it('goes from the worker it landed on to the worker that issued the key, which cancels on its member', async () => {
-    const { member, workers: [one, two], handed } = await workers(2);
+    const {
+      member,
+      workers: [one, two],
+      handed,
+    } = await workers(2);
     const client = await session(two!.port);
     expect(CancelRegistry.workerOf(client.processID)).toBe(2);
     const running = client.query('SELECT pg_sleep(60)').catch((e: unknown) => e as Error & { code?: string });
@@ -128,7 +135,11 @@ describe('a CancelRequest between workers', () => {
   });
 
   it("is cancelled at once on the worker that issued it, and a wrong secret for another worker's key cancels nothing", async () => {
-    const { member, workers: [one, two], handed } = await workers(2);
+    const {
+      member,
+      workers: [one, two],
+      handed,
+    } = await workers(2);
     const client = await session(one!.port);
     const running = client.query('SELECT pg_sleep(60)').catch((e: unknown) => e as Error & { code?: string });
     await waitFor('the query to reach the member', () => member.queries.includes('SELECT pg_sleep(60)'), { intervalMs: 5 });
@@ -160,7 +171,10 @@ describe('a CancelRequest between workers', () => {
     expect(terminating.handed).toEqual([]);
   });
   it("reaches a member through another worker's TLS pass-through session with the member's own key", async () => {
-    const { member, workers: [one, two] } = await workers(2, { member: { acceptSsl: true } });
+    const {
+      member,
+      workers: [one, two],
+    } = await workers(2, { member: { acceptSsl: true } });
     const client = net.connect({ host: '127.0.0.1', port: two!.port });
     closing.push(async () => void client.destroy());
     const answered = new Promise<Buffer>((resolve) => client.once('data', resolve));

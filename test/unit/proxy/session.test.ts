@@ -56,7 +56,13 @@ afterEach(async () => {
   }
 });
 
-async function rig(opts: { members: FakePostgresOptions[]; listeners: Array<Partial<ListenerConfig> & { name: string }>; tls?: TlsConfig; startupTimeoutMs?: number; authenticationTimeoutMs?: number }): Promise<Rig> {
+async function rig(opts: {
+  members: FakePostgresOptions[];
+  listeners: Array<Partial<ListenerConfig> & { name: string }>;
+  tls?: TlsConfig;
+  startupTimeoutMs?: number;
+  authenticationTimeoutMs?: number;
+}): Promise<Rig> {
   const members = await Promise.all(opts.members.map((o) => FakePostgres.start(o)));
   const feed = new HandFedFeed(SCOPE);
   const addresses = members.map((m, i) => ({ name: `m${i}`, host: '127.0.0.1', port: m.port }));
@@ -181,7 +187,10 @@ describe('placement', () => {
   });
 
   it('tries the next replica when one refuses the startup (read routes only)', async () => {
-    const r = await rig({ members: [{}, { refuseStartup: { code: '53300', message: 'sorry, too many clients already' } }, {}], listeners: [{ name: 'replicas', route: 'replica' }] });
+    const r = await rig({
+      members: [{}, { refuseStartup: { code: '53300', message: 'sorry, too many clients already' } }, {}],
+      listeners: [{ name: 'replicas', route: 'replica' }],
+    });
     for (let i = 0; i < 4; i++) {
       const client = await connected(r.port('replicas'));
       await echo(client, 'SELECT 1');
@@ -225,7 +234,14 @@ describe('the client side', () => {
   // statement-routed session that FIN must end the session and free the member's backend.
   it.each([
     ['a byte-relayed session', { name: 'primary' }],
-    ['a split session', { name: 'split', links: true, split: { consistency: 'eventual' as const, replicaRoute: 'replica' as const, safeFunctions: [], catalogRefreshMs: 60_000, replayPollMs: 50, replicaWaitMs: 0 } }],
+    [
+      'a split session',
+      {
+        name: 'split',
+        links: true,
+        split: { consistency: 'eventual' as const, replicaRoute: 'replica' as const, safeFunctions: [], catalogRefreshMs: 60_000, replayPollMs: 50, replicaWaitMs: 0 },
+      },
+    ],
   ])('ends %s when the client closes its socket without a Terminate', async (_what, listener) => {
     const r = await rig({ members: [{}], listeners: [listener] });
     const client = await connected(r.port(listener.name));
@@ -233,7 +249,10 @@ describe('the client side', () => {
     expect(r.members[0]!.openConnections).toBe(1);
     const stream = (client as unknown as { connection: { stream: net.Socket } }).connection.stream;
     stream.end();
-    await waitFor('the session to end and its backend to close', () => r.proxy.sessions().every((l) => l.total === 0) && r.members[0]!.openConnections === 0, { timeoutMs: 3_000, intervalMs: 20 });
+    await waitFor('the session to end and its backend to close', () => r.proxy.sessions().every((l) => l.total === 0) && r.members[0]!.openConnections === 0, {
+      timeoutMs: 3_000,
+      intervalMs: 20,
+    });
     expect(r.events.of('sessionEnded')).toMatchObject([{ ending: 'client-closed' }]);
   });
 });

@@ -38,17 +38,28 @@ describe('round-robin', () => {
 
 describe('least-connections', () => {
   it('puts the member with the fewest sessions first', () => {
-    const sessions = new Map([['r0', 5], ['r1', 2], ['r2', 9]]);
+    const sessions = new Map([
+      ['r0', 5],
+      ['r1', 2],
+      ['r2', 9],
+    ]);
     expect(order('least-connections', memory({ sessionsByMember: sessions }))).toEqual(['r1', 'r0', 'r2']);
   });
 
   it('counts a member without sessions as zero', () => {
-    const sessions = new Map([['r0', 1], ['r1', 1]]);
+    const sessions = new Map([
+      ['r0', 1],
+      ['r1', 1],
+    ]);
     expect(order('least-connections', memory({ sessionsByMember: sessions }))[0]).toBe('r2');
   });
 
   it('breaks ties by round-robin', () => {
-    const sessions = new Map([['r0', 1], ['r1', 1], ['r2', 1]]);
+    const sessions = new Map([
+      ['r0', 1],
+      ['r1', 1],
+      ['r2', 1],
+    ]);
     expect(order('least-connections', memory({ sessionsByMember: sessions, nextIndex: 2 }))).toEqual(['r2', 'r0', 'r1']);
   });
 });

@@ -17,9 +17,7 @@ describe('fallback', () => {
     expect(d.routeUsed).toBe('primary');
     expect(names(d.candidates)).toEqual(['pg0']);
     expect(d.reason).toBeUndefined();
-    expect(d.fallbackReason).toBe(
-      'no replica in cluster batman: pg1 is not running (state: stopped); pg2 is not running (state: stopped)',
-    );
+    expect(d.fallbackReason).toBe('no replica in cluster batman: pg1 is not running (state: stopped); pg2 is not running (state: stopped)');
   });
 
   it('sync falls back to async after a switchover cleared the sync key', () => {

@@ -31,18 +31,14 @@ describe('fencing on the primary route', () => {
   it('fences when the topology goes stale and the DCS-loss policy withdrew the primary', () => {
     const next = batman({ writablePrimary: undefined, stale: true });
     const fences = fencingVerdict(batman(), next, request('primary', { now: 1_031_000 }));
-    expect(fences).toEqual([
-      { member: 'pg0', reason: 'pg0 is no longer the primary of cluster batman (topology stale: DCS unreachable for 31 s)' },
-    ]);
+    expect(fences).toEqual([{ member: 'pg0', reason: 'pg0 is no longer the primary of cluster batman (topology stale: DCS unreachable for 31 s)' }]);
   });
 });
 
 describe('fencing on read routes', () => {
   it('fences a replica that was promoted, even with fallback primary', () => {
     const fences = fencingVerdict(batman(), afterSwitchover(), request('replica', { fallback: 'primary' }));
-    expect(fences).toEqual([
-      { member: 'pg1', reason: 'pg1 is no longer a replica target in cluster batman: pg1 is the primary' },
-    ]);
+    expect(fences).toEqual([{ member: 'pg1', reason: 'pg1 is no longer a replica target in cluster batman: pg1 is the primary' }]);
   });
 
   it('fences fallback sessions on the old primary while it is demoting', () => {
@@ -59,9 +55,7 @@ describe('fencing on read routes', () => {
   });
 
   it('fences a replica that was removed', () => {
-    expect(fencingVerdict(batman(), withoutMember(batman(), 'pg2'), request('replica'))).toEqual([
-      { member: 'pg2', reason: 'pg2 was removed from cluster batman' },
-    ]);
+    expect(fencingVerdict(batman(), withoutMember(batman(), 'pg2'), request('replica'))).toEqual([{ member: 'pg2', reason: 'pg2 was removed from cluster batman' }]);
   });
 
   it('fences a replica newly tagged noloadbalance', () => {
@@ -107,9 +101,7 @@ describe('fencing on read routes', () => {
 
   it('fences a member whose address changed', () => {
     const next = withMember(batman(), 'pg1', { port: 6434 });
-    expect(fencingVerdict(batman(), next, request('replica'))).toEqual([
-      { member: 'pg1', reason: 'pg1 moved from 127.0.0.1:5434 to 127.0.0.1:6434' },
-    ]);
+    expect(fencingVerdict(batman(), next, request('replica'))).toEqual([{ member: 'pg1', reason: 'pg1 moved from 127.0.0.1:5434 to 127.0.0.1:6434' }]);
   });
 
   it('never fences members that were not eligible before', () => {

@@ -63,7 +63,7 @@ describe('routing through the recorded switchover pg0 -> pg1', () => {
     ]);
   });
 
-  it('the sync route has no candidate while the new leader\'s sync key lists none', () => {
+  it("the sync route has no candidate while the new leader's sync key lists none", () => {
     const d = chooseBackends(at(3000), request('sync'), memory());
     expect(d.candidates).toEqual([]);
     expect(d.reason).toBe('no sync standby in cluster batman: sync key lists none');

@@ -47,9 +47,7 @@ describe('route primary', () => {
     state = withMember(state, 'pg0', { role: 'replica' });
     const decision = choose(state);
     expect(names(decision.candidates)).toEqual(['pg2']);
-    expect(decision.warnings).toEqual([
-      'primary pg2 of cluster batman is tagged nofailover; writes follow the leader key anyway',
-    ]);
+    expect(decision.warnings).toEqual(['primary pg2 of cluster batman is tagged nofailover; writes follow the leader key anyway']);
   });
 
   it('has no warnings for an ordinary primary', () => {

@@ -57,9 +57,7 @@ describe('tag filters', () => {
 
   it('match boolean tags as "true"', () => {
     expect(eligible(batman(), 'replica', { tags: { nofailover: 'true' } })).toEqual(['pg2']);
-    expect(exclusion(batman(), 'replica', 'pg1', { tags: { nofailover: 'true' } })?.detail).toBe(
-      'has no tag nofailover (wanted true)',
-    );
+    expect(exclusion(batman(), 'replica', 'pg1', { tags: { nofailover: 'true' } })?.detail).toBe('has no tag nofailover (wanted true)');
   });
 
   it('require every entry to match', () => {
@@ -133,17 +131,13 @@ describe('route any', () => {
   });
 
   it('includes a running standby leader in a standby cluster', () => {
-    const state = cluster(
-      [member('s0', { role: 'standby_leader', lagBytes: undefined }), member('s1')],
-      { leader: 's0' },
-    );
+    const state = cluster([member('s0', { role: 'standby_leader', lagBytes: undefined }), member('s1')], { leader: 's0' });
     expect(eligible(state, 'any')).toEqual(['s0', 's1']);
   });
 });
 
 describe('route standby-leader', () => {
-  const standbyCluster = (leader?: string) =>
-    cluster([member('s0', { role: 'standby_leader', lagBytes: undefined }), member('s1')], { leader });
+  const standbyCluster = (leader?: string) => cluster([member('s0', { role: 'standby_leader', lagBytes: undefined }), member('s1')], { leader });
 
   it('uses the running standby leader named by the leader key', () => {
     expect(eligible(standbyCluster('s0'), 'standby-leader')).toEqual(['s0']);
@@ -196,9 +190,7 @@ describe('cascading replicas (replicatefrom)', () => {
 
   it('pg2 is excluded while pg1 is mid-promotion (neither replica nor writable primary)', () => {
     const state = withMember(batman({ leader: 'pg1', writablePrimary: undefined }), 'pg1', { role: 'promoted' });
-    expect(exclusion(state, 'replica', 'pg2')?.detail).toBe(
-      'replicates from pg1, which is neither a replica nor the writable primary (role promoted)',
-    );
+    expect(exclusion(state, 'replica', 'pg2')?.detail).toBe('replicates from pg1, which is neither a replica nor the writable primary (role promoted)');
   });
 
   it('pg2 is excluded when pg1 does not answer its REST API', () => {
@@ -216,15 +208,11 @@ describe('cascading replicas (replicatefrom)', () => {
       ],
       { leader: 'a', writablePrimary: 'a' },
     );
-    expect(exclusion(state, 'replica', 'd')?.detail).toBe(
-      'replicates from c, which replicates from b, which is not running (state: stopped)',
-    );
+    expect(exclusion(state, 'replica', 'd')?.detail).toBe('replicates from c, which replicates from b, which is not running (state: stopped)');
   });
 
   it('survives a replicatefrom loop', () => {
-    const state = cluster(
-      [member('x', { tags: tags({ replicatefrom: 'y' }) }), member('y', { tags: tags({ replicatefrom: 'x' }) })],
-    );
+    const state = cluster([member('x', { tags: tags({ replicatefrom: 'y' }) }), member('y', { tags: tags({ replicatefrom: 'x' }) })]);
     expect(exclusion(state, 'replica', 'x')?.detail).toBe('replicates from y, which replicates from x, which is part of a replicatefrom loop');
   });
 
@@ -265,8 +253,7 @@ describe('lag limit', () => {
 });
 
 describe('Patroni 4 quorum mode (synchronous_mode: quorum, sync key {leader, quorum, sync_standby: "pg1,pg2"})', () => {
-  const quorumState = () =>
-    batman({ config: { ...batman().config, synchronousMode: 'quorum' }, sync: { leader: 'pg0', standbys: ['pg1', 'pg2'], quorum: 1 } });
+  const quorumState = () => batman({ config: { ...batman().config, synchronousMode: 'quorum' }, sync: { leader: 'pg0', standbys: ['pg1', 'pg2'], quorum: 1 } });
 
   it("sync takes no one: under ANY 1 (pg1,pg2) no single voter is sure to hold the last commit (Patroni's /sync is 503 everywhere)", () => {
     const decision = chooseBackends(quorumState(), request('sync'), memory());

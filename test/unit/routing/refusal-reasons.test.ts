@@ -5,21 +5,16 @@ import type { RouteKind } from '../../../src/config/types.js';
 import type { ClusterState } from '../../../src/topology/cluster-state.js';
 import type { RouteRequest } from '../../../src/routing/route-request.js';
 
-const reason = (state: ClusterState, route: RouteKind, extra: Partial<RouteRequest> = {}) =>
-  chooseBackends(state, request(route, extra), memory()).reason;
+const reason = (state: ClusterState, route: RouteKind, extra: Partial<RouteRequest> = {}) => chooseBackends(state, request(route, extra), memory()).reason;
 
 describe('why there is no primary', () => {
   it('leader key absent: leader election in progress', () => {
-    expect(reason(batman({ leader: undefined, writablePrimary: undefined }), 'primary')).toBe(
-      'no primary in cluster batman: leader election in progress',
-    );
+    expect(reason(batman({ leader: undefined, writablePrimary: undefined }), 'primary')).toBe('no primary in cluster batman: leader election in progress');
   });
 
   it('leader key names a member still promoting during a switchover', () => {
     const state = batman({ leader: 'pg1', writablePrimary: undefined, switchoverPending: true });
-    expect(reason(state, 'primary')).toBe(
-      'no primary in cluster batman: switchover in progress (leader key names pg1, still promoting)',
-    );
+    expect(reason(state, 'primary')).toBe('no primary in cluster batman: switchover in progress (leader key names pg1, still promoting)');
   });
 
   it('leader key names a member still promoting (no switchover request)', () => {
@@ -65,15 +60,11 @@ describe('why there is no primary', () => {
 
   it('stale topology without a clock gives the time of last contact', () => {
     const state = batman({ writablePrimary: undefined, stale: true, lastDcsContact: Date.UTC(2026, 10, 26, 14, 0, 0) });
-    expect(reason(state, 'primary')).toBe(
-      'no primary in cluster batman: topology stale: DCS unreachable since 2026-11-26T14:00:00.000Z',
-    );
+    expect(reason(state, 'primary')).toBe('no primary in cluster batman: topology stale: DCS unreachable since 2026-11-26T14:00:00.000Z');
   });
 
   it('leader key names a member without a member key', () => {
-    expect(reason(batman({ leader: 'pg7', writablePrimary: undefined }), 'primary')).toBe(
-      'no primary in cluster batman: leader key names pg7, which has no member key',
-    );
+    expect(reason(batman({ leader: 'pg7', writablePrimary: undefined }), 'primary')).toBe('no primary in cluster batman: leader key names pg7, which has no member key');
   });
 
   it('leader not running', () => {
@@ -101,22 +92,16 @@ describe('why there is no read target', () => {
   it('lists each member and why, leaving out the primary', () => {
     let state = withMember(batman(), 'pg1', { lagBytes: 20 * MB });
     state = withMember(state, 'pg2', { tags: tags({ noloadbalance: true }) });
-    expect(reason(state, 'replica', { maxLagBytes: 16 * MB })).toBe(
-      'no replica in cluster batman: pg1 lags 20 MB (max 16 MB); pg2 is tagged noloadbalance',
-    );
+    expect(reason(state, 'replica', { maxLagBytes: 16 * MB })).toBe('no replica in cluster batman: pg1 lags 20 MB (max 16 MB); pg2 is tagged noloadbalance');
   });
 
   it('sync key lists none', () => {
-    expect(reason(batman({ sync: { leader: 'pg0', standbys: [] } }), 'sync')).toBe(
-      'no sync standby in cluster batman: sync key lists none',
-    );
+    expect(reason(batman({ sync: { leader: 'pg0', standbys: [] } }), 'sync')).toBe('no sync standby in cluster batman: sync key lists none');
   });
 
   it('synchronous_mode is off', () => {
     const state = batman({ sync: { standbys: [] } });
-    expect(reason({ ...state, config: { ...state.config, synchronousMode: false } }, 'sync')).toBe(
-      'no sync standby in cluster batman: synchronous_mode is off',
-    );
+    expect(reason({ ...state, config: { ...state.config, synchronousMode: false } }, 'sync')).toBe('no sync standby in cluster batman: synchronous_mode is off');
   });
 
   it('sync standby excluded: names only it, not the non-sync members', () => {
@@ -135,9 +120,7 @@ describe('why there is no read target', () => {
 
   it('mentions a stale topology', () => {
     const state = withMember(batman({ stale: true }), 'pg1', { state: 'stopped' });
-    expect(reason(state, 'sync', { now: 1_005_000 })).toBe(
-      'no sync standby in cluster batman: pg1 is not running (state: stopped); topology stale: DCS unreachable for 5 s',
-    );
+    expect(reason(state, 'sync', { now: 1_005_000 })).toBe('no sync standby in cluster batman: pg1 is not running (state: stopped); topology stale: DCS unreachable for 5 s');
   });
 
   it('stays readable with many members', () => {

@@ -4,8 +4,7 @@ import { findSettings, splitOptionWords } from '../../../src/routing/postgres-op
 import type { RouteKind } from '../../../src/config/types.js';
 
 const ALL: RouteKind[] = ['primary', 'replica', 'sync', 'async', 'read-only', 'standby-leader', 'any'];
-const parse = (params: Record<string, string>, allowed: RouteKind[] = ALL, listener?: string) =>
-  parseTargetOverride(params, 'router', allowed, listener);
+const parse = (params: Record<string, string>, allowed: RouteKind[] = ALL, listener?: string) => parseTargetOverride(params, 'router', allowed, listener);
 
 describe('the options startup parameter (libpq options=)', () => {
   it('splits on whitespace and honours backslash escapes', () => {
@@ -65,7 +64,8 @@ describe('parseTargetOverride', () => {
   it('rejects unknown values, listing the valid ones', () => {
     expect(parse({ 'router.target': 'prefer-standby' })).toEqual({
       errorKind: 'unknown',
-      error: 'unknown router.target "prefer-standby" (expected one of: primary, replica, sync, async, quorum, read-only, read-only-sync, read-only-quorum, leader, standby-leader, any)',
+      error:
+        'unknown router.target "prefer-standby" (expected one of: primary, replica, sync, async, quorum, read-only, read-only-sync, read-only-quorum, leader, standby-leader, any)',
     });
     expect(parse({ 'router.target': 'constructor' }).error).toMatch(/^unknown router.target "constructor"/);
     expect(parse({ 'router.target': '' }).error).toMatch(/^unknown router.target ""/);
@@ -76,9 +76,7 @@ describe('parseTargetOverride', () => {
       errorKind: 'refused',
       error: 'target "sync" is not allowed on listener "primary" (allowed: primary)',
     });
-    expect(parse({ 'router.target': 'sync' }, ['replica', 'async']).error).toBe(
-      'target "sync" is not allowed on this listener (allowed: replica, async)',
-    );
+    expect(parse({ 'router.target': 'sync' }, ['replica', 'async']).error).toBe('target "sync" is not allowed on this listener (allowed: replica, async)');
   });
 
   it('rejects a setting without a value', () => {

@@ -108,7 +108,7 @@ describe('StatementClassifier', () => {
     expect(classifier.counters()).toMatchObject({ parses: 1, hits: 2 });
   });
 
-  it('resolves EXECUTE against each session\'s own prepared statements, from one cache entry', () => {
+  it("resolves EXECUTE against each session's own prepared statements, from one cache entry", () => {
     const classifier = new StatementClassifier(catalog);
     const reads = new PreparedStatementVerdicts();
     reads.parsed('p', classifier.classify('SELECT 1'));

@@ -114,7 +114,11 @@ describe('statement corpus through one cached classifier', () => {
         const prepared = preparedFor(entry, catalog);
         const alone = classifyStatement(text, catalog, prepared);
         const cached = classifier.classify(text, prepared);
-        expect({ destination: cached.destination, reason: cached.reason, effects: cached.effects.map(effectSignature) }, label(entry)).toEqual({ destination: alone.destination, reason: alone.reason, effects: alone.effects.map(effectSignature) });
+        expect({ destination: cached.destination, reason: cached.reason, effects: cached.effects.map(effectSignature) }, label(entry)).toEqual({
+          destination: alone.destination,
+          reason: alone.reason,
+          effects: alone.effects.map(effectSignature),
+        });
       }
     }
   });

@@ -27,6 +27,8 @@ export interface CorpusEntry {
 
 const ormLong = `SELECT "t0"."id", "t0"."customer_id", "t0"."status", "t0"."total_cents", "t0"."currency", "t0"."created_at", "t0"."updated_at", "t1"."id" AS "c_id", "t1"."email" AS "c_email", "t1"."name" AS "c_name", "t1"."region" AS "c_region", "t2"."id" AS "l_id", "t2"."sku" AS "l_sku", "t2"."quantity" AS "l_quantity", "t2"."unit_cents" AS "l_unit_cents" FROM "public"."orders" AS "t0" INNER JOIN "public"."customers" AS "t1" ON "t1"."id" = "t0"."customer_id" LEFT OUTER JOIN "public"."order_lines" AS "t2" ON "t2"."order_id" = "t0"."id" WHERE ("t0"."status" = ANY($1) AND "t0"."created_at" >= $2 AND "t0"."created_at" < $3 AND "t1"."region" IN ($4, $5, $6) AND ("t0"."total_cents" > $7 OR "t1"."email" ILIKE $8) AND NOT EXISTS (SELECT 1 FROM "public"."refunds" AS "r" WHERE "r"."order_id" = "t0"."id")) ORDER BY "t0"."created_at" DESC, "t0"."id" ASC LIMIT $9 OFFSET $10`;
 
+// One statement a line, so the corpus reads as a table.
+// prettier-ignore
 export const corpus: readonly CorpusEntry[] = [
   // ---- Plain reads
   { sql: 'SELECT 1', to: 'replica', why: 'a constant is a read' },

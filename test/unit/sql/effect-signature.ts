@@ -8,9 +8,7 @@ import type { StatementEffect } from '../../../src/sql/statement-effects.js';
 export function effectSignature(effect: StatementEffect): string {
   switch (effect.kind) {
     case 'begin':
-      return ['begin', effect.access, effect.isolation, effect.deferrable === undefined ? undefined : `deferrable=${effect.deferrable}`]
-        .filter((p) => p !== undefined)
-        .join(':');
+      return ['begin', effect.access, effect.isolation, effect.deferrable === undefined ? undefined : `deferrable=${effect.deferrable}`].filter((p) => p !== undefined).join(':');
     case 'commit':
     case 'rollback':
       return effect.chain ? `${effect.kind}:chain` : effect.kind;
@@ -23,12 +21,7 @@ export function effectSignature(effect: StatementEffect): string {
     case 'rollback-prepared':
       return effect.kind;
     case 'transaction-characteristics':
-      return [
-        `characteristics:${effect.scope}`,
-        effect.access,
-        effect.isolation,
-        effect.deferrable === undefined ? undefined : `deferrable=${effect.deferrable}`,
-      ]
+      return [`characteristics:${effect.scope}`, effect.access, effect.isolation, effect.deferrable === undefined ? undefined : `deferrable=${effect.deferrable}`]
         .filter((p) => p !== undefined)
         .join(':');
     case 'set':

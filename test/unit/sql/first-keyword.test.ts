@@ -77,7 +77,7 @@ describe('primaryByFirstKeyword', () => {
       'PREPARE p AS INSERT INTO t VALUES (1)',
       'DECLARE c CURSOR WITH HOLD FOR SELECT 1',
       'LISTEN c',
-      'LOAD \'x\'',
+      "LOAD 'x'",
       '(SELECT 1)',
     ]) {
       expect(primaryByFirstKeyword(text), text).toBeUndefined();

@@ -47,7 +47,7 @@ describe('functionCatalogFromRows', () => {
     expect(Object.isFrozen(emptyFunctionCatalog)).toBe(true);
   });
 
-  it('ships a query that leaves other sessions\' temporary schemas out', () => {
+  it("ships a query that leaves other sessions' temporary schemas out", () => {
     expect(FUNCTION_CATALOG_QUERY).toMatch(/FROM pg_catalog\.pg_proc/);
     expect(FUNCTION_CATALOG_QUERY).toMatch(/bool_or\(p\.provolatile = 'v'\) AS volatile/);
     expect(FUNCTION_CATALOG_QUERY).toContain("NOT LIKE 'pg\\_temp\\_%'");
@@ -100,7 +100,7 @@ describe('judgeFunction', () => {
     expect(judgeFunction(inApp, { name: 'lower' })).toBe('safe');
   });
 
-  it('keeps an unqualified name volatile while another schema\'s copy is not allowed', () => {
+  it("keeps an unqualified name volatile while another schema's copy is not allowed", () => {
     const twoVolatile = functionCatalogFromRows([row('app', 'bump', true), row('ops', 'bump', true)], allowedFunctions(['app.bump']));
     expect(judgeFunction(twoVolatile, { name: 'bump' })).toBe('volatile');
     expect(judgeFunction(twoVolatile, { schema: 'app', name: 'bump' })).toBe('safe');

@@ -31,5 +31,4 @@ describe('before loadSqlParser()', () => {
     expect(classifier.classify('SELECT 1')).toMatchObject({ destination: 'replica', reason: 'read-only' });
     expect(classifyStatement('SELECT 1', catalog).destination).toBe('replica');
   });
-
 });

@@ -75,7 +75,10 @@ describe('PreparedStatementVerdicts', () => {
     expect(classifyStatement('EXECUTE lock_it(7)', catalog, prepared.lookup)).toMatchObject({
       destination: 'primary',
       reason: 'stateful-function',
-      effects: [{ kind: 'execute', name: 'lock_it' }, { kind: 'pin', pin: 'advisory-lock', scope: 'session' }],
+      effects: [
+        { kind: 'execute', name: 'lock_it' },
+        { kind: 'pin', pin: 'advisory-lock', scope: 'session' },
+      ],
     });
   });
 });

@@ -20,7 +20,7 @@ describe('statement text kept for replay', () => {
     expect(replayed('  SET search_path TO app, public;  ')).toEqual(['SET search_path TO app, public;']);
   });
 
-  it('is each statement\'s own text in a batch', () => {
+  it("is each statement's own text in a batch", () => {
     expect(replayed("SELECT 1; SET application_name = 'a'; RESET work_mem; PREPARE p AS SELECT 2")).toEqual([
       "SET application_name = 'a'",
       'RESET work_mem',

@@ -21,7 +21,10 @@ function inputs(over: Partial<StateInputs> = {}): StateInputs {
     namespace: '/service/',
     parsed: parseClusterKeys(keys),
     observations: new Map(),
-    memberKeyChangedAt: new Map([['p', 1000], ['r', 1000]]),
+    memberKeyChangedAt: new Map([
+      ['p', 1000],
+      ['r', 1000],
+    ]),
     lastDcsContact: 10_000,
     stale: false,
     now: 10_000,
@@ -114,7 +117,13 @@ describe('DCS loss', () => {
   });
 
   it('with policy rest keeps the primary past ttl only while REST confirms it', () => {
-    const confirm = inputs({ stale: true, now: 60_000, dcsLossWrites: 'rest', memberKeyChangedAt: new Map(), observations: new Map([['p', obs(59_500, { role: 'primary', state: 'running' })]]) });
+    const confirm = inputs({
+      stale: true,
+      now: 60_000,
+      dcsLossWrites: 'rest',
+      memberKeyChangedAt: new Map(),
+      observations: new Map([['p', obs(59_500, { role: 'primary', state: 'running' })]]),
+    });
     expect(buildState(confirm, undefined).state.writablePrimary).toBe('p');
     const silent = inputs({ stale: true, now: 60_000, dcsLossWrites: 'rest' });
     expect(buildState(silent, undefined).state.writablePrimary).toBeUndefined();

@@ -70,7 +70,14 @@ describe('ClusterFollower with a hand-fed source', () => {
     const log = captureLog('debug');
     const follower = new ClusterFollower(config, log.logger, { source });
     follower.start();
-    source.sink!.update({ kind: 'snapshot', keys: new Map([['leader', 'a'], ['members/a', '{"conn_url":"postgres://h:1/x","state":"running","role":"master"}'], ['members/b', 'oops']]) });
+    source.sink!.update({
+      kind: 'snapshot',
+      keys: new Map([
+        ['leader', 'a'],
+        ['members/a', '{"conn_url":"postgres://h:1/x","state":"running","role":"master"}'],
+        ['members/b', 'oops'],
+      ]),
+    });
     source.sink!.update({ kind: 'events', events: [{ type: 'put', key: 'status', value: '{"optime":5}' }] });
     expect(follower.current()!.writablePrimary).toBe('a');
     const warnings = log.lines().filter((l) => l.msg === 'bad value in Patroni keys');

@@ -6,9 +6,7 @@ import { parseClusterKeys } from '../../../src/topology/parse-cluster-keys.js';
 
 /** One line of test/fixtures/patroni-3.0.2/*.jsonl, keys made relative to the scope. */
 export type FixtureStep =
-  | { tMs: number; type: 'snapshot'; keys: Map<string, string> }
-  | { tMs: number; type: 'put'; key: string; value: string }
-  | { tMs: number; type: 'delete'; key: string };
+  { tMs: number; type: 'snapshot'; keys: Map<string, string> } | { tMs: number; type: 'put'; key: string; value: string } | { tMs: number; type: 'delete'; key: string };
 
 /** Recordings of a real Patroni 3.0.2 cluster's etcd keys (see test/fixtures/README.md). */
 const FIXTURES = fileURLToPath(new URL('../../fixtures/patroni-3.0.2', import.meta.url));
@@ -20,7 +18,9 @@ function relative(key: string): string {
 }
 
 export function loadFixture(name: string): FixtureStep[] {
-  const lines = readFileSync(`${FIXTURES}/${name}`, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const lines = readFileSync(`${FIXTURES}/${name}`, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   return lines.map((line) => {
     const d = JSON.parse(line) as { t_ms: number; type: string; key?: string; value?: string; keys?: Record<string, string> };
     if (d.type === 'snapshot') {

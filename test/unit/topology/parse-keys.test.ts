@@ -66,7 +66,10 @@ describe('malformed values are problems, never exceptions', () => {
     expect(invalid.good).toBeUndefined();
     for (const name of ['badjson', 'badurl', 'badport', 'badtimeline', 'array', 'number', 'badrole', 'badtags', 'badxlog']) {
       expect(invalid[name], name).toMatch(/./);
-      expect(parsed.problems.some((p) => p.startsWith(`members/${name}:`)), name).toBe(true);
+      expect(
+        parsed.problems.some((p) => p.startsWith(`members/${name}:`)),
+        name,
+      ).toBe(true);
     }
     expect(invalid.badjson).toContain('not JSON');
     expect(invalid.badurl).toContain('conn_url');
@@ -81,7 +84,11 @@ describe('malformed values are problems, never exceptions', () => {
     expect(parsed.config.ttl).toBe(30);
     expect(parsed.sync.standbys).toEqual([]);
     expect(parsed.leaderOptime).toBeUndefined();
-    for (const key of ['sync:', 'config:', 'status:', 'history:']) expect(parsed.problems.some((p) => p.startsWith(key)), key).toBe(true);
+    for (const key of ['sync:', 'config:', 'status:', 'history:'])
+      expect(
+        parsed.problems.some((p) => p.startsWith(key)),
+        key,
+      ).toBe(true);
   });
 
   it('ignores Citus group subtrees and unknown keys', () => {

@@ -131,7 +131,10 @@ describe('probe focus during a leader change', () => {
 
     const promotedAt = Date.now();
     rests.get('pg1')!.answer = primary;
-    const s = await waitFor('pg1 published as writable primary from its REST answer', () => (f.current()?.writablePrimary === 'pg1' ? f.current() : undefined), { timeoutMs: 2000, intervalMs: 5 });
+    const s = await waitFor('pg1 published as writable primary from its REST answer', () => (f.current()?.writablePrimary === 'pg1' ? f.current() : undefined), {
+      timeoutMs: 2000,
+      intervalMs: 5,
+    });
     expect(s!.members.find((m) => m.name === 'pg1')!.role).toBe('replica'); // its member key has not caught up
     const published = publishes.find((p) => p.state.writablePrimary === 'pg1')!;
     expect(published.t - promotedAt).toBeLessThan(500); // a 20 ms focus interval, not the 1 s probe interval

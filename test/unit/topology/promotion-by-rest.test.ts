@@ -171,8 +171,7 @@ function pg1Key(tMs: number, role: string, state = 'running'): FixtureStep {
 describe('once published from REST, an older view does not take the new primary back', () => {
   // Asked at 2890: after the leader key (2832) and pg1's key (2784) changed, so it counts.
   const published = rest(2900, 'pg1', PRIMARY_XLOG, 10);
-  const writableAt = (steps: readonly Replayed[], tMs: number): string | undefined =>
-    [...steps].reverse().find((s) => s.step.tMs <= tMs)?.state.writablePrimary;
+  const writableAt = (steps: readonly Replayed[], tMs: number): string | undefined => [...steps].reverse().find((s) => s.step.tMs <= tMs)?.state.writablePrimary;
 
   it("stays writable through the member key's unchanged rewrite (replica at 2980) and Patroni's transient promoted", () => {
     const steps = replay([published, pg1Key(3050, 'promoted'), pg1Key(3120, 'promoted')]);

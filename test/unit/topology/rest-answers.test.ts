@@ -5,8 +5,20 @@ import { reconnectDelay } from '../../../src/topology/reconnect-backoff.js';
 
 describe('REST answers', () => {
   it('reads GET /patroni on a primary and on a paused replica', () => {
-    expect(parsePatroniStatus({ state: 'running', role: 'master', timeline: 4, xlog: { location: 1000 } }, 5)).toEqual({ at: 5, reachable: true, role: 'primary', state: 'running', timeline: 4, walPosition: 1000 });
-    expect(parsePatroniStatus({ state: 'running', role: 'replica', xlog: { received_location: 900, replayed_location: 800, paused: true } }, 5)).toMatchObject({ role: 'replica', walPosition: 800, receivedPosition: 900, replayPaused: true });
+    expect(parsePatroniStatus({ state: 'running', role: 'master', timeline: 4, xlog: { location: 1000 } }, 5)).toEqual({
+      at: 5,
+      reachable: true,
+      role: 'primary',
+      state: 'running',
+      timeline: 4,
+      walPosition: 1000,
+    });
+    expect(parsePatroniStatus({ state: 'running', role: 'replica', xlog: { received_location: 900, replayed_location: 800, paused: true } }, 5)).toMatchObject({
+      role: 'replica',
+      walPosition: 800,
+      receivedPosition: 900,
+      replayPaused: true,
+    });
     expect(parsePatroniStatus('nope', 5)).toMatchObject({ reachable: false });
   });
 
@@ -14,7 +26,17 @@ describe('REST answers', () => {
     const parsed = parseClusterView({
       members: [
         { name: 'pg0', role: 'leader', state: 'running', api_url: 'http://127.0.0.1:8008/patroni', host: '127.0.0.1', port: 5433, timeline: 3 },
-        { name: 'pg1', role: 'sync_standby', state: 'streaming', api_url: 'http://127.0.0.1:8009/patroni', host: '127.0.0.1', port: 5434, timeline: 3, lag: 0, tags: { datacenter: 'dc1' } },
+        {
+          name: 'pg1',
+          role: 'sync_standby',
+          state: 'streaming',
+          api_url: 'http://127.0.0.1:8009/patroni',
+          host: '127.0.0.1',
+          port: 5434,
+          timeline: 3,
+          lag: 0,
+          tags: { datacenter: 'dc1' },
+        },
         { name: 'pg2', role: 'replica', state: 'running', host: '::1', port: 5435, lag: 'unknown', tags: { nofailover: true } },
         { role: 'replica' },
       ],
@@ -54,11 +76,23 @@ describe('REST answers', () => {
 describe('etcd v2 answers', () => {
   const prefix = '/service/batman/';
   it('flattens a recursive read', () => {
-    const node = { key: '/service/batman', dir: true, nodes: [{ key: '/service/batman/leader', value: 'pg0' }, { key: '/service/batman/members', dir: true, nodes: [{ key: '/service/batman/members/pg0', value: '{}' }] }] };
-    expect([...flattenV2(node, prefix)]).toEqual([['leader', 'pg0'], ['members/pg0', '{}']]);
+    const node = {
+      key: '/service/batman',
+      dir: true,
+      nodes: [
+        { key: '/service/batman/leader', value: 'pg0' },
+        { key: '/service/batman/members', dir: true, nodes: [{ key: '/service/batman/members/pg0', value: '{}' }] },
+      ],
+    };
+    expect([...flattenV2(node, prefix)]).toEqual([
+      ['leader', 'pg0'],
+      ['members/pg0', '{}'],
+    ]);
   });
   it('maps actions to events; a directory removal asks for a re-read', () => {
-    expect(v2Event({ action: 'compareAndSwap', node: { key: '/service/batman/leader', value: 'pg1', modifiedIndex: 9 } }, prefix)).toEqual([{ type: 'put', key: 'leader', value: 'pg1' }]);
+    expect(v2Event({ action: 'compareAndSwap', node: { key: '/service/batman/leader', value: 'pg1', modifiedIndex: 9 } }, prefix)).toEqual([
+      { type: 'put', key: 'leader', value: 'pg1' },
+    ]);
     expect(v2Event({ action: 'expire', node: { key: '/service/batman/leader', modifiedIndex: 9 } }, prefix)).toEqual([{ type: 'delete', key: 'leader' }]);
     expect(v2Event({ action: 'delete', node: { key: '/service/batman/members', dir: true } }, prefix)).toBeUndefined();
   });

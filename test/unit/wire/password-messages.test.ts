@@ -26,7 +26,15 @@ describe('password messages', () => {
       return Buffer.concat([Buffer.from('SCRAM-SHA-256\0'), b, Buffer.from(data)]);
     };
     expect(parseSaslInitialResponse(withLength(-1, ''))).toEqual({ mechanism: 'SCRAM-SHA-256', data: undefined });
-    for (const bad of [Buffer.from('SCRAM-SHA-256'), Buffer.from('\0\0\0\0\0'), Buffer.from('SCRAM-SHA-256\0\0\0'), withLength(3, 'ab'), withLength(1, 'ab'), withLength(-2, ''), withLength(-1, 'x')]) {
+    for (const bad of [
+      Buffer.from('SCRAM-SHA-256'),
+      Buffer.from('\0\0\0\0\0'),
+      Buffer.from('SCRAM-SHA-256\0\0\0'),
+      withLength(3, 'ab'),
+      withLength(1, 'ab'),
+      withLength(-2, ''),
+      withLength(-1, 'x'),
+    ]) {
       expect(parseSaslInitialResponse(bad)).toBeUndefined();
     }
   });

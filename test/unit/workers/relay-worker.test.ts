@@ -29,7 +29,10 @@ async function worker(): Promise<{ relay: RelayWorker; sent: FromWorker[]; exits
   );
   const sent: FromWorker[] = [];
   const exits: number[] = [];
-  const relay = new RelayWorker((m) => sent.push(m), (code) => exits.push(code));
+  const relay = new RelayWorker(
+    (m) => sent.push(m),
+    (code) => exits.push(code),
+  );
   cleanups.push(async () => {
     relay.handle({ type: 'drain', timeoutMs: 0 });
     await waitFor('the worker to exit', () => exits.length > 0, { intervalMs: 5 });
@@ -58,7 +61,9 @@ describe('RelayWorker', () => {
     expect(report.id).toBe(7);
     expect(report.report.sessions).toMatchObject([{ listener: 'primary', total: 1, byMember: { m0: 1 } }]);
     expect(report.report.cancelKeys).toBe(1);
-    expect(report.report.metrics?.map((m) => m.name)).toEqual(expect.arrayContaining(['patroni_router_sessions', 'patroni_router_connections_accepted_total', 'process_cpu_seconds_total']));
+    expect(report.report.metrics?.map((m) => m.name)).toEqual(
+      expect.arrayContaining(['patroni_router_sessions', 'patroni_router_connections_accepted_total', 'process_cpu_seconds_total']),
+    );
     // The topology's metrics are the primary's: a worker has none.
     expect(report.report.metrics?.some((m) => m.name === 'patroni_router_topology_generation')).toBe(false);
   });
@@ -76,7 +81,7 @@ describe('RelayWorker', () => {
     expect(w.sent.filter((m) => m.type === 'notice').map((m) => (m.type === 'notice' ? m.name : ''))).toEqual(['sessionStarted', 'fenced']);
   });
 
-  it("on losing the primary: write sessions fenced with why, no new writes, and it drains and exits", async () => {
+  it('on losing the primary: write sessions fenced with why, no new writes, and it drains and exits', async () => {
     const w = await worker();
     const c = await client(w.port);
     const ended = new Promise<Error & { code?: string }>((resolve) => c.once('error', resolve));

@@ -13,7 +13,7 @@ function recorded(feed: RelayedFeed): StateChange[] {
   return seen;
 }
 
-describe('RelayedFeed, a worker\'s view fed by the primary process', () => {
+describe("RelayedFeed, a worker's view fed by the primary process", () => {
   it('applies snapshots in the order the primary published them, each with the one before as previous', () => {
     const feed = new RelayedFeed('batman');
     const seen = recorded(feed);
@@ -41,7 +41,7 @@ describe('RelayedFeed, a worker\'s view fed by the primary process', () => {
     expect(seen).toHaveLength(1);
   });
 
-  it('orders by the primary\'s sequence, not the generation: a reload\'s new follower counts generations afresh', () => {
+  it("orders by the primary's sequence, not the generation: a reload's new follower counts generations afresh", () => {
     const feed = new RelayedFeed('batman');
     feed.apply(snapshot(10, batman({ generation: 40 })));
     const fromNewFollower = batman({ generation: 1 });

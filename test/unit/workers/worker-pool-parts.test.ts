@@ -49,7 +49,12 @@ describe('PendingReplies', () => {
     replies.answer(3, asked, 'not asked');
     replies.answer(2, asked + 1, 'another question');
     replies.answer(1, asked, 'one');
-    expect(await answers).toEqual(new Map([[2, 'two'], [1, 'one']]));
+    expect(await answers).toEqual(
+      new Map([
+        [2, 'two'],
+        [1, 'one'],
+      ]),
+    );
   });
 
   it('stops waiting for a worker that exited, and gives what came at the deadline', async () => {
@@ -71,7 +76,16 @@ describe('PendingReplies', () => {
   });
 });
 
-const sessions = (listener: string, over: Partial<ListenerSessions> = {}): ListenerSessions => ({ listener, cluster: 'c', retired: false, total: 0, held: 0, byPhase: {}, byMember: {}, ...over });
+const sessions = (listener: string, over: Partial<ListenerSessions> = {}): ListenerSessions => ({
+  listener,
+  cluster: 'c',
+  retired: false,
+  total: 0,
+  held: 0,
+  byPhase: {},
+  byMember: {},
+  ...over,
+});
 
 describe('reports of several workers as one router', () => {
   it('sums sessions per listener and member, keeping a retired listener apart', () => {
@@ -87,7 +101,12 @@ describe('reports of several workers as one router', () => {
   });
 
   it("sums split listeners' routing counts and pins", () => {
-    const split = (n: number): NonNullable<ListenerSessions['split']> => ({ units: { primary: n, replica: 2 * n }, primaryReasons: { write: n }, retriedOnPrimary: n, pinned: { 'temp table': 1 } });
+    const split = (n: number): NonNullable<ListenerSessions['split']> => ({
+      units: { primary: n, replica: 2 * n },
+      primaryReasons: { write: n },
+      retriedOnPrimary: n,
+      pinned: { 'temp table': 1 },
+    });
     const [merged] = mergeSessions([[sessions('rw', { split: split(1) })], [sessions('rw', { split: split(2) })]]);
     expect(merged?.split).toEqual({ units: { primary: 3, replica: 6 }, primaryReasons: { write: 3 }, retriedOnPrimary: 3, pinned: { 'temp table': 2 } });
   });
@@ -103,7 +122,10 @@ describe("a worker's notices to the primary", () => {
   it('tells the first session on a member per view of its cluster, hold time-outs only, and every fencing, refusal and move', () => {
     const sent: Notice[] = [];
     let generation = 4;
-    const notices = workerNotices((n) => sent.push(n), () => generation);
+    const notices = workerNotices(
+      (n) => sent.push(n),
+      () => generation,
+    );
     notices.sessionStarted({ listener: 'primary', member: 'pg0' });
     notices.sessionStarted({ listener: 'primary', member: 'pg0' });
     notices.sessionStarted({ listener: 'replicas', member: 'pg0' });
@@ -116,12 +138,26 @@ describe("a worker's notices to the primary", () => {
     notices.sessionNotMoved({ listener: 'primary', member: 'pg0', reason: 'open-transaction' });
     notices.connectionAccepted({ listener: 'primary' });
     notices.sessionEnded({ listener: 'primary', member: 'pg0', clientAddress: 'x', durationMs: 1, bytesIn: 1, bytesOut: 1, ending: 'client-closed' });
-    expect(sent.map((n) => `${n.name} ${n.event.listener}`)).toEqual(['sessionStarted primary', 'sessionStarted replicas', 'sessionStarted primary', 'holdEnded primary', 'fenced primary', 'sessionMoved primary', 'sessionNotMoved primary']);
+    expect(sent.map((n) => `${n.name} ${n.event.listener}`)).toEqual([
+      'sessionStarted primary',
+      'sessionStarted replicas',
+      'sessionStarted primary',
+      'holdEnded primary',
+      'fenced primary',
+      'sessionMoved primary',
+      'sessionNotMoved primary',
+    ]);
   });
 
   it('reaches the observer hook it names, and only messages of ours pass the checks', () => {
     const fenced: unknown[] = [];
-    const observers = { ...workerNotices(() => undefined, () => 0), fenced: (e: unknown) => void fenced.push(e) };
+    const observers = {
+      ...workerNotices(
+        () => undefined,
+        () => 0,
+      ),
+      fenced: (e: unknown) => void fenced.push(e),
+    };
     const notice: Notice = { type: 'notice', name: 'fenced', event: { listener: 'primary', member: 'pg0', reason: 'demoted' } };
     deliverNotice(notice, observers);
     expect(fenced).toEqual([notice.event]);

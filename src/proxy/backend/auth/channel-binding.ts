@@ -24,8 +24,7 @@ export function mechanismsWithoutChannelBinding(mechanisms: readonly string[]): 
  * `channel_binding=require` and the offer lacks SCRAM-SHA-256-PLUS (libpq 14+, fe-auth.c).
  * The router sends nothing: the client decides. Quoted for documentation and tests.
  */
-export const LIBPQ_CHANNEL_BINDING_REQUIRED =
-  'channel binding is required, but server did not offer an authentication method that supports channel binding';
+export const LIBPQ_CHANNEL_BINDING_REQUIRED = 'channel binding is required, but server did not offer an authentication method that supports channel binding';
 
 /** The router's own FATAL for a client that selects SCRAM-SHA-256-PLUS (or `p=`) anyway. */
 export function channelBindingUnavailable(): AuthRefusal {
@@ -33,8 +32,7 @@ export function channelBindingUnavailable(): AuthRefusal {
     severity: 'FATAL',
     code: '28000',
     message: 'patroni-router cannot relay SCRAM channel binding (SCRAM-SHA-256-PLUS)',
-    detail:
-      "Channel binding ties the login to the TLS certificate of the client's connection, which ends at the router, not at the PostgreSQL server.",
+    detail: "Channel binding ties the login to the TLS certificate of the client's connection, which ends at the router, not at the PostgreSQL server.",
     hint: 'Connect with channel_binding=prefer or disable, or connect to the server directly.',
   };
 }
@@ -49,10 +47,7 @@ export function channelBindingUnavailable(): AuthRefusal {
  * covers it (c= is part of the AuthMessage). So when the router terminates a client's TLS and
  * uses TLS to the member, relaying SCRAM fails for libpq's defaults.
  */
-export function channelBindingVerdict(
-  flag: ChannelBindingFlag,
-  memberLink: { tls: boolean },
-): 'relayable' | 'channel-binding-requested' | 'member-will-refuse-downgrade' {
+export function channelBindingVerdict(flag: ChannelBindingFlag, memberLink: { tls: boolean }): 'relayable' | 'channel-binding-requested' | 'member-will-refuse-downgrade' {
   if (flag.flag === 'p') return 'channel-binding-requested';
   if (flag.flag === 'y' && memberLink.tls) return 'member-will-refuse-downgrade';
   return 'relayable';

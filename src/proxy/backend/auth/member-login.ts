@@ -86,7 +86,10 @@ export class MemberLogin {
         this.scramStep(() => this.started().verify(request.data));
         return { kind: 'wait' };
       case 'unsupported':
-        throw new LoginError('unsupported-method', `the server asks for authentication method ${request.code} (GSSAPI, SSPI or Kerberos), which the router cannot answer for a user`);
+        throw new LoginError(
+          'unsupported-method',
+          `the server asks for authentication method ${request.code} (GSSAPI, SSPI or Kerberos), which the router cannot answer for a user`,
+        );
     }
   }
 

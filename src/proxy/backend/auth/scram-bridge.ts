@@ -77,7 +77,8 @@ export class ScramBridge {
       this.phase = 'client-final';
       return { toClient: authentication(AuthCode.SASLContinue, serverFirst) };
     } catch (error) {
-      if (error instanceof ScramServerError) return this.fail(error.reason === 'malformed' ? { severity: 'FATAL', code: '08P01', message: error.message } : passwordFailed(this.user));
+      if (error instanceof ScramServerError)
+        return this.fail(error.reason === 'malformed' ? { severity: 'FATAL', code: '08P01', message: error.message } : passwordFailed(this.user));
       throw error;
     }
   }
@@ -89,7 +90,8 @@ export class ScramBridge {
     try {
       recovered = (this.server as ScramServer).final(body);
     } catch (error) {
-      if (error instanceof ScramServerError) return this.fail(error.reason === 'malformed' ? { severity: 'FATAL', code: '08P01', message: error.message } : passwordFailed(this.user));
+      if (error instanceof ScramServerError)
+        return this.fail(error.reason === 'malformed' ? { severity: 'FATAL', code: '08P01', message: error.message } : passwordFailed(this.user));
       throw error;
     }
     this.secretHeld = recovered.secret;
@@ -125,7 +127,8 @@ export class ScramBridge {
       // running its mock exchange for a role that may not log in (expired, dropped). Either way
       // PostgreSQL's own answer to the client would be this.
       if (error instanceof ScramClientError && error.reason === 'other-verifier') return this.fail(passwordFailed(this.user));
-      if (error instanceof ScramClientError) return this.fail({ severity: 'FATAL', code: '28000', message: `patroni-router could not log in to the member as "${this.user}": ${error.message}` });
+      if (error instanceof ScramClientError)
+        return this.fail({ severity: 'FATAL', code: '28000', message: `patroni-router could not log in to the member as "${this.user}": ${error.message}` });
       throw error;
     }
     return this.fail({ severity: 'FATAL', code: '08P01', message: `the member answered the router's SCRAM login with ${request.kind}` });

@@ -1,12 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { SCRAM_SHA_256 } from './channel-binding.js';
 import { saslprepPassword } from './saslprep.js';
-import {
-  clientKeyFromSaltedPassword,
-  saltedPassword,
-  sameBytes,
-  serverKeyFromSaltedPassword,
-} from './scram-keys.js';
+import { clientKeyFromSaltedPassword, saltedPassword, sameBytes, serverKeyFromSaltedPassword } from './scram-keys.js';
 import {
   buildClientFinalMessage,
   buildClientFinalWithoutProof,

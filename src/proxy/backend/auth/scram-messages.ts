@@ -152,10 +152,7 @@ export function parseServerFirstMessage(text: string, clientNonce: string): Serv
  * Parses the client-final-message and checks it against the exchange so far: `c=` must carry the
  * client-first's GS2 header (plus binding data only with `p=`), `r=` must be the server's nonce.
  */
-export function parseClientFinalMessage(
-  text: string,
-  expected: { gs2Header: string; channelBinding: ChannelBindingFlag; nonce: string },
-): ClientFinalMessage {
+export function parseClientFinalMessage(text: string, expected: { gs2Header: string; channelBinding: ChannelBindingFlag; nonce: string }): ClientFinalMessage {
   const name = 'client-final-message';
   const proofAt = text.lastIndexOf(',p=');
   if (proofAt < 0) throw new ScramMessageError(name, 'missing proof (p=) as the last attribute');

@@ -29,9 +29,7 @@ export type ScramObservation =
   /** The exchange did not look like SCRAM as PostgreSQL speaks it; the observer gave up. */
   | { status: 'lost'; detail: string };
 
-export type ClientKeyExtraction =
-  | { ok: true; secret: ScramSessionSecret }
-  | { ok: false; reason: 'not-authenticated' | 'verifier-mismatch' | 'proof-mismatch'; detail: string };
+export type ClientKeyExtraction = { ok: true; secret: ScramSessionSecret } | { ok: false; reason: 'not-authenticated' | 'verifier-mismatch' | 'proof-mismatch'; detail: string };
 
 type Phase = 'sasl-offer' | 'initial-response' | 'server-first' | 'client-final' | 'server-final' | 'ok' | 'done';
 

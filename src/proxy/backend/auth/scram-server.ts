@@ -73,7 +73,11 @@ export class ScramServer {
     const client = this.clientFirst as ClientFirstMessage;
     const serverFirst = this.serverFirst as string;
     const final = this.parse(() =>
-      parseClientFinalMessage(scramText(data, 'client-final-message'), { gs2Header: client.gs2Header, channelBinding: client.channelBinding, nonce: `${client.nonce}${this.nonce}` }),
+      parseClientFinalMessage(scramText(data, 'client-final-message'), {
+        gs2Header: client.gs2Header,
+        channelBinding: client.channelBinding,
+        nonce: `${client.nonce}${this.nonce}`,
+      }),
     );
     const message = authMessage(client.bare, serverFirst, final.withoutProof);
     const clientKey = recoverClientKey(final.proof, this.verifier.storedKey, message);

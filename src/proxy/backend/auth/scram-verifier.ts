@@ -21,7 +21,12 @@ export class ScramVerifier extends RedactedSecret {
   readonly #serverKey: Buffer;
   #wiped = false;
 
-  constructor(readonly iterations: number, salt: Buffer, storedKey: Buffer, serverKey: Buffer) {
+  constructor(
+    readonly iterations: number,
+    salt: Buffer,
+    storedKey: Buffer,
+    serverKey: Buffer,
+  ) {
     super();
     if (!Number.isInteger(iterations) || iterations < 1) throw new ScramVerifierError('iteration count must be a positive integer');
     if (salt.length === 0) throw new ScramVerifierError('empty salt');

@@ -20,7 +20,12 @@ export class ScramSessionSecret extends RedactedSecret {
   readonly #salt: Buffer;
   #wiped = false;
 
-  constructor(clientKey: Buffer, serverKey: Buffer, salt: Buffer, readonly iterations: number) {
+  constructor(
+    clientKey: Buffer,
+    serverKey: Buffer,
+    salt: Buffer,
+    readonly iterations: number,
+  ) {
     super();
     if (clientKey.length !== SCRAM_KEY_LENGTH || serverKey.length !== SCRAM_KEY_LENGTH) {
       throw new RangeError(`SCRAM keys are ${SCRAM_KEY_LENGTH} bytes`);

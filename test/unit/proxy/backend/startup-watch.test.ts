@@ -31,7 +31,11 @@ describe('StartupWatch', () => {
 
   it('gives way on "not now" errors (starting up, shutting down, too many clients, terminated) only before anything was relayed', () => {
     expect(new StartupWatch({ writeRoute: false, canRetry: true }).observe(error('57P03'))).toEqual({ kind: 'retry', why: 'answered 57P03: x' });
-    expect(new StartupWatch({ writeRoute: false, canRetry: true }).observe(error('53300'))).toEqual({ kind: 'retry', why: 'answered 53300: x', full: { sqlstate: '53300', message: 'x' } });
+    expect(new StartupWatch({ writeRoute: false, canRetry: true }).observe(error('53300'))).toEqual({
+      kind: 'retry',
+      why: 'answered 53300: x',
+      full: { sqlstate: '53300', message: 'x' },
+    });
     expect(new StartupWatch({ writeRoute: true, canRetry: true }).observe(error('57P01'))).toEqual({ kind: 'retry', why: 'answered 57P01: x' });
     expect(new StartupWatch({ writeRoute: false, canRetry: false }).observe(error('57P03'))).toEqual({ kind: 'relay' });
     expect(new StartupWatch({ writeRoute: false, canRetry: true }).observe(error('28P01'))).toEqual({ kind: 'relay' });

@@ -62,7 +62,12 @@ describe('routeUnit', () => {
   });
 
   it('an extended batch goes to the replica only when every statement in it is safe there', () => {
-    const read = unitOf(serialize.parse({ name: 'r', text: 'SELECT v FROM t WHERE id = $1' }), serialize.bind({ statement: 'r', values: ['1'] }), serialize.execute({}), serialize.sync());
+    const read = unitOf(
+      serialize.parse({ name: 'r', text: 'SELECT v FROM t WHERE id = $1' }),
+      serialize.bind({ statement: 'r', values: ['1'] }),
+      serialize.execute({}),
+      serialize.sync(),
+    );
     expect(routeUnit(read, context())).toMatchObject({ link: 'replica', reason: 'read' });
     const mixed = unitOf(
       serialize.parse({ text: 'SELECT 1' }),

@@ -11,7 +11,16 @@ const ROLE = 'patroni_router_auth';
 const PASSWORD = 'auth-role-password-Zq9';
 const MD5 = 'md57541d4e65fae11bd07f18dc6fe2b02bc';
 const salt = Buffer.from([7, 7, 7, 7]);
-const md5Answer = 'md5' + createHash('md5').update(createHash('md5').update(PASSWORD + ROLE).digest('hex') + salt.toString('latin1'), 'latin1').digest('hex');
+const md5Answer =
+  'md5' +
+  createHash('md5')
+    .update(
+      createHash('md5')
+        .update(PASSWORD + ROLE)
+        .digest('hex') + salt.toString('latin1'),
+      'latin1',
+    )
+    .digest('hex');
 
 let cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -96,7 +105,10 @@ describe('AuthQueryClient', () => {
     });
     const client = await AuthQueryClient.connect(await connectTo(server.port), options({ secret: new TrustSessionSecret() }));
     const [a, b] = await Promise.all([client.lookup('a'), client.lookup('b')]);
-    expect([a, b]).toMatchObject([{ usable: false, reason: 'not-found' }, { usable: false, reason: 'not-found' }]);
+    expect([a, b]).toMatchObject([
+      { usable: false, reason: 'not-found' },
+      { usable: false, reason: 'not-found' },
+    ]);
     client.close();
   });
 

@@ -2,19 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { Md5Hash } from '../../../../../src/proxy/backend/auth/md5-password.js';
 import { LoginError, MemberLogin, type LoginStep } from '../../../../../src/proxy/backend/auth/member-login.js';
 import { parseScramVerifier } from '../../../../../src/proxy/backend/auth/scram-verifier.js';
-import {
-  Md5SessionSecret,
-  PasswordSessionSecret,
-  ScramSessionSecret,
-  TrustSessionSecret,
-  type SessionSecret,
-} from '../../../../../src/proxy/backend/auth/session-secret.js';
+import { Md5SessionSecret, PasswordSessionSecret, ScramSessionSecret, TrustSessionSecret, type SessionSecret } from '../../../../../src/proxy/backend/auth/session-secret.js';
 import { parseSaslInitialResponse } from '../../../../../src/wire/parser.js';
 import { POSTGRES_STYLE } from './scram-vectors.js';
 
 const verifier = parseScramVerifier(POSTGRES_STYLE.verifier);
-const scram = (): ScramSessionSecret =>
-  new ScramSessionSecret(Buffer.from(POSTGRES_STYLE.clientKeyHex, 'hex'), verifier.serverKey, verifier.salt, 4096);
+const scram = (): ScramSessionSecret => new ScramSessionSecret(Buffer.from(POSTGRES_STYLE.clientKeyHex, 'hex'), verifier.serverKey, verifier.salt, 4096);
 const md5 = (): Md5SessionSecret => new Md5SessionSecret(new Md5Hash(Buffer.from('md57541d4e65fae11bd07f18dc6fe2b02bc')));
 const salt = Buffer.from([1, 2, 3, 4]);
 const nonce = POSTGRES_STYLE.clientNonce;

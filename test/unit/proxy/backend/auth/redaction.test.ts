@@ -4,13 +4,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { Md5Hash } from '../../../../../src/proxy/backend/auth/md5-password.js';
 import { parseScramVerifier } from '../../../../../src/proxy/backend/auth/scram-verifier.js';
-import {
-  Md5SessionSecret,
-  PasswordSessionSecret,
-  ScramSessionSecret,
-  TrustSessionSecret,
-  type SessionSecret,
-} from '../../../../../src/proxy/backend/auth/session-secret.js';
+import { Md5SessionSecret, PasswordSessionSecret, ScramSessionSecret, TrustSessionSecret, type SessionSecret } from '../../../../../src/proxy/backend/auth/session-secret.js';
 import { RFC7677 } from './scram-vectors.js';
 
 const clientKey = Buffer.from(RFC7677.clientKeyHex, 'hex');

@@ -6,8 +6,7 @@ import { PasswordSessionSecret, ScramSessionSecret } from '../../../../../src/pr
 import { POSTGRES_STYLE } from './scram-vectors.js';
 
 const verifier = parseScramVerifier(POSTGRES_STYLE.verifier);
-const keySecret = (): ScramSessionSecret =>
-  new ScramSessionSecret(Buffer.from(POSTGRES_STYLE.clientKeyHex, 'hex'), verifier.serverKey, verifier.salt, verifier.iterations);
+const keySecret = (): ScramSessionSecret => new ScramSessionSecret(Buffer.from(POSTGRES_STYLE.clientKeyHex, 'hex'), verifier.serverKey, verifier.salt, verifier.iterations);
 const nonce = POSTGRES_STYLE.clientNonce;
 
 function failure(step: () => unknown): ScramClientError {
@@ -77,10 +76,7 @@ describe.each([
 
 describe('ScramClient with a ClientKey on a member with another verifier', () => {
   it('stops before sending a proof when the salt or the iteration count differ', () => {
-    for (const serverFirst of [
-      `r=${nonce}srv,s=${Buffer.alloc(16, 3).toString('base64')},i=4096`,
-      `r=${nonce}srv,s=${verifier.salt.toString('base64')},i=8192`,
-    ]) {
+    for (const serverFirst of [`r=${nonce}srv,s=${Buffer.alloc(16, 3).toString('base64')},i=4096`, `r=${nonce}srv,s=${verifier.salt.toString('base64')},i=8192`]) {
       const client = new ScramClient(keySecret(), { nonce });
       client.start(['SCRAM-SHA-256']);
       const error = failure(() => client.respond(Buffer.from(serverFirst)));

@@ -128,11 +128,7 @@ describe('ScramObserver: no key', () => {
   });
 
   it('for logins that are not SCRAM: md5, cleartext, trust', () => {
-    for (const request of [
-      authentication(AuthCode.MD5Password, Buffer.from([1, 2, 3, 4])),
-      authentication(AuthCode.CleartextPassword),
-      authenticationOk(),
-    ]) {
+    for (const request of [authentication(AuthCode.MD5Password, Buffer.from([1, 2, 3, 4])), authentication(AuthCode.CleartextPassword), authenticationOk()]) {
       const observer = new ScramObserver();
       observer.fromServer(frameOf(request));
       expect(observer.observation).toMatchObject({ status: 'not-extractable', reason: 'not-scram' });
@@ -171,22 +167,154 @@ describe('ScramObserver: malformed or out-of-order exchanges are lost, never gue
   const cases: Array<[string, Array<['server' | 'client', Frame]>, RegExp]> = [
     ['a truncated R message', [['server', frameOf(message('R', Buffer.from([0, 0])))]], /malformed authentication request/],
     ['an unterminated mechanism list', [['server', frameOf(message('R', Buffer.from([0, 0, 0, 10, 0x41])))]], /not terminated/],
-    ['a mechanism the server did not offer', [['server', server.saslOffer], ['client', initial(POSTGRES_STYLE.clientFirst, 'SCRAM-SHA-1')]], /did not offer/],
-    ['a malformed SASLInitialResponse', [['server', server.saslOffer], ['client', frameOf(message('p', Buffer.from('SCRAM-SHA-256\0\0\0\0\x09ab')))]], /malformed SASLInitialResponse/],
-    ['no initial data', [['server', server.saslOffer], ['client', frameOf(message('p', Buffer.from('SCRAM-SHA-256\0\xff\xff\xff\xff', 'latin1')))]], /without a client-first/],
-    ['a malformed client-first', [['server', server.saslOffer], ['client', initial('n,,r=abc')]], /client-first-message/],
-    ['a server nonce not continuing the client one', [['server', server.saslOffer], ['client', client.initial], ['server', sasl('r=other123,s=QUJD,i=4096')]], /client nonce/],
-    ['a malformed server-first', [['server', server.saslOffer], ['client', client.initial], ['server', sasl(`r=${n}x,s=QUJD`)]], /server-first-message/],
-    ['a client-final with the wrong nonce', [['server', server.saslOffer], ['client', client.initial], ['server', server.serverFirst], ['client', response(POSTGRES_STYLE.clientFinal.replace('7j,', '7k,'))]], /nonce does not match/],
-    ['a malformed client-final', [['server', server.saslOffer], ['client', client.initial], ['server', server.serverFirst], ['client', response('c=biws')]], /client-final-message/],
-    ['a server-final error attribute', [['server', server.saslOffer], ['client', client.initial], ['server', server.serverFirst], ['client', client.clientFinal], ['server', final('e=invalid-proof')]], /error attribute/],
-    ['a malformed server-final', [['server', server.saslOffer], ['client', client.initial], ['server', server.serverFirst], ['client', client.clientFinal], ['server', final('v=AAAA')]], /server-final-message/],
-    ['Ok before SASLFinal', [['server', server.saslOffer], ['client', client.initial], ['server', server.serverFirst], ['client', client.clientFinal], ['server', server.ok]], /expected SASLFinal/],
-    ['SASLFinal twice', [['server', server.saslOffer], ['client', client.initial], ['server', server.serverFirst], ['client', client.clientFinal], ['server', server.serverFinal], ['server', server.serverFinal]], /expected AuthenticationOk/],
-    ['client-final before server-first', [['server', server.saslOffer], ['client', client.initial], ['client', client.clientFinal]], /server was to answer/],
-    ['a server message while the client answers', [['server', server.saslOffer], ['server', server.serverFirst]], /client was to answer/],
-    ['a non-auth server message', [['server', server.saslOffer], ['server', frameOf(message('Z', Buffer.from('I')))]], /unexpected server message 'Z'/],
-    ['a non-password client message', [['server', server.saslOffer], ['client', frameOf(message('X', Buffer.alloc(0)))]], /unexpected client message 'X'/],
+    [
+      'a mechanism the server did not offer',
+      [
+        ['server', server.saslOffer],
+        ['client', initial(POSTGRES_STYLE.clientFirst, 'SCRAM-SHA-1')],
+      ],
+      /did not offer/,
+    ],
+    [
+      'a malformed SASLInitialResponse',
+      [
+        ['server', server.saslOffer],
+        ['client', frameOf(message('p', Buffer.from('SCRAM-SHA-256\0\0\0\0\x09ab')))],
+      ],
+      /malformed SASLInitialResponse/,
+    ],
+    [
+      'no initial data',
+      [
+        ['server', server.saslOffer],
+        ['client', frameOf(message('p', Buffer.from('SCRAM-SHA-256\0\xff\xff\xff\xff', 'latin1')))],
+      ],
+      /without a client-first/,
+    ],
+    [
+      'a malformed client-first',
+      [
+        ['server', server.saslOffer],
+        ['client', initial('n,,r=abc')],
+      ],
+      /client-first-message/,
+    ],
+    [
+      'a server nonce not continuing the client one',
+      [
+        ['server', server.saslOffer],
+        ['client', client.initial],
+        ['server', sasl('r=other123,s=QUJD,i=4096')],
+      ],
+      /client nonce/,
+    ],
+    [
+      'a malformed server-first',
+      [
+        ['server', server.saslOffer],
+        ['client', client.initial],
+        ['server', sasl(`r=${n}x,s=QUJD`)],
+      ],
+      /server-first-message/,
+    ],
+    [
+      'a client-final with the wrong nonce',
+      [
+        ['server', server.saslOffer],
+        ['client', client.initial],
+        ['server', server.serverFirst],
+        ['client', response(POSTGRES_STYLE.clientFinal.replace('7j,', '7k,'))],
+      ],
+      /nonce does not match/,
+    ],
+    [
+      'a malformed client-final',
+      [
+        ['server', server.saslOffer],
+        ['client', client.initial],
+        ['server', server.serverFirst],
+        ['client', response('c=biws')],
+      ],
+      /client-final-message/,
+    ],
+    [
+      'a server-final error attribute',
+      [
+        ['server', server.saslOffer],
+        ['client', client.initial],
+        ['server', server.serverFirst],
+        ['client', client.clientFinal],
+        ['server', final('e=invalid-proof')],
+      ],
+      /error attribute/,
+    ],
+    [
+      'a malformed server-final',
+      [
+        ['server', server.saslOffer],
+        ['client', client.initial],
+        ['server', server.serverFirst],
+        ['client', client.clientFinal],
+        ['server', final('v=AAAA')],
+      ],
+      /server-final-message/,
+    ],
+    [
+      'Ok before SASLFinal',
+      [
+        ['server', server.saslOffer],
+        ['client', client.initial],
+        ['server', server.serverFirst],
+        ['client', client.clientFinal],
+        ['server', server.ok],
+      ],
+      /expected SASLFinal/,
+    ],
+    [
+      'SASLFinal twice',
+      [
+        ['server', server.saslOffer],
+        ['client', client.initial],
+        ['server', server.serverFirst],
+        ['client', client.clientFinal],
+        ['server', server.serverFinal],
+        ['server', server.serverFinal],
+      ],
+      /expected AuthenticationOk/,
+    ],
+    [
+      'client-final before server-first',
+      [
+        ['server', server.saslOffer],
+        ['client', client.initial],
+        ['client', client.clientFinal],
+      ],
+      /server was to answer/,
+    ],
+    [
+      'a server message while the client answers',
+      [
+        ['server', server.saslOffer],
+        ['server', server.serverFirst],
+      ],
+      /client was to answer/,
+    ],
+    [
+      'a non-auth server message',
+      [
+        ['server', server.saslOffer],
+        ['server', frameOf(message('Z', Buffer.from('I')))],
+      ],
+      /unexpected server message 'Z'/,
+    ],
+    [
+      'a non-password client message',
+      [
+        ['server', server.saslOffer],
+        ['client', frameOf(message('X', Buffer.alloc(0)))],
+      ],
+      /unexpected client message 'X'/,
+    ],
   ];
   for (const [what, steps, detail] of cases) {
     it(`on ${what}`, () => {

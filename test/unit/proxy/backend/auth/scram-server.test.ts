@@ -36,7 +36,9 @@ describe('ScramServer (the router answering SCRAM itself, from the verifier)', (
     const final = wrong.respond(server.first(start.mechanism, start.data));
     expect(() => server.final(final)).toThrow(expect.objectContaining({ reason: 'wrong-proof' }));
     expect(() => new ScramServer(parseScramVerifier(v.verifier)).first('SCRAM-SHA-256-PLUS', Buffer.from(v.clientFirst))).toThrow(ScramServerError);
-    expect(() => new ScramServer(parseScramVerifier(v.verifier)).first('SCRAM-SHA-256', Buffer.from(`p=tls-server-end-point,,n=,r=${v.clientNonce}`))).toThrow(expect.objectContaining({ reason: 'channel-binding' }));
+    expect(() => new ScramServer(parseScramVerifier(v.verifier)).first('SCRAM-SHA-256', Buffer.from(`p=tls-server-end-point,,n=,r=${v.clientNonce}`))).toThrow(
+      expect.objectContaining({ reason: 'channel-binding' }),
+    );
     expect(() => new ScramServer(parseScramVerifier(v.verifier)).final(Buffer.from(v.clientFinal))).toThrow(expect.objectContaining({ reason: 'out-of-order' }));
     expect(() => new ScramServer(parseScramVerifier(v.verifier)).first('SCRAM-SHA-256', Buffer.from('garbage'))).toThrow(expect.objectContaining({ reason: 'malformed' }));
   });

@@ -24,8 +24,7 @@ export interface ScramVector {
 export const RFC7677: ScramVector = {
   name: 'RFC 7677',
   password: 'pencil',
-  verifier:
-    'SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=',
+  verifier: 'SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=',
   clientKeyHex: 'a60fc923d67e8644a92d16b96eda5ef4656b0c725c484374be25535576996e8b',
   clientNonce: 'rOprNGfwEbeRWgbNEkqO',
   clientFirst: 'n,,n=user,r=rOprNGfwEbeRWgbNEkqO',
@@ -41,8 +40,7 @@ export const RFC7677: ScramVector = {
 export const POSTGRES_STYLE: ScramVector = {
   name: 'PostgreSQL-style',
   password: 'correct horse battery staple',
-  verifier:
-    'SCRAM-SHA-256$4096:AAECAwQFBgcICQoLDA0ODw==$ONYbSJBXtKl6bP6PVqw8pm9e7EiacprLnoUQPFS80Hw=:IPOtHuGJ2HifEQg74W2XXqqCrCyQG55GbPRHa6g6n9w=',
+  verifier: 'SCRAM-SHA-256$4096:AAECAwQFBgcICQoLDA0ODw==$ONYbSJBXtKl6bP6PVqw8pm9e7EiacprLnoUQPFS80Hw=:IPOtHuGJ2HifEQg74W2XXqqCrCyQG55GbPRHa6g6n9w=',
   clientKeyHex: '9bce4619be25eb19db70fdbbc33a48009d86a1b122ef3b0fe4231a639771ec70',
   clientNonce: 'fyko+d2lbbFgONRv9qkxdawL',
   clientFirst: 'n,,n=,r=fyko+d2lbbFgONRv9qkxdawL',

@@ -11,7 +11,16 @@ const ROLE = 'patroni_router_auth';
 const PASSWORD = 'auth-role-password-Zq9';
 const MD5 = 'md57541d4e65fae11bd07f18dc6fe2b02bc';
 const salt = Buffer.from([7, 7, 7, 7]);
-const md5Answer = 'md5' + createHash('md5').update(createHash('md5').update(PASSWORD + ROLE).digest('hex') + salt.toString('latin1'), 'latin1').digest('hex');
+const md5Answer =
+  'md5' +
+  createHash('md5')
+    .update(
+      createHash('md5')
+        .update(PASSWORD + ROLE)
+        .digest('hex') + salt.toString('latin1'),
+      'latin1',
+    )
+    .digest('hex');
 
 let cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -37,7 +46,12 @@ function sourceFor(port: number): SecretSource {
   const feed = new HandFedFeed('c1');
   feed.push(clusterStateOf('c1', [{ name: 'pg0', host: '127.0.0.1', port }], 'pg0'));
   const connector = { connect: (address: { port: number }) => connectTo(address.port) } as unknown as BackendConnector;
-  const source = new SecretSource(feed, connector, { user: ROLE, password: PASSWORD, database: 'postgres', schema: 'patroni_router', cacheTimeMs: 0, timeoutMs: 2000 }, pino({ level: 'silent' }));
+  const source = new SecretSource(
+    feed,
+    connector,
+    { user: ROLE, password: PASSWORD, database: 'postgres', schema: 'patroni_router', cacheTimeMs: 0, timeoutMs: 2000 },
+    pino({ level: 'silent' }),
+  );
   cleanups.push(async () => source.close());
   return source;
 }
