@@ -7,6 +7,8 @@ const KEEPALIVE_DELAY_MS = 30_000;
 /** How long a socket may linger after the router said its last word (FATAL sent, or peer gone). */
 const LINGER_MS = 2_000;
 const LINGER_HARD_LIMIT_MS = 30_000;
+/** PostgreSQL's PQ_SEND_BUFFER_SIZE: the largest TLS record a member sends, and what libpq clients expect. */
+const POSTGRES_SEND_BUFFER_BYTES = 8192;
 
 export interface ClientEvents {
   /** The client sent its FIN. */
@@ -52,6 +54,10 @@ export class ClientConnection {
   /** Terminates TLS on this connection; the handshake runs as bytes arrive. */
   upgrade(context: tls.SecureContext): void {
     const secure = new tls.TLSSocket(this.raw, { isServer: true, secureContext: context, ALPNProtocols: ['postgresql'] });
+    // TLS records no larger than PostgreSQL's own (its 8 kB send buffer): libpq used asynchronously
+    // (psycopg 3) reads 8 kB at a time and then waits on the socket, so the rest of a 16 kB record
+    // sits decrypted in OpenSSL, the socket never becomes readable again, and the client hangs.
+    secure.setMaxSendFragment(POSTGRES_SEND_BUFFER_BYTES);
     secure.on('error', (err) => this.events.error(err));
     secure.on('end', () => this.events.end());
     this.stream = secure;
