@@ -31,6 +31,8 @@ export class SequencedWriter {
   private running = false;
   private workers: Promise<void>[] = [];
   private seq = 0;
+  /** Clients with an error listener of ours, so each gets one however often the pool lends it. */
+  private readonly heard = new WeakSet<pg.PoolClient>();
 
   constructor(
     connection: pg.ClientConfig,
@@ -82,6 +84,11 @@ export class SequencedWriter {
       let client: pg.PoolClient | undefined;
       try {
         client = await this.pool.connect();
+        // A checked-out client whose connection ends emits 'error' besides failing its query (which reports it).
+        if (!this.heard.has(client)) {
+          this.heard.add(client);
+          client.on('error', () => undefined);
+        }
         const result = await client.query<{ port: number }>('INSERT INTO move_writes (writer, seq) VALUES ($1, $2) RETURNING inet_server_port() AS port', [this.name, seq]);
         client.release();
         this.writes.push({ at: Date.now(), sent, seq, ok: true, ms: Date.now() - sent, ...(result.rows[0] ? { port: result.rows[0].port } : {}) });
