@@ -79,6 +79,15 @@ function sessionsFollowThePrimary(patroni: PatroniMajor, shape: Omit<ClusterOpti
 
     async function round(what: string, act: (leader: string) => Promise<string>): Promise<Round> {
       const from = (await cluster.leader())!;
+      // As an operator would: no switchover to a replica that is not streaming from the leader yet. Replication is
+      // asynchronous, so a candidate still re-pointing after the previous round lacks the leader's newest commits and
+      // Patroni may promote it anyway (within maximum_lag_on_failover): those acknowledged writes would be lost by the
+      // cluster, whatever is in front of it.
+      await waitFor(
+        `every replica streaming from ${from}`,
+        async () => Number(await cluster.sql(from, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")) === cluster.members.length - 1,
+        { timeoutMs: 60_000 },
+      );
       const startedAt = Date.now();
       events.clear();
       const to = await act(from);
