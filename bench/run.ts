@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCluster, waitFor, freePort, newestPostgresBinDir, type PatroniCluster } from '../test/cluster/index.js';
+import { progressLine, teardownOnExit } from '../test/cluster/script-teardown.js';
 import { failoverRound, type FailoverSetup } from './failover-rounds.js';
 import type { PoolPlan } from './pool-round.js';
 import { AUTH_ROLE, POOL_USER, preparePooledWriters } from './pooled-setup.js';
@@ -127,32 +128,9 @@ function poolRouterLogLevel(asked: string | undefined): 'info' | 'debug' | 'warn
   throw new Error(`BENCH_POOL_ROUTER_LOG: "${asked}" is none of info, debug, warn`);
 }
 
-const started = Date.now();
-function progress(line: string): void {
-  process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
-}
-
+const progress = progressLine('bench');
 /** Things to undo, newest first: proxies before the cluster they point at. */
-const teardown: Array<{ what: string; undo: () => Promise<void> }> = [];
-let tornDown = false;
-async function tearDown(): Promise<void> {
-  if (tornDown) return;
-  tornDown = true;
-  for (const step of teardown.reverse()) {
-    try {
-      await step.undo();
-    } catch (error) {
-      process.stderr.write(`teardown of ${step.what} failed: ${(error as Error).message}\n`);
-    }
-  }
-}
-
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    progress(`${sig}: tearing down`);
-    void tearDown().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-  });
-}
+const { steps: teardown, tearDown } = teardownOnExit(progress);
 
 /** `extra`: more Patroni parameters that take the same restart (the mixed workload's). */
 async function raiseMaxConnections(cluster: PatroniCluster, extra: Record<string, string> = {}): Promise<void> {

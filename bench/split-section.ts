@@ -5,6 +5,7 @@
  */
 import pg from 'pg';
 import { freePort, waitFor, type PatroniCluster } from '../test/cluster/index.js';
+import type { TeardownStep } from '../test/cluster/script-teardown.js';
 import { startPgpool, startRouter, type PgpoolProcess, type RouterProcess } from './proxy-process.js';
 import type { SplitSection } from './results.js';
 import type { RouterLayout } from './router-config.js';
@@ -43,7 +44,7 @@ export async function runSplitSection(
   leader: string,
   plan: SplitSectionPlan,
   dir: string,
-  teardown: Array<{ what: string; undo: () => Promise<void> }>,
+  teardown: TeardownStep[],
   notes: string[],
   progress: (line: string) => void,
 ): Promise<SplitSection> {

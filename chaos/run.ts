@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, waitFor, type PatroniCluster } from '../test/cluster/index.js';
 import { registerDir, forgetDir } from '../test/cluster/process-registry.js';
+import { progressLine, teardownOnExit } from '../test/cluster/script-teardown.js';
 import type { FaultContext, FaultRecord } from './faults/fault-context.js';
 import { describePlan, FaultPlanner } from './faults/fault-plan.js';
 import { resumeStoppedReplays } from './faults/cluster-faults.js';
@@ -48,30 +49,9 @@ const SPLIT_LISTENERS: readonly ChaosListener[] = ['split'];
 const LAST_FAULT_MARGIN_MS = 30_000;
 
 const started = Date.now();
-function progress(line: string): void {
-  process.stderr.write(`[chaos ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
-}
-
+const progress = progressLine('chaos');
 /** Things to undo, newest first: loads before the router, the router before the cluster. */
-const teardown: Array<{ what: string; undo: () => Promise<void> }> = [];
-let tornDown = false;
-async function tearDown(): Promise<void> {
-  if (tornDown) return;
-  tornDown = true;
-  for (const step of teardown.reverse()) {
-    try {
-      await step.undo();
-    } catch (error) {
-      process.stderr.write(`teardown of ${step.what} failed: ${(error as Error).message}\n`);
-    }
-  }
-}
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    progress(`${sig}: tearing down`);
-    void tearDown().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-  });
-}
+const { steps: teardown, tearDown } = teardownOnExit(progress);
 
 /** Rejects as soon as the router has exited, so no fault or wait outlives it. */
 class RouterWatch {
