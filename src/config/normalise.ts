@@ -8,44 +8,26 @@ import type { AuthConfig, ClusterSource, EtcdAccess, ListenerConfig, RestTls, Ro
 import { parseDurationMs, parseSizeBytes } from './units.js';
 import { resolveSecret } from './secrets.js';
 
+/** What both default listeners share (each gets its own tags object). */
+const DEFAULT_LISTENER_SETTINGS = {
+  host: '127.0.0.1',
+  balance: 'round-robin',
+  hold_timeout: 'auto',
+  connect_timeout: '5s',
+  fence: true,
+  queue_timeout: '5s',
+  max_clients: 5000,
+  max_lag_recovery: '10s',
+  max_lag_fence_after: '30s',
+  max_lag_fence_busy: true,
+  links: false,
+  move_timeout: 'auto',
+} satisfies Partial<ListenerSection>;
+
 /** Patroni's HAProxy template: 5000 to the primary, 5001 to the replicas. */
 export const DEFAULT_LISTENERS: ListenerSection[] = [
-  {
-    name: 'primary',
-    port: 5000,
-    route: 'primary',
-    host: '127.0.0.1',
-    tags: {},
-    balance: 'round-robin',
-    hold_timeout: 'auto',
-    connect_timeout: '5s',
-    fence: true,
-    queue_timeout: '5s',
-    max_clients: 5000,
-    max_lag_recovery: '10s',
-    max_lag_fence_after: '30s',
-    max_lag_fence_busy: true,
-    links: false,
-    move_timeout: 'auto',
-  },
-  {
-    name: 'replicas',
-    port: 5001,
-    route: 'replica',
-    host: '127.0.0.1',
-    tags: {},
-    balance: 'round-robin',
-    hold_timeout: 'auto',
-    connect_timeout: '5s',
-    fence: true,
-    queue_timeout: '5s',
-    max_clients: 5000,
-    max_lag_recovery: '10s',
-    max_lag_fence_after: '30s',
-    max_lag_fence_busy: true,
-    links: false,
-    move_timeout: 'auto',
-  },
+  { name: 'primary', port: 5000, route: 'primary', tags: {}, ...DEFAULT_LISTENER_SETTINGS },
+  { name: 'replicas', port: 5001, route: 'replica', tags: {}, ...DEFAULT_LISTENER_SETTINGS },
 ];
 
 /**
