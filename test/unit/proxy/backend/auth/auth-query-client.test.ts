@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { authQueryText } from '../../../../../src/proxy/backend/auth/auth-query.js';
 import { AuthQueryClient, AuthQueryError, type AuthQueryClientOptions } from '../../../../../src/proxy/backend/auth/auth-query-client.js';
@@ -6,21 +5,7 @@ import { Md5Hash } from '../../../../../src/proxy/backend/auth/md5-password.js';
 import { PasswordSessionSecret, TrustSessionSecret } from '../../../../../src/proxy/backend/auth/session-secret.js';
 import { FrontendCode } from '../../../../../src/wire/message-codes.js';
 import { backend, connectTo, fakePostgres, type ScriptedConnection } from '../../../../support/scripted-postgres.js';
-
-const ROLE = 'patroni_router_auth';
-const PASSWORD = 'auth-role-password-Zq9';
-const MD5 = 'md57541d4e65fae11bd07f18dc6fe2b02bc';
-const salt = Buffer.from([7, 7, 7, 7]);
-const md5Answer =
-  'md5' +
-  createHash('md5')
-    .update(
-      createHash('md5')
-        .update(PASSWORD + ROLE)
-        .digest('hex') + salt.toString('latin1'),
-      'latin1',
-    )
-    .digest('hex');
+import { MD5, md5Answer, PASSWORD, ROLE, salt } from '../../../../support/auth-role-login.js';
 
 let cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SecretSource } from '../../../../../src/proxy/backend/auth/secret-source.js';
@@ -6,21 +5,7 @@ import type { BackendConnector } from '../../../../../src/proxy/backend/connecto
 import { FrontendCode } from '../../../../../src/wire/message-codes.js';
 import { clusterStateOf, HandFedFeed } from '../../../../support/hand-fed-feed.js';
 import { backend, connectTo, fakePostgres, type ScriptedConnection } from '../../../../support/scripted-postgres.js';
-
-const ROLE = 'patroni_router_auth';
-const PASSWORD = 'auth-role-password-Zq9';
-const MD5 = 'md57541d4e65fae11bd07f18dc6fe2b02bc';
-const salt = Buffer.from([7, 7, 7, 7]);
-const md5Answer =
-  'md5' +
-  createHash('md5')
-    .update(
-      createHash('md5')
-        .update(PASSWORD + ROLE)
-        .digest('hex') + salt.toString('latin1'),
-      'latin1',
-    )
-    .digest('hex');
+import { MD5, md5Answer, PASSWORD, ROLE, salt } from '../../../../support/auth-role-login.js';
 
 let cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
