@@ -69,20 +69,27 @@ export class BackendLink {
     return this.handshake.messages;
   }
 
-  /** One simple query of the router's own, read to ReadyForQuery (rows as text). */
+  /**
+   * One simple query of the router's own, read to ReadyForQuery (rows as text). Each message is
+   * let go of once read: a link polled for hours (replay positions) must not keep every frame.
+   */
   async query(text: string): Promise<LinkQueryResult> {
     this.socket.write(query(text));
     const result: LinkQueryResult = { rows: [] };
     for (;;) {
       const frame = await this.messages.next();
-      if (frame.code === BackendCode.DataRow) {
-        const row = parseDataRow(frame.body);
-        if ('error' in row) throw new Error(`link to ${this.member.name}: ${row.error}`);
-        result.rows.push(row.columns.map((c) => (c === null ? null : c.toString('utf8'))));
-      } else if (frame.code === BackendCode.ErrorResponse) {
-        const { code, message } = parseError(frame.body);
-        result.error = { ...(code !== undefined ? { code } : {}), ...(message !== undefined ? { message } : {}) };
-      } else if (frame.code === BackendCode.ReadyForQuery) return result;
+      try {
+        if (frame.code === BackendCode.DataRow) {
+          const row = parseDataRow(frame.body);
+          if ('error' in row) throw new Error(`link to ${this.member.name}: ${row.error}`);
+          result.rows.push(row.columns.map((c) => (c === null ? null : c.toString('utf8'))));
+        } else if (frame.code === BackendCode.ErrorResponse) {
+          const { code, message } = parseError(frame.body);
+          result.error = { ...(code !== undefined ? { code } : {}), ...(message !== undefined ? { message } : {}) };
+        } else if (frame.code === BackendCode.ReadyForQuery) return result;
+      } finally {
+        this.messages.wipeRead();
+      }
     }
   }
 
