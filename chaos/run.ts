@@ -21,7 +21,8 @@ import { judgeExactlyOnce, type CrashWindow } from './invariants/acknowledged-wr
 import { checkGaugesQuietly } from './invariants/gauge-checkpoint.js';
 import { describeLeak, judgeBackends } from './invariants/leaked-backends.js';
 import { judgeFencedPrimarySessions } from './invariants/primary-fencing.js';
-import { judgeResources, rssLimitKb, RESOURCE_TOLERANCE } from './invariants/resource-baseline.js';
+import { censusOfHeapSnapshot, heapGrowth } from './observe/heap-snapshot.js';
+import { judgeResources, RESOURCE_TOLERANCE, warmUpEnd } from './invariants/resource-baseline.js';
 import { ViolationLog } from './invariants/violations.js';
 import { judgeReadOnlyErrors, judgeWritePlacement, type PlacedWrite } from './invariants/write-placement.js';
 import { AcknowledgedWriter } from './load/acknowledged-writer.js';
@@ -131,13 +132,11 @@ async function main(): Promise<number> {
   const memberPorts = Object.fromEntries(cluster.members.map((m) => [m.name, m.port]));
   const socketPorts = { listeners: Object.values(ports), admin: adminPort, members: memberPorts, rest: cluster.members.map((m) => m.restPort), etcd: cluster.etcd.clientPort };
   const sockets = (): SocketCensus => censusOfSockets(readProcessSockets(router.pid), socketPorts);
-  /** V8's heap in use, from the router's own default metrics: what RSS alone cannot tell apart from kept pages. */
-  const heapUsedKb = async (): Promise<number | undefined> => {
-    const sample = (await admin.metrics().catch(() => [])).find((m) => m.name === 'nodejs_heap_size_used_bytes');
-    return sample === undefined ? undefined : Math.round(sample.value / 1024);
-  };
-  const baselineHeapKb = await heapUsedKb();
+  // The snapshot first: writing one takes memory the allocator may keep, and the final RSS,
+  // read before the final snapshot, carries that of the first.
+  const baselineHeap = censusOfHeapSnapshot(await router.heapSnapshot(admin));
   const baseline: ResourceSample = readResources(router.pid);
+  progress(`router live heap after a full GC: ${(baselineHeap.liveBytes / 2 ** 20).toFixed(1)} MB in ${baselineHeap.nodes} objects`);
   progress(`router pid ${router.pid}: baseline RSS ${(baseline.rssKb / 1024).toFixed(1)} MB, ${baseline.fds} fds`);
   const sampler = new ResourceSampler(router.pid);
   sampler.start();
@@ -290,9 +289,18 @@ async function main(): Promise<number> {
     `The router's sockets at the end: ${finalSockets.listening} listening, ${finalSockets.clients} from clients, ${finalSockets.closeWait} in CLOSE_WAIT, to members ${JSON.stringify(finalSockets.backends)}, ${finalSockets.rest} to REST APIs, ${finalSockets.etcd} to etcd, ${finalSockets.admin} admin, ${finalSockets.other} other.`,
   );
   const final = readResources(router.pid);
-  const finalHeapKb = await heapUsedKb();
   sampler.stop();
-  violations.add(judgeResources(baseline, final, finalSockets));
+  const finalHeap = censusOfHeapSnapshot(await router.heapSnapshot(admin));
+  const growth = heapGrowth(baselineHeap, finalHeap);
+  progress(
+    `router live heap at the end: ${(finalHeap.liveBytes / 2 ** 20).toFixed(1)} MB; grew most: ${growth.map((g) => `${g.name} +${(g.bytes / 1024).toFixed(0)} kB (${g.count})`).join(', ')}`,
+  );
+  const warmUntil = warmUpEnd(chaosStarted, chaosEnd);
+  const memory = {
+    liveHeapKb: { baseline: Math.round(baselineHeap.liveBytes / 1024), final: Math.round(finalHeap.liveBytes / 1024) },
+    warmRssKb: Math.max(baseline.rssKb, ...sampler.samples.filter((x) => x.at <= warmUntil).map((x) => x.rssKb)),
+  };
+  violations.add(judgeResources(baseline, final, finalSockets, memory));
   const peakSampled = sampler.peak();
   const peak = { rssKb: Math.max(peakSampled.rssKb, final.rssKb), fds: Math.max(peakSampled.fds, final.fds) };
 
@@ -359,10 +367,13 @@ async function main(): Promise<number> {
       baseline: { rssKb: baseline.rssKb, fds: baseline.fds },
       peak,
       final: { rssKb: final.rssKb, fds: final.fds },
-      rssLimitKb: rssLimitKb(baseline),
+      warmRssKb: memory.warmRssKb,
+      warmUpMinutes: Math.round((warmUntil - chaosStarted) / 6_000) / 10,
+      rssLimitKb: memory.warmRssKb + RESOURCE_TOLERANCE.rssClimbKb,
       fdTolerance: RESOURCE_TOLERANCE.fds,
+      liveHeapKb: { ...memory.liveHeapKb, limit: memory.liveHeapKb.baseline + RESOURCE_TOLERANCE.liveHeapKb },
+      heapGrowth: growth.map((g) => ({ name: g.name, kb: Math.round(g.bytes / 1024), count: g.count })),
       perMinute: perMinute([baseline, ...sampler.samples, final], baseline.at),
-      ...(baselineHeapKb !== undefined && finalHeapKb !== undefined ? { heapUsedKb: { baseline: baselineHeapKb, final: finalHeapKb } } : {}),
     },
     backends: { leaked: backendVerdict.leaked.map((l) => describeLeak(l, Date.now())), expected: backendVerdict.expected },
     router: {

@@ -30,10 +30,16 @@ export interface ChaosReport {
     baseline: ResourceFigures;
     peak: ResourceFigures;
     final: ResourceFigures;
+    /** Highest RSS of the warm-up, the first `warmUpMinutes` of faults; the final RSS may exceed it by the climb tolerance. */
+    warmRssKb: number;
+    warmUpMinutes: number;
     rssLimitKb: number;
     fdTolerance: number;
+    /** Live heap after a full GC (heap snapshots), and the final's limit. */
+    liveHeapKb: { baseline: number; final: number; limit: number };
+    /** What grew most in the live heap, by class or kind. */
+    heapGrowth: Array<{ name: string; kb: number; count: number }>;
     /** One sample a minute, for the shape of RSS over the run. */ perMinute: Array<ResourceFigures & { minute: number }>;
-    heapUsedKb?: { baseline: number; final: number };
   };
   backends: { leaked: string[]; expected: Record<string, Record<string, number>> };
   router: { exit: string; logLines: number; errorLines: number; warnLines: number };

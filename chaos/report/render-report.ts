@@ -61,13 +61,20 @@ export function renderChaosReport(r: ChaosReport): string {
       [
         ['baseline (before the load)', mb(r.resources.baseline.rssKb), String(r.resources.baseline.fds)],
         ['peak', mb(r.resources.peak.rssKb), String(r.resources.peak.fds)],
+        [`highest in the warm-up (first ${r.resources.warmUpMinutes} min of faults)`, mb(r.resources.warmRssKb), ''],
         ['final (load stopped)', mb(r.resources.final.rssKb), String(r.resources.final.fds)],
         ['limit for final', mb(r.resources.rssLimitKb), String(r.resources.baseline.fds + r.resources.fdTolerance)],
       ],
     ),
   );
-  const heap = r.resources.heapUsedKb;
-  if (heap !== undefined) out.push('', `V8 heap in use (nodejs_heap_size_used_bytes): ${mb(heap.baseline)} MB at the baseline, ${mb(heap.final)} MB at the end.`);
+  const heap = r.resources.liveHeapKb;
+  const grew = r.resources.heapGrowth.map((g) => `${g.name} +${g.kb} kB (${g.count >= 0 ? '+' : ''}${g.count})`).join(', ');
+  out.push(
+    '',
+    `Live heap after a full GC (V8 heap snapshots): ${mb(heap.baseline)} MB at the baseline, ${mb(heap.final)} MB at the end, limit ${mb(heap.limit)} MB. Grew most: ${grew || 'nothing'}.`,
+    '',
+    'RSS is judged for a climb after the warm-up, not against the idle baseline: V8 and glibc keep the pages the load made them take, and writing the baseline heap snapshot leaves memory in the allocator too.',
+  );
   if (r.resources.perMinute.length > 0) out.push('', `RSS MB by minute: ${r.resources.perMinute.map((m) => `${m.minute}: ${mb(m.rssKb)}`).join(', ')}.`);
   out.push(
     '',

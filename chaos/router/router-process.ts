@@ -17,6 +17,7 @@ export class RouterUnderChaos {
   private constructor(
     private readonly proc: SpawnedProcess,
     readonly logFile: string,
+    private readonly dir: string,
   ) {}
 
   /** Writes `configText` to `dir` and starts the router; resolves once /ready answers 200. */
@@ -29,13 +30,15 @@ export class RouterUnderChaos {
     const proc = SpawnedProcess.start({
       what: 'patroni-router (chaos)',
       command: process.execPath,
-      args: [cli, '--config', configFile, '--log-format', 'json'],
+      // SIGUSR2 makes V8 collect garbage and write a heap snapshot into `dir`: the live heap,
+      // which RSS and heapUsed cannot tell apart from pages kept and garbage not yet collected.
+      args: ['--heapsnapshot-signal=SIGUSR2', cli, '--config', configFile, '--log-format', 'json'],
       logFile,
       cwd: dir,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production' },
       matches: configFile,
     });
-    const router = new RouterUnderChaos(proc, logFile);
+    const router = new RouterUnderChaos(proc, logFile, dir);
     try {
       await waitFor(
         'the router to be ready (admin /ready 200)',
@@ -77,6 +80,34 @@ export class RouterUnderChaos {
           return { msg: l, unparsed: true };
         }
       });
+  }
+
+  /**
+   * Has V8 write a heap snapshot and returns its text. The snapshot is written on the router's
+   * main thread, so once the file exists the admin port answering again means it is complete.
+   */
+  async heapSnapshot(admin: AdminClient): Promise<string> {
+    const snapshots = (): string[] => fs.readdirSync(this.dir).filter((f) => f.endsWith('.heapsnapshot'));
+    const before = new Set(snapshots());
+    process.kill(this.pid, 'SIGUSR2');
+    let file = '';
+    await waitFor(
+      'the router to start its heap snapshot',
+      () => {
+        file = snapshots().find((f) => !before.has(f)) ?? '';
+        return file !== '';
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    await waitFor('the router to finish its heap snapshot (admin /ready answers)', async () => (await admin.status('/ready')) !== 0, {
+      timeoutMs: 120_000,
+      intervalMs: 250,
+    });
+    const full = path.join(this.dir, file);
+    const text = fs.readFileSync(full, 'utf8');
+    if (process.env.CHAOS_KEEP_HEAP_SNAPSHOTS) fs.renameSync(full, path.join(process.env.CHAOS_KEEP_HEAP_SNAPSHOTS, file));
+    else fs.rmSync(full);
+    return text;
   }
 
   tail(lines = 30): string {

@@ -93,8 +93,12 @@ describe('the report', () => {
         baseline: { rssKb: 102_400, fds: 31 },
         peak: { rssKb: 153_600, fds: 80 },
         final: { rssKb: 122_880, fds: 33 },
-        rssLimitKb: 168_000,
+        warmRssKb: 150_000,
+        warmUpMinutes: 3,
+        rssLimitKb: 199_152,
         fdTolerance: 12,
+        liveHeapKb: { baseline: 150_000, final: 152_000, limit: 166_384 },
+        heapGrowth: [{ name: '(code)', kb: 1_500, count: 900 }],
         perMinute: perMinute(
           [
             { at: 0, rssKb: 102_400, fds: 31 },
@@ -118,6 +122,7 @@ describe('the report', () => {
     expect(text).toContain('| final (load stopped) | 120.0 | 33 |');
     expect(text).toContain('Leaked backends: 0.');
     expect(text).toContain('RSS MB by minute: 0: 100.0, 1: 150.0.');
+    expect(text).toContain('Live heap after a full GC (V8 heap snapshots): 146.5 MB at the baseline, 148.4 MB at the end, limit 162.5 MB. Grew most: (code) +1500 kB (+900).');
     expect(text).toContain('NOT INJECTED: patronictl failed');
     expect(countViolations(report.violations)['untrue-gauges']).toBe(1);
     expect(countViolations(report.violations)['router-exited']).toBe(0);

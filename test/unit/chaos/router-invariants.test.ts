@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { judgeFullPrimaryAnswer, judgeHostileClients, PROMPT_REFUSAL_MS } from '../../../chaos/invariants/fault-outcomes.js';
 import { judgeBackends } from '../../../chaos/invariants/leaked-backends.js';
-import { judgeResources, rssLimitKb } from '../../../chaos/invariants/resource-baseline.js';
+import { judgeResources, RESOURCE_TOLERANCE, warmUpEnd } from '../../../chaos/invariants/resource-baseline.js';
 import { compareGauges, compareHeld, readGauges } from '../../../chaos/invariants/session-gauges.js';
 import type { Backend, BackendCensus } from '../../../chaos/observe/backend-census.js';
 import { censusOfSockets, parseProcNetTcp } from '../../../chaos/observe/proc-sockets.js';
@@ -72,10 +72,25 @@ describe('resources back to the baseline', () => {
   const baseline = { at: 0, rssKb: 100_000, fds: 30 };
   const quiet = censusOfSockets([], { listeners: [5432], admin: 7000, members: {}, rest: [], etcd: 2379 });
 
+  const memory = { liveHeapKb: { baseline: 150_000, final: 155_000 }, warmRssKb: 180_000 };
+
   it('passes within the tolerance and fails beyond it', () => {
-    expect(judgeResources(baseline, { at: 1, rssKb: 150_000, fds: 40 }, quiet)).toEqual([]);
-    const over = judgeResources(baseline, { at: 1, rssKb: rssLimitKb(baseline) + 1, fds: 43 }, quiet);
-    expect(over.map((v) => v.detail)).toEqual([expect.stringMatching(/43 open fds, baseline 30/), expect.stringMatching(/^RSS/)]);
+    // RSS far above the idle baseline is no leak by itself: pages kept after the load.
+    expect(judgeResources(baseline, { at: 1, rssKb: 200_000, fds: 40 }, quiet, memory)).toEqual([]);
+    const over = judgeResources(baseline, { at: 1, rssKb: memory.warmRssKb + RESOURCE_TOLERANCE.rssClimbKb + 1, fds: 43 }, quiet, {
+      ...memory,
+      liveHeapKb: { baseline: 150_000, final: 150_000 + RESOURCE_TOLERANCE.liveHeapKb + 1 },
+    });
+    expect(over.map((v) => v.detail)).toEqual([
+      expect.stringMatching(/43 open fds, baseline 30/),
+      expect.stringMatching(/^live heap after a full GC 162.5 MB, baseline 146.5 MB/),
+      expect.stringMatching(/^RSS climbed to .* MB, warm-up peak 175.8 MB/),
+    ]);
+  });
+
+  it('measures the climb from the first fifth of the faults, at least a minute', () => {
+    expect(warmUpEnd(0, 15 * 60_000)).toBe(3 * 60_000);
+    expect(warmUpEnd(1_000, 1_000 + 3 * 60_000)).toBe(61_000);
   });
 
   it('counts a client socket left open or one in CLOSE_WAIT, read from /proc/net/tcp', () => {
@@ -91,7 +106,7 @@ describe('resources back to the baseline', () => {
     ]);
     const census = censusOfSockets(sockets, { listeners: [5432], admin: 7000, members: { pg0: 3306 }, rest: [], etcd: 2379 });
     expect(census).toMatchObject({ listening: 1, clients: 1, closeWait: 1, backends: { pg0: 1 } });
-    expect(judgeResources(baseline, { at: 1, rssKb: 100_000, fds: 30 }, census).map((v) => v.detail)).toEqual([
+    expect(judgeResources(baseline, { at: 1, rssKb: 100_000, fds: 30 }, census, memory).map((v) => v.detail)).toEqual([
       expect.stringMatching(/1 client connections/),
       expect.stringMatching(/CLOSE_WAIT/),
     ]);
