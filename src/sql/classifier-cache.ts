@@ -55,7 +55,11 @@ interface CacheEntry {
   /** False when the verdict depends on the session's prepared statements (EXECUTE). */
   readonly memoisable: boolean;
   verdict?: StatementVerdict;
-  judgedWith?: FunctionCatalog;
+  /**
+   * The catalog generation the verdict was made in. A number, not the catalog: an entry not hit
+   * since a refresh must not keep a whole old catalog alive (a few thousand functions each).
+   */
+  judgedIn?: number;
 }
 
 export class StatementClassifier {
@@ -67,6 +71,7 @@ export class StatementClassifier {
   private readonly maxParsedLength: number;
   private readonly now: () => number;
   private functionCatalog: FunctionCatalog;
+  private catalogGeneration = 0;
   private cachedLength = 0;
   private hits = 0;
   private misses = 0;
@@ -90,7 +95,9 @@ export class StatementClassifier {
 
   /** A refreshed catalog: cached texts are re-judged against it on their next use, not re-parsed. */
   useCatalog(catalog: FunctionCatalog): void {
+    if (catalog === this.functionCatalog) return;
     this.functionCatalog = catalog;
+    this.catalogGeneration++;
   }
 
   /** `prepared`: the session's prepared statements, for EXECUTE. */
@@ -158,9 +165,9 @@ export class StatementClassifier {
 
   private judge(entry: CacheEntry, prepared: PreparedStatementLookup | undefined): StatementVerdict {
     if (!entry.memoisable) return verdictOf(entry.analysis, this.functionCatalog, prepared);
-    if (entry.verdict === undefined || entry.judgedWith !== this.functionCatalog) {
+    if (entry.verdict === undefined || entry.judgedIn !== this.catalogGeneration) {
       entry.verdict = verdictOf(entry.analysis, this.functionCatalog);
-      entry.judgedWith = this.functionCatalog;
+      entry.judgedIn = this.catalogGeneration;
     }
     return entry.verdict;
   }

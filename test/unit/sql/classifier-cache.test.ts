@@ -1,7 +1,9 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadSqlParser } from '../../../src/sql/sql-parser.js';
 import { StatementClassifier } from '../../../src/sql/classifier-cache.js';
-import { allowedFunctions, functionCatalogFromRows, withAllowedFunctions } from '../../../src/sql/function-catalog.js';
+import { allowedFunctions, functionCatalogFromRows, withAllowedFunctions, type FunctionCatalog } from '../../../src/sql/function-catalog.js';
 import { PreparedStatementVerdicts } from '../../../src/sql/prepared-statements.js';
 import { pg15Catalog } from './catalog-fixture.js';
 
@@ -106,6 +108,24 @@ describe('StatementClassifier', () => {
     classifier.useCatalog(withAllowedFunctions(classifier.catalog, allowedFunctions(['app.bump'])));
     expect(classifier.classify('SELECT app.bump()').destination).toBe('replica');
     expect(classifier.counters()).toMatchObject({ parses: 1, hits: 2 });
+  });
+
+  it('keeps no refreshed-away catalog alive through an entry not hit since', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const classifier = new StatementClassifier(pg15Catalog());
+    const old = ((): WeakRef<FunctionCatalog> => {
+      const catalog = pg15Catalog();
+      classifier.useCatalog(catalog);
+      classifier.classify('SELECT app.bump()');
+      return new WeakRef(catalog);
+    })();
+    classifier.useCatalog(pg15Catalog());
+    // A WeakRef's target lives at least until the current job ends.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    gc();
+    expect(old.deref()).toBeUndefined();
+    expect(classifier.counters()).toMatchObject({ entries: 1 });
   });
 
   it("resolves EXECUTE against each session's own prepared statements, from one cache entry", () => {
