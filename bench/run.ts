@@ -6,6 +6,7 @@
  * --failover: only the switchover and crash rounds, single and pooled writers (--only=switchover,crash).
  * BENCH_POOL_ROUTER_LOG=debug: the pooled writer's router logs at debug (info by default); its log
  * is kept as bench/results/<date>-router-pool.log (not committed).
+ * BENCH_ROUTER_CPU_PROF=DIR: each router runs with --cpu-prof and writes its V8 CPU profile to DIR on exit.
  * --router-workers: the `workers` value of the second router column (default auto); that column
  * runs only when the router accepts the setting (router-workers.ts).
  * Results: bench/results/<date>.json and <date>.md; a full run of every part also bench/results/latest.md.
