@@ -144,6 +144,7 @@ export class EventLog implements ProxyEvents {
   cancel(): void {}
   unitRouted(): void {}
   readRetried(): void {}
+  replayChecked(): void {}
 
   sessionPinned(e: ProxyEvent<'sessionPinned'>): void {
     this.record({ kind: 'topology', listener: e.listener, message: `a split session pinned itself to the primary: ${e.pin}` });

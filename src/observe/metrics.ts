@@ -111,6 +111,10 @@ export class RouterMetrics implements ProxyEvents {
     this.proxy.readRetried(e);
   }
 
+  replayChecked(e: ProxyEvent<'replayChecked'>): void {
+    this.proxy.replayChecked(e);
+  }
+
   sessionPinned(e: ProxyEvent<'sessionPinned'>): void {
     this.proxy.sessionPinned(e);
   }

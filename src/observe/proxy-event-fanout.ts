@@ -18,6 +18,7 @@ export function fanOutProxyEvents(observers: readonly ProxyEvents[]): ProxyEvent
     cancel: each('cancel'),
     unitRouted: each('unitRouted'),
     readRetried: each('readRetried'),
+    replayChecked: each('replayChecked'),
     sessionPinned: each('sessionPinned'),
     sessionMoved: each('sessionMoved'),
     sessionNotMoved: each('sessionNotMoved'),

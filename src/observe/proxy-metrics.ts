@@ -34,6 +34,7 @@ export class ProxyMetrics implements ProxyEvents {
   private readonly sessionsEnded = new CounterCells(['listener', 'ending']);
   private readonly unitsRouted = new CounterCells(['listener', 'destination', 'reason']);
   private readonly readsRetried = new CounterCells(['listener']);
+  private readonly replayChecks = new CounterCells(['listener', 'outcome']);
   private readonly pins = new CounterCells(['listener', 'pin']);
   private readonly moves = new CounterCells(['listener']);
   private readonly notMoved = new CounterCells(['listener', 'reason']);
@@ -102,6 +103,12 @@ export class ProxyMetrics implements ProxyEvents {
       'reason',
     ]);
     counter('replica_reads_retried_total', 'Statements a replica refused as writes (25006) before any row, run on the primary instead.', this.readsRetried, ['listener']);
+    counter(
+      'replay_checks_total',
+      "Reads sent to a replica behind a check of its replay position (the last reading did not cover the session's writes), by outcome: served there, or behind and run on the primary.",
+      this.replayChecks,
+      ['listener', 'outcome'],
+    );
     counter('sessions_pinned_total', 'Split sessions that pinned themselves to the primary, by what pinned them.', this.pins, ['listener', 'pin']);
     counter('sessions_moved_total', 'Sessions that went on on a new primary after theirs went away, with no error to the client.', this.moves, ['listener']);
     counter(
@@ -181,6 +188,10 @@ export class ProxyMetrics implements ProxyEvents {
 
   readRetried(e: ProxyEvent<'readRetried'>): void {
     this.readsRetried.cell(e.listener).value++;
+  }
+
+  replayChecked(e: ProxyEvent<'replayChecked'>): void {
+    this.replayChecks.cell(e.listener, e.outcome).value++;
   }
 
   sessionPinned(e: ProxyEvent<'sessionPinned'>): void {

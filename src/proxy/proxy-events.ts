@@ -37,6 +37,8 @@ export interface ProxyEvents {
   unitRouted(e: { listener: string; destination: 'primary' | 'replica'; reason: string }): void;
   /** A replica refused a statement as a write (25006) before any row: it ran on the primary instead. */
   readRetried(e: { listener: string }): void;
+  /** A split session checked a replica's replay position in front of a read: the replica served it, or was behind and the primary did. */
+  replayChecked(e: { listener: string; outcome: 'served' | 'behind' }): void;
   /** A split session pinned itself to the primary (a temp table, LISTEN, ...). */
   sessionPinned(e: { listener: string; pin: string }): void;
   /** A session went on on the new primary; `waitedMs` from losing the old one to the new link being up. */
@@ -59,6 +61,7 @@ export const noProxyEvents: ProxyEvents = {
   cancel() {},
   unitRouted() {},
   readRetried() {},
+  replayChecked() {},
   sessionPinned() {},
   sessionMoved() {},
   sessionNotMoved() {},

@@ -61,6 +61,7 @@ function startSplit(session: SessionCore, member: Member, backend: net.Socket, s
       runtime.stats.retriedOnPrimary++;
       events.readRetried({ listener });
     },
+    replayChecked: (outcome) => events.replayChecked({ listener, outcome }),
     pinned: (pin) => events.sessionPinned({ listener, pin }),
     primaryLost: (why, blocker) => primaryLostUnderWork(session, why, blocker),
     primaryGone: (why) => primaryGone(session, why),

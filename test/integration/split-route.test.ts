@@ -261,6 +261,7 @@ describe.each([
     it('a replica that keeps up serves the reads that follow a write, with 0 stale reads in every driver', async () => {
       const endpoint = { host: '127.0.0.1', user: scram.user, password: scram.password, database: 'postgres', port: router.port('keeping') };
       const before = events.of('unitRouted').length;
+      const checksBefore = events.of('replayChecked').length;
       const results = await Promise.all(checkerDrivers.map((driver) => runChecker(driver, endpoint, { key: `app-${driver}`, iterations: 300, deadlineMs: 120_000 })));
       const keepingUp = String(portOf(replicas[1]!));
       let replicaReads = 0;
@@ -277,8 +278,14 @@ describe.each([
         .of('unitRouted')
         .slice(before)
         .filter((e) => e['reason'] === 'consistency').length;
-      console.info(`[split-route] read-your-writes: ${reads} reads, ${replicaReads} on the replica that keeps up, ${fallbacks} fell back to the primary`);
-      // Not a timing assertion: with a replica that keeps up, the wait for its position lets it serve reads after writes.
+      const checks = events.of('replayChecked').slice(checksBefore);
+      const served = checks.filter((e) => e['outcome'] === 'served').length;
+      console.info(
+        `[split-route] read-your-writes: ${reads} reads, ${replicaReads} on the replica that keeps up, ${fallbacks} fell back to the primary; ${checks.length} replay checks in front of a read, ${served} served by the replica`,
+      );
+      // Not a timing assertion: a read right after a write goes to the replica behind a check of its replay position,
+      // which lets a replica that keeps up serve reads after writes.
+      expect(checks.length).toBeGreaterThan(0);
       expect(replicaReads).toBeGreaterThan(0);
     });
   });

@@ -42,6 +42,9 @@ export class RecordingEvents implements ProxyEvents {
   readRetried(e: object): void {
     this.record('readRetried', e);
   }
+  replayChecked(e: object): void {
+    this.record('replayChecked', e);
+  }
   sessionPinned(e: object): void {
     this.record('sessionPinned', e);
   }

@@ -32,8 +32,11 @@ export interface ClientSegment {
   write: boolean;
   /** Held back while a replica's answer could still be 25006 (the safety net); undefined when not watching. */
   held?: Buffer[];
-  /** The replica answered 25006: the rest of its answer is dropped and the unit runs on the primary. */
-  retry?: boolean;
+  /**
+   * The rest of the replica's answer is dropped and the unit runs on the primary: the replica
+   * answered 25006 ('refused'), or the replay check in front of a read found it behind ('behind').
+   */
+  retry?: 'refused' | 'behind';
   /** The link's transaction status before the segment: a 25006 in autocommit may be retried on the primary. */
   statusBefore: TransactionStatus;
 }

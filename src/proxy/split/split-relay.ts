@@ -37,6 +37,8 @@ export interface SplitDeps {
   routed(link: LinkName, reason: UnitReason): void;
   /** A replica refused this text as a write: the listener sends it to the primary from now on. */
   retriedOnPrimary(text: string | undefined): void;
+  /** A replay check in front of a read found the replica far enough ('served') or behind. */
+  replayChecked(outcome: 'served' | 'behind'): void;
   pinned(pin: string): void;
   /**
    * The primary link ended and the session cannot go on without it. `blocker`: when it ended
@@ -71,6 +73,12 @@ function unitBytes(unit: ClientUnit): number {
   return n;
 }
 
+/** A unit sent to a link again, and the reason it is counted under: after a replica's 25006, or a replay check that found it behind. */
+interface ForcedRoute {
+  link: LinkName;
+  reason: Extract<UnitReason, 'replica-refused' | 'consistency'>;
+}
+
 /** A replica link that failed to open is not tried again for this long. */
 const REPLICA_RETRY_MS = 5_000;
 
@@ -93,7 +101,7 @@ export class SplitRelay {
   readonly clientFlowing = true;
   private readonly clientFrames = new FrameReader(1 << 30);
   private readonly units = new ClientUnits();
-  private readonly queue: Array<{ unit: ClientUnit; forced?: LinkName }> = [];
+  private readonly queue: Array<{ unit: ClientUnit; forced?: ForcedRoute }> = [];
   private readonly state = new SessionState();
   private readonly prepared = new PreparedStatementVerdicts();
   private readonly consistency: ReadYourWrites;
@@ -298,7 +306,7 @@ export class SplitRelay {
     }
   }
 
-  private enqueue(unit: ClientUnit, forced?: LinkName): void {
+  private enqueue(unit: ClientUnit, forced?: ForcedRoute): void {
     this.queuedBytes += unitBytes(unit);
     if (forced === undefined) this.queue.push({ unit });
     else this.queue.unshift({ unit, forced });
@@ -311,8 +319,10 @@ export class SplitRelay {
       // A replica answer held by the safety net may turn into a retry on the primary: wait for it.
       if (this.holdingSafetyNet() || this.wait?.pending === true) return;
       const next = this.queue[0]!;
-      const decision = this.decide(next.unit, next.forced);
-      if ((decision.reason === 'consistency' || (decision.reason === 'no-replica' && this.replicaOpening)) && this.waitForReplica(next.unit)) return;
+      let decision = this.decide(next.unit, next.forced);
+      const checked = decision.reason === 'consistency' && next.forced === undefined && this.mayCheckOnReplica(next.unit);
+      if (checked) decision = { ...decision, link: 'replica', reason: 'read' };
+      else if ((decision.reason === 'consistency' || (decision.reason === 'no-replica' && this.replicaOpening)) && this.waitForReplica(next.unit)) return;
       const link = decision.link === 'replica' ? this.replica : this.primary;
       if (link === undefined) return;
       // Between transactions during a switchover, and while a new primary link is told the session's state, the primary takes nothing new.
@@ -323,7 +333,7 @@ export class SplitRelay {
       this.queue.shift();
       this.queuedBytes -= unitBytes(next.unit);
       if (this.wait?.unit === next.unit) this.endWait();
-      this.send(link, next.unit, decision);
+      this.send(link, next.unit, decision, checked);
     }
     if (this.clientPaused && this.queuedBytes < QUEUE_RESUME_BYTES && !this.stopped) {
       this.clientPaused = false;
@@ -342,7 +352,7 @@ export class SplitRelay {
     return this.replica?.segments.some((s) => s.owner === 'client' && s.held !== undefined) ?? false;
   }
 
-  private decide(unit: ClientUnit, forced: LinkName | undefined): UnitDecision {
+  private decide(unit: ClientUnit, forced: ForcedRoute | undefined): UnitDecision {
     const transactionOn = this.transactionLink();
     const open = this.primary?.openSegment !== undefined ? 'primary' : this.replica?.openSegment !== undefined ? 'replica' : undefined;
     const decision = routeUnit(unit, {
@@ -354,7 +364,7 @@ export class SplitRelay {
       replicaReady: this.replicaReady(),
       readOnlyByDefault: this.state.readOnlyByDefault,
     });
-    if (forced !== undefined) return { ...decision, link: forced, reason: 'replica-refused' };
+    if (forced !== undefined) return { ...decision, link: forced.link, reason: forced.reason };
     if (decision.link === 'replica' && this.replica === undefined) return { ...decision, link: 'primary', reason: 'no-replica' };
     return decision;
   }
@@ -375,6 +385,26 @@ export class SplitRelay {
     }
     this.replicaVerdict = this.consistency.replicaMayServe(this.deps.replayPosition(replica.member.name));
     return this.replicaVerdict === true ? true : { why: 'consistency' };
+  }
+
+  /**
+   * Whether a read the last reading of the replica's position does not cover may go to the
+   * replica anyway, behind a check of its position on the same link: one round trip instead of
+   * a wait for a fresh reading. PostgreSQL runs the two queries in order, so a read that starts
+   * after the check saw the session's position sees its writes; when the check finds the replica
+   * behind, the read's answer is dropped and it runs on the primary (the safety net's retry,
+   * hence only a simple query in autocommit). `replica_wait: 0` keeps such reads on the primary.
+   */
+  private mayCheckOnReplica(unit: ClientUnit): boolean {
+    const replica = this.replica;
+    return (
+      this.replicaVerdict === 'behind' &&
+      this.deps.replicaWaitMs > 0 &&
+      unit.kind === 'query' &&
+      replica !== undefined &&
+      replica.status === TransactionStatus.Idle &&
+      replica.openSegment === undefined
+    );
   }
 
   /**
@@ -454,9 +484,11 @@ export class SplitRelay {
       });
   }
 
-  private send(link: SplitLink, unit: ClientUnit, decision: UnitDecision): void {
+  private send(link: SplitLink, unit: ClientUnit, decision: UnitDecision, checked = false): void {
     if (this.deps.replicas) this.deps.routed(link.name, decision.reason);
     this.catchUp(link, unit);
+    const check: { segment?: ClientSegment } = {};
+    if (checked) this.checkReplayFor(link, check);
     const effects = decision.verdicts.flatMap((v) => v.effects);
     if (unit.kind === 'extended') {
       unit.parses.forEach((p, i) => {
@@ -512,6 +544,7 @@ export class SplitRelay {
       if (link.name === 'replica' && link.status === TransactionStatus.Idle && ends === 1 && unit.kind === 'query') segment.held = [];
       link.segments.push(segment);
     }
+    check.segment = segment;
     if (link.name === 'replica') {
       const position = this.deps.replayPosition(link.member.name);
       if (position !== undefined) this.readPositions.set(segment, position);
@@ -551,6 +584,25 @@ export class SplitRelay {
         this.deps.log.info({ statement: name, err: result.error.message }, 'split session: a prepared statement could not be prepared on the other link');
       });
     }
+  }
+
+  /** The replay check in front of a checked read (mayCheckOnReplica): its answer comes before the read's. */
+  private checkReplayFor(link: SplitLink, check: { segment?: ClientSegment }): void {
+    const before = this.deps.replayPosition(link.member.name);
+    this.internal(link, query('SELECT pg_catalog.pg_last_wal_replay_lsn()::text'), (result) => {
+      const segment = check.segment;
+      if (segment === undefined) return;
+      // NULL once the member is no replica any more: behind as far as this read is concerned.
+      const lsn = result.error === undefined ? parseWalPosition(result.rows[0]?.[0] ?? undefined) : undefined;
+      if (lsn !== undefined && lsn >= this.consistency.required) {
+        this.readPositions.set(segment, { lsn, timeline: before?.timeline, at: Date.now() });
+        this.deps.replayChecked('served');
+        return;
+      }
+      this.deps.replayChecked('behind');
+      segment.held = undefined;
+      segment.retry = 'behind';
+    });
   }
 
   /** `pg_current_wal_lsn()` right behind a write on the primary link: the session's token once it commits. */
@@ -638,7 +690,7 @@ export class SplitRelay {
       if (frame.code === BackendCode.ErrorResponse && parseError(frame.body).code === '25006') {
         head.held = undefined;
         head.sent = false;
-        head.retry = true;
+        head.retry = 'refused';
         return;
       }
       if (frame.code !== BackendCode.ReadyForQuery && !ROWS.has(frame.code)) {
@@ -648,7 +700,7 @@ export class SplitRelay {
       out.push(...head.held);
       head.held = undefined;
     }
-    if (head.retry === true) {
+    if (head.retry !== undefined) {
       if (frame.code === BackendCode.ReadyForQuery) this.retryOnPrimary(link, head, frame);
       return;
     }
@@ -688,8 +740,8 @@ export class SplitRelay {
     link.status = (frame.body[0] ?? TransactionStatus.Idle) as TransactionStatus;
     link.segments.shift();
     const unit = head.units[0];
-    this.deps.retriedOnPrimary(unit?.kind === 'query' ? unit.text : undefined);
-    if (unit !== undefined) this.enqueue(unit, 'primary');
+    if (head.retry === 'refused') this.deps.retriedOnPrimary(unit?.kind === 'query' ? unit.text : undefined);
+    if (unit !== undefined) this.enqueue(unit, { link: 'primary', reason: head.retry === 'refused' ? 'replica-refused' : 'consistency' });
     this.afterSegment(link);
   }
 
