@@ -594,8 +594,10 @@ export class SplitRelay {
       if (segment === undefined) return;
       // NULL once the member is no replica any more: behind as far as this read is concerned.
       const lsn = result.error === undefined ? parseWalPosition(result.rows[0]?.[0] ?? undefined) : undefined;
-      if (lsn !== undefined && lsn >= this.consistency.required) {
-        this.readPositions.set(segment, { lsn, timeline: before?.timeline, at: Date.now() });
+      // Judged as any reading is (a leader change meanwhile asks for the new timeline); the timeline is the last one read, which errs towards the primary.
+      const position = lsn === undefined ? undefined : { lsn, timeline: before?.timeline, at: Date.now() };
+      if (position !== undefined && this.consistency.replicaMayServe(position) === true) {
+        this.readPositions.set(segment, position);
         this.deps.replayChecked('served');
         return;
       }
