@@ -7,6 +7,9 @@ export interface ReplayPosition {
   at: number;
 }
 
+/** How the router reads a replica's position: the replay watch between reads, a replay check in front of one. */
+export const REPLAY_POSITION_QUERY = 'SELECT pg_catalog.pg_last_wal_replay_lsn()::text';
+
 export type ReplicaVerdict = true | 'unknown-position' | 'behind' | 'write-in-flight' | 'position-lost' | 'other-timeline';
 
 /**

@@ -5,7 +5,7 @@ import type { Member } from '../../topology/cluster-state.js';
 import { parseWalPosition } from '../../topology/wal-position.js';
 import type { BackendLink } from '../backend/backend-link.js';
 import type { BackendConnector } from '../backend/connector.js';
-import type { ReplayPosition } from './read-your-writes.js';
+import { REPLAY_POSITION_QUERY, type ReplayPosition } from './read-your-writes.js';
 import { openRouterConnection } from './router-connection.js';
 
 interface Watched {
@@ -128,7 +128,7 @@ export class ReplayWatch {
     const timeout = setTimeout(() => link.close(), ANSWER_TIMEOUT_MS);
     const timeline = this.feed.current()?.members.find((m) => m.name === name)?.timeline;
     link
-      .query('SELECT pg_catalog.pg_last_wal_replay_lsn()::text')
+      .query(REPLAY_POSITION_QUERY)
       .then((result) => {
         const lsn = parseWalPosition(result.rows[0]?.[0] ?? undefined);
         // The position counts from when it was asked: the replica had replayed at least that far then.

@@ -13,7 +13,7 @@ import { closeStatement, query, sync, terminate } from '../../wire/serializer.js
 import { parseWalPosition } from '../../topology/wal-position.js';
 import type { BackendLink } from '../backend/backend-link.js';
 import { ClientUnits, type ClientUnit } from './client-units.js';
-import { ReadYourWrites, type ReplayPosition, type ReplicaVerdict } from './read-your-writes.js';
+import { REPLAY_POSITION_QUERY, ReadYourWrites, type ReplayPosition, type ReplicaVerdict } from './read-your-writes.js';
 import { SessionState, freshLinkState } from './session-state.js';
 import { SplitLink, type ClientSegment, type InternalSegment } from './split-link.js';
 import { routeUnit, type LinkName, type UnitDecision, type UnitReason } from './unit-routing.js';
@@ -589,7 +589,7 @@ export class SplitRelay {
   /** The replay check in front of a checked read (mayCheckOnReplica): its answer comes before the read's. */
   private checkReplayFor(link: SplitLink, check: { segment?: ClientSegment }): void {
     const before = this.deps.replayPosition(link.member.name);
-    this.internal(link, query('SELECT pg_catalog.pg_last_wal_replay_lsn()::text'), (result) => {
+    this.internal(link, query(REPLAY_POSITION_QUERY), (result) => {
       const segment = check.segment;
       if (segment === undefined) return;
       // NULL once the member is no replica any more: behind as far as this read is concerned.
