@@ -22,7 +22,7 @@ import { checkGaugesQuietly } from './invariants/gauge-checkpoint.js';
 import { describeLeak, judgeBackends } from './invariants/leaked-backends.js';
 import { judgeFencedPrimarySessions } from './invariants/primary-fencing.js';
 import { censusOfHeapSnapshot, heapGrowth } from './observe/heap-snapshot.js';
-import { judgeResources, RESOURCE_TOLERANCE, warmUpEnd } from './invariants/resource-baseline.js';
+import { judgeResources, liveHeapLimitKb, RESOURCE_TOLERANCE, rssLimitKb, warmUpEnd } from './invariants/resource-baseline.js';
 import { ViolationLog } from './invariants/violations.js';
 import { judgeReadOnlyErrors, judgeWritePlacement, type PlacedWrite } from './invariants/write-placement.js';
 import { AcknowledgedWriter } from './load/acknowledged-writer.js';
@@ -369,9 +369,9 @@ async function main(): Promise<number> {
       final: { rssKb: final.rssKb, fds: final.fds },
       warmRssKb: memory.warmRssKb,
       warmUpMinutes: Math.round((warmUntil - chaosStarted) / 6_000) / 10,
-      rssLimitKb: memory.warmRssKb + RESOURCE_TOLERANCE.rssClimbKb,
+      rssLimitKb: rssLimitKb(memory),
       fdTolerance: RESOURCE_TOLERANCE.fds,
-      liveHeapKb: { ...memory.liveHeapKb, limit: memory.liveHeapKb.baseline + RESOURCE_TOLERANCE.liveHeapKb },
+      liveHeapKb: { ...memory.liveHeapKb, limit: liveHeapLimitKb(memory) },
       heapGrowth: growth.map((g) => ({ name: g.name, kb: Math.round(g.bytes / 1024), count: g.count })),
       perMinute: perMinute([baseline, ...sampler.samples, final], baseline.at),
     },

@@ -37,6 +37,16 @@ export interface MemoryFigures {
   warmRssKb: number;
 }
 
+/** The most the final live heap may be. */
+export function liveHeapLimitKb(memory: MemoryFigures, tolerance: ResourceTolerance = RESOURCE_TOLERANCE): number {
+  return memory.liveHeapKb.baseline + tolerance.liveHeapKb;
+}
+
+/** The most the final RSS may be. */
+export function rssLimitKb(memory: MemoryFigures, tolerance: ResourceTolerance = RESOURCE_TOLERANCE): number {
+  return memory.warmRssKb + tolerance.rssClimbKb;
+}
+
 /** The warm-up the RSS climb is measured from: the first fifth of the faults, at least a minute. */
 export function warmUpEnd(faultsFrom: number, faultsUntil: number): number {
   return faultsFrom + Math.max(60_000, (faultsUntil - faultsFrom) / 5);
@@ -56,13 +66,13 @@ export function judgeResources(
   if (final.fds > baseline.fds + tolerance.fds)
     out.push({ invariant: 'resources-not-back', at, detail: `${final.fds} open fds, baseline ${baseline.fds} + tolerance ${tolerance.fds}` });
   const heap = memory.liveHeapKb;
-  if (heap.final > heap.baseline + tolerance.liveHeapKb)
+  if (heap.final > liveHeapLimitKb(memory, tolerance))
     out.push({
       invariant: 'resources-not-back',
       at,
       detail: `live heap after a full GC ${mb(heap.final)} MB, baseline ${mb(heap.baseline)} MB + tolerance ${mb(tolerance.liveHeapKb)} MB`,
     });
-  if (final.rssKb > memory.warmRssKb + tolerance.rssClimbKb)
+  if (final.rssKb > rssLimitKb(memory, tolerance))
     out.push({
       invariant: 'resources-not-back',
       at,
