@@ -122,7 +122,14 @@ export async function startRouter(layout: RouterLayout, dir: string, session: { 
     what: 'patroni-router (bench)',
     command: process.execPath,
     // BENCH_ROUTER_CPU_PROF=DIR: V8's CPU profile of each router, written to DIR when it exits.
-    args: [...(process.env.BENCH_ROUTER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_ROUTER_CPU_PROF}`] : []), cli, '--config', configFile],
+    // BENCH_ROUTER_NODE_ARGS: more node options for each router (space-separated), to try V8 settings.
+    args: [
+      ...(process.env.BENCH_ROUTER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_ROUTER_CPU_PROF}`] : []),
+      ...(process.env.BENCH_ROUTER_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? []),
+      cli,
+      '--config',
+      configFile,
+    ],
     logFile,
     cwd: dir,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production' },
