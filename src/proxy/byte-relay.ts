@@ -1,6 +1,7 @@
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { endsWithTerminate } from '../wire/parser.js';
+import { type MemberReads, memberReadsOf, writeMemberChunk } from './backend/member-reads.js';
 import { IdleTracker } from './idle-tracker.js';
 
 /**
@@ -15,6 +16,9 @@ import { IdleTracker } from './idle-tracker.js';
  * says "full" pauses its source until 'drain'; a source's FIN ends its destination; a
  * destination that closes detaches and pauses its source; stop() detaches and pauses both.
  * The listeners are fields bound once per relay, so no closure is made per chunk.
+ *
+ * A member socket the router opened reads into a buffer of its own (MemberReads): the relay
+ * claims those reads and gets each one as a view of that buffer, with no 'data' event.
  */
 export class ByteRelay {
   bytesIn = 0;
@@ -28,6 +32,8 @@ export class ByteRelay {
   /** Forwarding in that direction is attached (not yet stopped). */
   private clientAttached = false;
   private backendAttached = false;
+  /** The member socket's reads, while this relay has claimed them. */
+  private claimed: MemberReads | undefined;
 
   constructor(
     private readonly client: Duplex,
@@ -57,7 +63,9 @@ export class ByteRelay {
     this.backendFlowing = true;
     if (rest.length > 0) this.writeClient(rest);
     this.backendAttached = true;
-    this.backend.on('data', this.fromBackend);
+    const reads = memberReadsOf(this.backend);
+    if (reads?.claim(this.fromMemberReads) === true) this.claimed = reads;
+    else this.backend.on('data', this.fromBackend);
     this.backend.on('end', this.backendEnded);
     this.client.on('drain', this.clientDrained);
     this.client.on('close', this.detachBackend);
@@ -90,6 +98,12 @@ export class ByteRelay {
     if (!this.client.write(chunk)) this.backend.pause();
   };
 
+  private readonly fromMemberReads = (chunk: Buffer): void => {
+    this.bytesOut += chunk.length;
+    this.idle.backendBytes(chunk);
+    if (!writeMemberChunk(this.client, chunk, this.claimed!)) this.backend.pause();
+  };
+
   private readonly backendDrained = (): void => {
     this.client.resume();
   };
@@ -120,6 +134,8 @@ export class ByteRelay {
   private readonly detachBackend = (): void => {
     if (!this.backendAttached) return;
     this.backendAttached = false;
+    this.claimed?.release();
+    this.claimed = undefined;
     this.backend.removeListener('data', this.fromBackend);
     this.backend.removeListener('end', this.backendEnded);
     this.client.removeListener('drain', this.clientDrained);

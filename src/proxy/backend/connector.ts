@@ -3,6 +3,7 @@ import tls from 'node:tls';
 import type { BackendTlsMode } from '../../config/types.js';
 import { NegotiationAnswer } from '../../wire/message-codes.js';
 import { sslRequest } from '../../wire/serializer.js';
+import { memberReadOptions } from './member-reads.js';
 
 export interface BackendAddress {
   host: string;
@@ -67,10 +68,15 @@ export async function connectForTls(address: BackendAddress, timeoutMs: number):
   }
 }
 
-/** Opens a TCP connection within `timeoutMs`; refused or timed out connections are retryable. */
+/**
+ * Opens a TCP connection within `timeoutMs`; refused or timed out connections are retryable.
+ * Its reads go through MemberReads (a relay may claim them); wrapped in TLS, TLS reads them.
+ */
 export function connectTcp(address: BackendAddress, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: address.host, port: address.port, allowHalfOpen: true });
+    const reads = memberReadOptions();
+    const socket = net.connect({ host: address.host, port: address.port, allowHalfOpen: true, onread: reads.onread });
+    reads.register(socket);
     socket.pause();
     const timer = setTimeout(() => {
       socket.destroy();

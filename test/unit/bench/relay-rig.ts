@@ -6,6 +6,8 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connectWithReader, OnreadRelay } from '../../../bench/relay-prototypes/onread-relay.js';
 import type { RelayShape } from '../../../bench/relay-prototypes/relay-shape.js';
+import { connectTcp } from '../../../src/proxy/backend/connector.js';
+import { ByteRelay } from '../../../src/proxy/byte-relay.js';
 
 export type RelayMaker = (client: Duplex, backend: net.Socket) => RelayShape;
 
@@ -30,8 +32,11 @@ function nextConnection(server: net.Server): Promise<net.Socket> {
   return new Promise((resolve) => server.once('connection', resolve));
 }
 
-/** `maker` 'onread' builds the backend with a MemberReader, as that prototype needs. */
-export async function relayRig(maker: RelayMaker | 'onread'): Promise<RelayRig> {
+/**
+ * `maker` 'onread' builds the backend with a MemberReader, as that prototype needs;
+ * 'member-reads' connects it as the router does (connectTcp, whose reads a ByteRelay claims).
+ */
+export async function relayRig(maker: RelayMaker | 'onread' | 'member-reads'): Promise<RelayRig> {
   const memberServer = net.createServer({ allowHalfOpen: true });
   const frontServer = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
   const [memberPort, frontPort] = await Promise.all([listen(memberServer), listen(frontServer)]);
@@ -43,12 +48,15 @@ export async function relayRig(maker: RelayMaker | 'onread'): Promise<RelayRig> 
     const connected = connectWithReader('127.0.0.1', memberPort);
     backend = connected.socket;
     relayFor = (accepted) => new OnreadRelay(accepted, backend, connected.reader);
+  } else if (maker === 'member-reads') {
+    backend = await connectTcp({ host: '127.0.0.1', port: memberPort }, 5000);
+    relayFor = (accepted) => new ByteRelay(accepted, backend);
   } else {
     backend = net.connect({ host: '127.0.0.1', port: memberPort, allowHalfOpen: true });
     backend.pause();
     relayFor = (accepted) => maker(accepted, backend);
   }
-  await new Promise((resolve) => backend.once('connect', resolve));
+  if (backend.connecting) await new Promise((resolve) => backend.once('connect', resolve));
   const member = await memberAccepted;
 
   const frontAccepted = nextConnection(frontServer);
