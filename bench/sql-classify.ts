@@ -69,6 +69,8 @@ async function main(): Promise<void> {
       classifier.classify((mixBytes[i % mixBytes.length] ?? shortBytes).toString('utf8')),
     ),
     measure(`warm StatementClassifier, ORM query (${ORM_STATEMENT.length} B)`, () => classifier.classify(ormBytes.toString('utf8'))),
+    // pgbench -S's statement: a new literal every time, so the text misses and its shape hits.
+    measure('warm StatementClassifier, point SELECT, literal varies', (i) => classifier.classify(`SELECT abalance FROM pgbench_accounts WHERE aid = ${(i * 7919) % 1_000_000};`)),
   );
   // A catalog refresh: every hit re-judges against the new catalog once, without parsing.
   let refreshes = 0;
