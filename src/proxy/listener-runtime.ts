@@ -23,6 +23,12 @@ export class ListenerRuntime {
   readonly sessions = new Set<SessionHandle>();
   private readonly sessionsByMember = new Map<string, number>();
   readonly memory: BalanceMemory;
+  private readonly replicaLinksByMember = new Map<string, number>();
+  /**
+   * Split sessions choose their replica link with a cursor of their own: the listener's cursor
+   * moves once per client connection, so links chosen between connections all saw the same turn.
+   */
+  readonly replicaLinkMemory: BalanceMemory;
   server: net.Server | undefined;
   /** Set when a reload removed or replaced this listener: it no longer accepts connections. */
   retired = false;
@@ -42,6 +48,7 @@ export class ListenerRuntime {
 
   constructor(readonly config: ListenerConfig) {
     this.memory = createBalanceMemory(this.sessionsByMember);
+    this.replicaLinkMemory = createBalanceMemory(this.replicaLinksByMember);
     this.split =
       config.split === undefined && !config.moveSessions
         ? undefined
@@ -112,6 +119,16 @@ export class ListenerRuntime {
       if (signal.aborted) return done(undefined);
       signal.addEventListener('abort', onAbort, { once: true });
       this.slotWaiters.add(waiter);
+    });
+  }
+
+  /** A split session's replica link to `member` is open until `socket` closes: least-connections counts it. */
+  replicaLinkOpened(member: string, socket: net.Socket): void {
+    this.replicaLinksByMember.set(member, (this.replicaLinksByMember.get(member) ?? 0) + 1);
+    socket.once('close', () => {
+      const n = (this.replicaLinksByMember.get(member) ?? 0) - 1;
+      if (n > 0) this.replicaLinksByMember.set(member, n);
+      else this.replicaLinksByMember.delete(member);
     });
   }
 

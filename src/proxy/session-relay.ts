@@ -1,4 +1,5 @@
 import type net from 'node:net';
+import { advanceBalance } from '../routing/balance-order.js';
 import { chooseBackends } from '../routing/choose-backends.js';
 import type { Member } from '../topology/cluster-state.js';
 import type { BackendLink } from './backend/backend-link.js';
@@ -83,12 +84,16 @@ function replicaCandidates(session: SessionCore): readonly Member[] {
   const now = services.clock.now();
   const lagHeld = listener.lag?.held(now);
   const request = { ...listener.routeRequest(settings.replicaRoute), now, ...(lagHeld !== undefined ? { lagHeld } : {}) };
-  return chooseBackends(state, request, listener.memory).candidates;
+  return chooseBackends(state, request, listener.replicaLinkMemory).candidates;
 }
 
 async function openReplicaLink(session: SessionCore): Promise<BackendLink | { none: string }> {
   const candidate = replicaCandidates(session)[0];
   if (candidate === undefined) return { none: 'no replica qualifies' };
   if (!session.links.possible) return { none: session.links.singleLinkReason ?? 'no secret to log in with' };
-  return session.links.openOwned(candidate);
+  const { listener } = session;
+  advanceBalance(listener.replicaLinkMemory);
+  const link = await session.links.openOwned(candidate);
+  listener.replicaLinkOpened(candidate.name, link.socket);
+  return link;
 }

@@ -132,6 +132,14 @@ describe.each([
     expect(routed.slice(5)).toEqual(['primary:write', 'primary:locking', 'primary:stateful-function']);
   });
 
+  it('spreads sessions that connect at once over the replicas, round-robin', async () => {
+    // At once, as a pool fills: the replica links are chosen after all four connections were placed.
+    const sessions = await Promise.all(Array.from({ length: 4 }, () => connect()));
+    const ports = await Promise.all(sessions.map((client) => serverPort(client)));
+    const perReplica = replicaPorts().map((port) => ports.filter((p) => p === port).length);
+    expect(perReplica).toEqual([2, 2]);
+  });
+
   it('runs an explicit transaction whole on the primary, a read-only one whole on a replica', async () => {
     const client = await connect();
     await client.query('BEGIN');
