@@ -99,9 +99,11 @@ export class ByteRelay {
   };
 
   private readonly fromMemberReads = (chunk: Buffer): void => {
+    const reads = this.claimed;
+    if (reads === undefined) return;
     this.bytesOut += chunk.length;
     this.idle.backendBytes(chunk);
-    if (!writeMemberChunk(this.client, chunk, this.claimed!)) this.backend.pause();
+    if (!writeMemberChunk(this.client, chunk, reads)) this.backend.pause();
   };
 
   private readonly backendDrained = (): void => {

@@ -124,6 +124,7 @@ export class ListenerRuntime {
 
   /** A split session's replica link to `member` is open until `socket` closes: least-connections counts it. */
   replicaLinkOpened(member: string, socket: net.Socket): void {
+    if (socket.destroyed) return;
     this.replicaLinksByMember.set(member, (this.replicaLinksByMember.get(member) ?? 0) + 1);
     socket.once('close', () => {
       const n = (this.replicaLinksByMember.get(member) ?? 0) - 1;

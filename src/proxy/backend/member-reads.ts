@@ -19,13 +19,12 @@ import type { Writable } from 'node:stream';
  * only a small one: a read that fills it is followed by reads into a large one, which is let go
  * once a read would have fitted in the small one (the end of a result, usually).
  */
-// Each its own ArrayBuffer (allocUnsafeSlow): a slice of the shared 8 KiB pool would keep the whole pool alive.
 const SMALL_READ = 1024;
 const LARGE_READ = 64 * 1024;
 
 const readsOfSocket = new WeakMap<net.Socket, MemberReads>();
 
-/** The reads of a socket made by `connectWithMemberReads`, or undefined for any other socket (a TLSSocket, say). */
+/** The reads of a socket connectTcp made, or undefined for any other socket (a TLSSocket, say). */
 export function memberReadsOf(socket: net.Socket): MemberReads | undefined {
   return readsOfSocket.get(socket);
 }
@@ -72,6 +71,7 @@ export class MemberReads {
     this.kept = true;
   }
 
+  // Each its own ArrayBuffer (allocUnsafeSlow): a slice of the shared 8 KiB pool would keep the whole pool alive.
   readonly nextBuffer = (): Buffer => {
     if (this.wantLarge) return (this.large ??= Buffer.allocUnsafeSlow(LARGE_READ));
     this.large = undefined;
