@@ -86,14 +86,12 @@ export class ListenerRuntime {
 
   /** A session that moved takes a slot on its new member whatever maxconn says: it had one on the member it left. */
   adopt(member: string): void {
-    this.sessionsByMember.set(member, (this.sessionsByMember.get(member) ?? 0) + 1);
+    countUp(this.sessionsByMember, member);
   }
 
   /** A session let go of its member: its slot goes to the longest-waiting session that wants it. */
   memberSessionClosed(member: string): void {
-    const n = (this.sessionsByMember.get(member) ?? 0) - 1;
-    if (n > 0) this.sessionsByMember.set(member, n);
-    else this.sessionsByMember.delete(member);
+    countDown(this.sessionsByMember, member);
     for (const waiter of this.slotWaiters) {
       if (!waiter.members.has(member)) continue;
       if (this.reserve(member)) waiter.take(member);
@@ -125,12 +123,8 @@ export class ListenerRuntime {
   /** A split session's replica link to `member` is open until `socket` closes: least-connections counts it. */
   replicaLinkOpened(member: string, socket: net.Socket): void {
     if (socket.destroyed) return;
-    this.replicaLinksByMember.set(member, (this.replicaLinksByMember.get(member) ?? 0) + 1);
-    socket.once('close', () => {
-      const n = (this.replicaLinksByMember.get(member) ?? 0) - 1;
-      if (n > 0) this.replicaLinksByMember.set(member, n);
-      else this.replicaLinksByMember.delete(member);
-    });
+    countUp(this.replicaLinksByMember, member);
+    socket.once('close', () => countDown(this.replicaLinksByMember, member));
   }
 
   /** Client connections the listener holds now beyond max_clients. */
@@ -149,4 +143,15 @@ export class ListenerRuntime {
   countsByMember(): Record<string, number> {
     return Object.fromEntries(this.sessionsByMember);
   }
+}
+
+function countUp(counts: Map<string, number>, member: string): void {
+  counts.set(member, (counts.get(member) ?? 0) + 1);
+}
+
+/** A member whose count reaches 0 leaves the map, so the counts list only members in use. */
+function countDown(counts: Map<string, number>, member: string): void {
+  const n = (counts.get(member) ?? 0) - 1;
+  if (n > 0) counts.set(member, n);
+  else counts.delete(member);
 }

@@ -35,7 +35,7 @@ export function memberReadOptions(): { onread: net.OnReadOpts; register: (socket
   return {
     onread: { buffer: reads.nextBuffer, callback: reads.landed },
     register: (socket) => {
-      reads.socket = socket;
+      reads.attach(socket);
       readsOfSocket.set(socket, reads);
       return reads;
     },
@@ -43,13 +43,18 @@ export function memberReadOptions(): { onread: net.OnReadOpts; register: (socket
 }
 
 export class MemberReads {
-  socket: net.Socket | undefined;
+  private socket: net.Socket | undefined;
   private sink: ((chunk: Buffer) => void) | undefined;
   private small: Buffer | undefined;
   private large: Buffer | undefined;
   private wantLarge = false;
   /** The sink still refers to the chunk it was handed: that buffer is no longer ours to read into. */
   private kept = false;
+
+  /** The socket these reads are of: net.connect takes the options before the socket exists. */
+  attach(socket: net.Socket): void {
+    this.socket = socket;
+  }
 
   /**
    * Hands every read to `sink` from now on. Refused (false) while the socket still holds bytes
