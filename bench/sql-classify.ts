@@ -71,6 +71,14 @@ async function main(): Promise<void> {
     measure(`warm StatementClassifier, ORM query (${ORM_STATEMENT.length} B)`, () => classifier.classify(ormBytes.toString('utf8'))),
     // pgbench -S's statement: a new literal every time, so the text misses and its shape hits.
     measure('warm StatementClassifier, point SELECT, literal varies', (i) => classifier.classify(`SELECT abalance FROM pgbench_accounts WHERE aid = ${(i * 7919) % 1_000_000};`)),
+    // The bench's mixed workload: every tenth statement an UPDATE with new literals, which its first keyword decides.
+    measure('warm StatementClassifier, 9 point SELECTs to 1 UPDATE, literals vary', (i) =>
+      classifier.classify(
+        i % 10 === 9
+          ? `UPDATE pgbench_accounts SET abalance = ${(i % 10_001) - 5000} WHERE aid = ${(i * 7919) % 1_000_000};`
+          : `SELECT abalance FROM pgbench_accounts WHERE aid = ${(i * 7919) % 1_000_000};`,
+      ),
+    ),
   );
   // A catalog refresh: every hit re-judges against the new catalog once, without parsing.
   let refreshes = 0;

@@ -12,11 +12,16 @@
  * (statement-shape.ts) when their verdict carries no session effect: a SET, PREPARE or pin
  * carries its own text and stays keyed by it.
  *
+ * A write that its first keyword sends to the primary (first-keyword.ts) never reaches the
+ * cache: that look is cheaper than a lookup, and writes carrying their values as literals
+ * would otherwise fill the cache with texts that never repeat, pushing out the reads.
+ *
  * One classifier serves every session of a router: the counters are what metrics read.
  */
 import { analyseText, DEFAULT_MAX_PARSED_LENGTH, verdictOf, type TextAnalysis } from './classify.js';
 import type { PreparedStatementLookup } from './batch-verdict.js';
 import type { FunctionCatalog } from './function-catalog.js';
+import { primaryByFirstKeyword } from './first-keyword.js';
 import { LITERAL_SENSITIVE, statementShape } from './statement-shape.js';
 import type { StatementVerdict } from './statement-verdict.js';
 
@@ -40,11 +45,13 @@ export interface ClassifierCounters {
   readonly evictions: number;
   /** Texts classified without caching because they were longer than maxCachedLength. */
   readonly uncached: number;
+  /** Texts sent to the primary by their first keyword, without a cache lookup. */
+  readonly byFirstKeyword: number;
   readonly entries: number;
   readonly cachedLength: number;
   /**
-   * Texts analysed (misses and uncached texts: parsed, or decided by their first keyword) and
-   * the time spent on them, reading the tree included.
+   * Texts analysed (misses and uncached texts: parsed, or decided unparsed) and the time spent
+   * on them, reading the tree included.
    */
   readonly parses: number;
   readonly parseSeconds: number;
@@ -60,6 +67,8 @@ interface CacheEntry {
    * since a refresh must not keep a whole old catalog alive (a few thousand functions each).
    */
   judgedIn?: number;
+  /** The classifier's move count when this entry last went to the Map's end (lookup says why). */
+  movedAt: number;
 }
 
 export class StatementClassifier {
@@ -77,12 +86,17 @@ export class StatementClassifier {
   private misses = 0;
   private evictions = 0;
   private uncached = 0;
+  private byFirstKeyword = 0;
+  /** Entries put at the Map's end so far: by remember(), and by lookups that refreshed one. */
+  private moves = 0;
+  private readonly refreshDistance: number;
   private parses = 0;
   private parseMilliseconds = 0;
 
   constructor(catalog: FunctionCatalog, options: StatementClassifierOptions = {}) {
     this.functionCatalog = catalog;
     this.capacity = Math.max(0, options.capacity ?? 4096);
+    this.refreshDistance = Math.max(1, Math.floor(this.capacity / 4));
     this.maxCachedLength = options.maxCachedLength ?? 16 * 1024;
     this.maxCachedTotalLength = options.maxCachedTotalLength ?? 16 * 1024 * 1024;
     this.maxParsedLength = options.maxParsedLength ?? DEFAULT_MAX_PARSED_LENGTH;
@@ -102,6 +116,12 @@ export class StatementClassifier {
 
   /** `prepared`: the session's prepared statements, for EXECUTE. */
   classify(text: string, prepared?: PreparedStatementLookup): StatementVerdict {
+    // A NUL is analyseText's to judge (unparsed, effects unknown), not the keyword's.
+    const shortcut = text.includes('\0') ? undefined : primaryByFirstKeyword(text);
+    if (shortcut !== undefined) {
+      this.byFirstKeyword++;
+      return shortcut;
+    }
     const textKey = `t:${text}`;
     const cached = this.lookup(textKey);
     if (cached !== undefined) return this.judge(cached, prepared);
@@ -115,7 +135,7 @@ export class StatementClassifier {
     if (byShape !== undefined) return this.judge(byShape, prepared);
     const analysis = this.analyse(text);
     this.misses++;
-    const entry: CacheEntry = { analysis, memoisable: !executesPrepared(analysis) };
+    const entry: CacheEntry = { analysis, memoisable: !executesPrepared(analysis), movedAt: 0 };
     if (analysis.kind === 'statements' || analysis.lasting) {
       const verdict = this.judge(entry, prepared);
       // Keyed by shape only when nothing in the verdict depends on the literal values.
@@ -130,9 +150,14 @@ export class StatementClassifier {
     const cached = this.entries.get(key);
     if (cached === undefined) return undefined;
     this.hits++;
-    // Most recently used goes last in the Map's order.
-    this.entries.delete(key);
-    this.entries.set(key, cached);
+    // Most recently used goes last in the Map's order. An entry among the last quarter moved
+    // there stays put: that many entries go before it, and a delete and set on every hit
+    // makes the Map rehash over and over (3% of a split router's CPU, measured with perf).
+    if (this.moves - cached.movedAt >= this.refreshDistance) {
+      this.entries.delete(key);
+      this.entries.set(key, cached);
+      cached.movedAt = ++this.moves;
+    }
     return cached;
   }
 
@@ -142,6 +167,7 @@ export class StatementClassifier {
       misses: this.misses,
       evictions: this.evictions,
       uncached: this.uncached,
+      byFirstKeyword: this.byFirstKeyword,
       entries: this.entries.size,
       cachedLength: this.cachedLength,
       parses: this.parses,
@@ -149,7 +175,7 @@ export class StatementClassifier {
     };
   }
 
-  /** Hits over lookups (hits, misses and uncached texts); 0 before the first. */
+  /** Hits over lookups (hits, misses and uncached texts; not the writes decided by their first keyword); 0 before the first. */
   hitRatio(): number {
     const lookups = this.hits + this.misses + this.uncached;
     return lookups === 0 ? 0 : this.hits / lookups;
@@ -174,6 +200,7 @@ export class StatementClassifier {
 
   private remember(text: string, entry: CacheEntry): void {
     if (this.capacity === 0) return;
+    entry.movedAt = ++this.moves;
     this.entries.set(text, entry);
     this.cachedLength += text.length;
     while (this.entries.size > this.capacity || this.cachedLength > this.maxCachedTotalLength) {

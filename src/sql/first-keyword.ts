@@ -40,6 +40,14 @@ const PRIMARY_KEYWORDS: ReadonlyMap<string, readonly [PrimaryReason, string]> = 
   ['DO', ['procedural', 'do']],
 ]);
 
+/** One frozen verdict per keyword, shared: a write sent this way allocates nothing. */
+const KEYWORD_VERDICTS: ReadonlyMap<string, StatementVerdict> = new Map(
+  [...PRIMARY_KEYWORDS].map(([keyword, [reason, detail]]) => [
+    keyword,
+    freezeVerdict({ destination: 'primary', reason, detail, anyLink: false, effects: [], effectsKnown: true, statementCount: 1 }),
+  ]),
+);
+
 /** Function names that may pin a session (builtin-functions.ts): their presence means "parse". */
 const PINNING_FUNCTION = /advisory|set_config|setseed/i;
 
@@ -111,8 +119,7 @@ function isOneStatement(text: string): boolean {
 export function primaryByFirstKeyword(text: string): StatementVerdict | undefined {
   const keyword = firstKeyword(text);
   if (keyword === undefined) return undefined;
-  const known = PRIMARY_KEYWORDS.get(keyword);
-  if (known === undefined || !isOneStatement(text) || PINNING_FUNCTION.test(text)) return undefined;
-  const [reason, detail] = known;
-  return freezeVerdict({ destination: 'primary', reason, detail, anyLink: false, effects: [], effectsKnown: true, statementCount: 1 });
+  const verdict = KEYWORD_VERDICTS.get(keyword);
+  if (verdict === undefined || !isOneStatement(text) || PINNING_FUNCTION.test(text)) return undefined;
+  return verdict;
 }

@@ -138,8 +138,8 @@ describe('StatementClassifier', () => {
     expect(classifier.classify('EXECUTE p', reads.lookup).destination).toBe('replica');
     expect(classifier.classify('EXECUTE p', writes.lookup)).toMatchObject({ destination: 'primary', reason: 'write' });
     expect(classifier.classify('EXECUTE p')).toMatchObject({ destination: 'primary', reason: 'prepared-statement' });
-    // SELECT 1, the INSERT and EXECUTE p: EXECUTE p was analysed once for all three sessions.
-    expect(classifier.counters()).toMatchObject({ entries: 3, parses: 3, hits: 2 });
+    // SELECT 1 and EXECUTE p (the INSERT went by its first keyword): EXECUTE p was analysed once for all three sessions.
+    expect(classifier.counters()).toMatchObject({ entries: 2, parses: 2, hits: 2, byFirstKeyword: 1 });
   });
 
   it('caches syntax errors as well: a broken text is as repetitive as a good one', () => {
@@ -147,6 +147,30 @@ describe('StatementClassifier', () => {
     classifier.classify('SELEC 1');
     classifier.classify('SELEC 1');
     expect(classifier.counters()).toMatchObject({ hits: 1, parses: 1 });
+  });
+
+  it('keeps writes decided by their first keyword out of the cache, so they push out no read', () => {
+    const classifier = new StatementClassifier(catalog, { capacity: 2 });
+    classifier.classify('SELECT v FROM t WHERE id = 1');
+    for (let i = 0; i < 100; i++) {
+      expect(classifier.classify(`UPDATE t SET v = ${i} WHERE id = ${i}`)).toMatchObject({ destination: 'primary', reason: 'write', detail: 'update' });
+    }
+    expect(classifier.classify('SELECT v FROM t WHERE id = 2').destination).toBe('replica');
+    expect(classifier.counters()).toMatchObject({ byFirstKeyword: 100, misses: 1, hits: 1, evictions: 0, entries: 1 });
+    // The keyword's shortcut is the parser's verdict; a write whose keyword cannot decide it is parsed and cached.
+    expect(classifier.classify('UPDATE t SET v = 1; SELECT 1')).toMatchObject({ destination: 'primary' });
+    expect(classifier.counters()).toMatchObject({ byFirstKeyword: 100, misses: 2, entries: 2 });
+  });
+
+  it('keeps a text hit now and then cached through a stream of distinct ones', () => {
+    const classifier = new StatementClassifier(catalog, { capacity: 40 });
+    classifier.classify('SELECT hot FROM t');
+    for (let i = 0; i < 2000; i++) {
+      classifier.classify(`SELECT c${i} FROM t${i}`);
+      if (i % 20 === 0) classifier.classify('SELECT hot FROM t');
+    }
+    // One miss for hot (its first use), one per distinct text; hot was hit every time after.
+    expect(classifier.counters()).toMatchObject({ misses: 2001, hits: 100, entries: 40 });
   });
 
   it('with capacity 0 caches nothing', () => {
