@@ -124,6 +124,7 @@ export class ProxyServer {
       ...(this.secretSources.size > 0 ? { secretLookup: (scope: string, user: string) => this.lookupSecret(scope, user) } : {}),
       replayPosition: (scope, member) => this.splitClusters.get(scope)?.replay.position(member),
       refreshReplayPosition: (scope, member) => this.splitClusters.get(scope)?.replay.refresh(member) ?? Promise.resolve(),
+      replayObserved: (scope, member, position) => this.splitClusters.get(scope)?.replay.observed(member, position),
       startupTimeoutMs: options.startupTimeoutMs,
       authenticationTimeoutMs: options.authenticationTimeoutMs ?? 60_000,
       targetPrefix: options.targetParameterPrefix,

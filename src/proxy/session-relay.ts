@@ -50,6 +50,7 @@ function startSplit(session: SessionCore, member: Member, backend: net.Socket, s
     replicas: settings !== undefined,
     replayPosition: (name) => session.services.replayPosition(config.cluster, name),
     refreshPosition: (name) => session.services.refreshReplayPosition(config.cluster, name),
+    positionObserved: (name, position) => session.services.replayObserved(config.cluster, name, position),
     replicaWaitMs: settings?.replicaWaitMs ?? 0,
     openReplica: () => openReplicaLink(session),
     replicaStillUsable: (name) => replicaCandidates(session).some((m) => m.name === name),

@@ -25,6 +25,8 @@ export interface SessionServices {
   replayPosition(cluster: string, member: string): ReplayPosition | undefined;
   /** Resolves once a replay position read from now on is known (or could not be read). */
   refreshReplayPosition(cluster: string, member: string): Promise<void>;
+  /** A replica's position a session read itself (a replay check): every session may use it. */
+  replayObserved(cluster: string, member: string, position: ReplayPosition): void;
   cancelRegistry: CancelRegistry;
   /** The other worker processes, when the router runs several (a cancel may belong to one of them). */
   cancelPeers?: CancelPeers;

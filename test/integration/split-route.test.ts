@@ -296,5 +296,32 @@ describe.each([
       expect(checks.length).toBeGreaterThan(0);
       expect(replicaReads).toBeGreaterThan(0);
     });
+
+    it('a replay check that finds the replica past a write lets the reads after it go without a check of their own', async () => {
+      const client = await connect('keeping');
+      const key = 'checked-once';
+      await client.query(`INSERT INTO ryw_check (k, v) VALUES ('${key}', -1) ON CONFLICT (k) DO UPDATE SET v = -1`);
+      const keepingUp = portOf(replicas[1]!);
+      const checksOfKeeping = (): Array<Record<string, unknown>> => events.of('replayChecked').filter((e) => e['listener'] === 'keeping');
+      const checksBefore = checksOfKeeping().length;
+      const rounds = 10;
+      let replicaReads = 0;
+      for (let round = 0; round < rounds; round++) {
+        await client.query(`UPDATE ryw_check SET v = ${round} WHERE k = '${key}'`);
+        // Back to back, well within one interval of the replay watch (50 ms): before, each of them was checked until its next reading.
+        for (let read = 0; read < 20; read++) {
+          const row = (await client.query<{ v: number; port: number }>(`SELECT v, inet_server_port() AS port FROM ryw_check WHERE k = '${key}'`)).rows[0]!;
+          expect(row.v).toBe(round);
+          if (row.port === keepingUp) replicaReads++;
+        }
+      }
+      const served = checksOfKeeping()
+        .slice(checksBefore)
+        .filter((e) => e['outcome'] === 'served').length;
+      console.info(`[split-route] ${rounds} writes, ${rounds * 20} reads: ${replicaReads} on the replica, ${served} replay checks served`);
+      expect(replicaReads).toBeGreaterThan(0);
+      // One check per write that finds the replica past it; the reads after it need none.
+      expect(served).toBeLessThanOrEqual(rounds);
+    });
   });
 });

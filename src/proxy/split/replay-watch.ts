@@ -63,6 +63,18 @@ export class ReplayWatch {
     });
   }
 
+  /**
+   * A position a session read on its own link (a replay check in front of a read). Kept when
+   * it is ahead of the watch's last reading, for a replica the watch follows: replay only goes
+   * forward while a member stays a replica, and the watch's next reading replaces it as usual.
+   */
+  observed(member: string, position: ReplayPosition): void {
+    if (!this.watched.has(member)) return;
+    const last = this.positions.get(member);
+    if (last !== undefined && (last.lsn > position.lsn || last.timeline !== position.timeline)) return;
+    this.positions.set(member, position);
+  }
+
   position(member: string): ReplayPosition | undefined {
     const p = this.positions.get(member);
     if (p === undefined || Date.now() - p.at > 5 * this.intervalMs + 200) return undefined;
@@ -132,7 +144,10 @@ export class ReplayWatch {
       .then((result) => {
         const lsn = parseWalPosition(result.rows[0]?.[0] ?? undefined);
         // The position counts from when it was asked: the replica had replayed at least that far then.
-        if (lsn !== undefined) this.positions.set(name, { lsn, timeline, at: askedAt });
+        // A session's check asked later and already further (observed()) says more: keep it.
+        const last = this.positions.get(name);
+        const newer = last !== undefined && last.at > askedAt && last.lsn >= (lsn ?? 0) && last.timeline === timeline;
+        if (lsn !== undefined && !newer) this.positions.set(name, { lsn, timeline, at: askedAt });
       })
       .catch(() => {
         link.close();

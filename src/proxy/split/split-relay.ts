@@ -28,6 +28,8 @@ export interface SplitDeps {
   replayPosition(member: string): ReplayPosition | undefined;
   /** Resolves once a position read from now on is known (or could not be read). */
   refreshPosition(member: string): Promise<void>;
+  /** A position this session's replay check read: the replica's latest for every session. */
+  positionObserved(member: string, position: ReplayPosition): void;
   /** How long a read may wait for the replica to be known past the session's last write. */
   replicaWaitMs: number;
   /** Picks a replica and opens a link to it as the session's user; why not when it cannot. */
@@ -589,13 +591,17 @@ export class SplitRelay {
   /** The replay check in front of a checked read (mayCheckOnReplica): its answer comes before the read's. */
   private checkReplayFor(link: SplitLink, check: { segment?: ClientSegment }): void {
     const before = this.deps.replayPosition(link.member.name);
+    const askedAt = Date.now();
     this.internal(link, query(REPLAY_POSITION_QUERY), (result) => {
-      const segment = check.segment;
-      if (segment === undefined) return;
       // NULL once the member is no replica any more: behind as far as this read is concerned.
       const lsn = result.error === undefined ? parseWalPosition(result.rows[0]?.[0] ?? undefined) : undefined;
       // Judged as any reading is (a leader change meanwhile asks for the new timeline); the timeline is the last one read, which errs towards the primary.
-      const position = lsn === undefined ? undefined : { lsn, timeline: before?.timeline, at: Date.now() };
+      // It counts from when it was asked, as the watch's own readings do.
+      const position = lsn === undefined ? undefined : { lsn, timeline: before?.timeline, at: askedAt };
+      // The session's next reads, and every other session's, need no check of their own until the next write.
+      if (position !== undefined && before !== undefined) this.deps.positionObserved(link.member.name, position);
+      const segment = check.segment;
+      if (segment === undefined) return;
       if (position !== undefined && this.consistency.replicaMayServe(position) === true) {
         this.readPositions.set(segment, position);
         this.deps.replayChecked('served');
