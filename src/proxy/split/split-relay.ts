@@ -486,7 +486,17 @@ export class SplitRelay {
       });
   }
 
+  /** What a unit takes with it (the session's state, a replay check, the write's position query) leaves in one write. */
   private send(link: SplitLink, unit: ClientUnit, decision: UnitDecision, checked = false): void {
+    link.socket.cork();
+    try {
+      this.sendUnit(link, unit, decision, checked);
+    } finally {
+      link.socket.uncork();
+    }
+  }
+
+  private sendUnit(link: SplitLink, unit: ClientUnit, decision: UnitDecision, checked: boolean): void {
     if (this.deps.replicas) this.deps.routed(link.name, decision.reason);
     this.catchUp(link, unit);
     const check: { segment?: ClientSegment } = {};
