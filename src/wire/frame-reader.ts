@@ -51,6 +51,11 @@ export class FrameReader {
     return frame;
   }
 
+  /** The bytes kept for the next message become a copy of their own (their chunk is about to be reused). */
+  ownPending(): void {
+    if (this.pending.length > 0) this.pending = Buffer.from(this.pending);
+  }
+
   /** Bytes received after the last whole message, handed over when framing stops. */
   rest(): Buffer {
     const rest = this.pending;

@@ -9,7 +9,9 @@
  * router's own account.
  */
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -130,6 +132,29 @@ describe.each([
     const routed = events.of('unitRouted').map((e) => `${String(e['destination'])}:${String(e['reason'])}`);
     expect(routed.slice(0, 5)).toEqual(Array(5).fill('replica:read'));
     expect(routed.slice(5)).toEqual(['primary:write', 'primary:locking', 'primary:stateful-function']);
+  });
+
+  it("relays a replica's large answer intact to a client that stops reading for a while", async () => {
+    const client = await connect();
+    const stream = (client as unknown as { connection: { stream: net.Socket } }).connection.stream;
+    const rows = 200_000;
+    const answer = client.query<{ g: number; h: string; port: number }>(`SELECT g, md5(g::text) AS h, inet_server_port() AS port FROM generate_series(1, ${rows}) g`);
+    // A slow reader: the router's writes to it queue while the replica goes on sending (on ssl-off members, into reused read buffers).
+    stream.pause();
+    setTimeout(() => stream.resume(), 500);
+    const result = await answer;
+    expect(result.rows).toHaveLength(rows);
+    expect(replicaPorts()).toContain(result.rows[0]!.port);
+    const wrong = result.rows.filter(
+      (r, i) =>
+        r.g !== i + 1 ||
+        r.h !==
+          crypto
+            .createHash('md5')
+            .update(String(i + 1))
+            .digest('hex'),
+    );
+    expect(wrong.slice(0, 3)).toEqual([]);
   });
 
   it('spreads sessions that connect at once over the replicas, round-robin', async () => {

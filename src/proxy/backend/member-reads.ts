@@ -8,11 +8,13 @@ import type { Writable } from 'node:stream';
  * per relayed transaction, since no ArrayBuffer is made per read and none of Readable's
  * push/emit runs while a relay has claimed the reads.
  *
- * - Unclaimed (startup, links, the split route), every read is pushed into the socket as a
- *   copy, so 'data' listeners, pause() and buffering behave as on any socket.
- * - Claimed by a ByteRelay, every read goes straight to it as a view of the read buffer. The
- *   relay writes it to the client; a write the kernel did not take at once still points into
- *   the buffer, so the relay says so (`chunkKept`) and the next read lands in a new buffer.
+ * - Unclaimed (startup, links, moves), every read is pushed into the socket as a copy, so
+ *   'data' listeners, pause() and buffering behave as on any socket.
+ * - Claimed by a ByteRelay or a split session's link, every read goes straight to it as a view
+ *   of the read buffer. The relay writes it to the client; a write the kernel did not take at
+ *   once still points into the buffer, so the relay says so (`chunkKept`) and the next read
+ *   lands in a new buffer. The split relay also copies what it keeps past the read (a message
+ *   cut by the read's end, answers its safety net holds back).
  *
  * Node asks for the next read's buffer as soon as a read has been handled, and the socket holds
  * it until data comes, so the buffer cannot be shared between sockets. An idle session keeps

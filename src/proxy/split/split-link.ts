@@ -3,6 +3,7 @@ import type { StatementEffect } from '../../sql/statement-effects.js';
 import type { StatementVerdict } from '../../sql/statement-verdict.js';
 import type { Member } from '../../topology/cluster-state.js';
 import { FrameReader } from '../../wire/frame-reader.js';
+import type { MemberReads } from '../backend/member-reads.js';
 import type { TransactionStatus } from '../../wire/message-codes.js';
 import type { ClientUnit } from './client-units.js';
 import type { LinkSessionState } from './session-state.js';
@@ -61,6 +62,8 @@ export class SplitLink {
   /** Named statements prepared on this link. */
   readonly statements = new Set<string>();
   closed = false;
+  /** The socket's reads, while the split relay has claimed them: frames are views of its buffer until keepOwnCopies(). */
+  claimedReads: MemberReads | undefined;
 
   constructor(
     readonly name: LinkName,
@@ -84,6 +87,22 @@ export class SplitLink {
   get openSegment(): ClientSegment | undefined {
     const last = this.segments[this.segments.length - 1];
     return last?.owner === 'client' && last.open ? last : undefined;
+  }
+
+  /**
+   * After a claimed read: what outlives it (a message's start that waits for the rest, answers
+   * the safety net holds back) is copied out of the read buffer, which the next read overwrites.
+   */
+  keepOwnCopies(): void {
+    this.reader.ownPending();
+    for (const s of this.segments) {
+      if (s.owner === 'client' && s.held !== undefined && s.held.length > 0) s.held = s.held.map((b) => Buffer.from(b));
+    }
+  }
+
+  releaseReads(): void {
+    this.claimedReads?.release();
+    this.claimedReads = undefined;
   }
 
   write(bytes: Buffer): void {

@@ -12,6 +12,7 @@ import { joinMessages } from '../../wire/contiguous-bytes.js';
 import { closeStatement, query, sync, terminate } from '../../wire/serializer.js';
 import { parseWalPosition } from '../../topology/wal-position.js';
 import type { BackendLink } from '../backend/backend-link.js';
+import { type MemberReads, memberReadsOf, writeMemberChunk } from '../backend/member-reads.js';
 import { ClientUnits, type ClientUnit } from './client-units.js';
 import { REPLAY_POSITION_QUERY, ReadYourWrites, type ReplayPosition, type ReplicaVerdict } from './read-your-writes.js';
 import { SessionState, freshLinkState } from './session-state.js';
@@ -202,6 +203,7 @@ export class SplitRelay {
     if (primary.status !== TransactionStatus.Idle || !primary.quiet) return false;
     this.primary = undefined;
     primary.closed = true;
+    primary.releaseReads();
     primary.socket.removeAllListeners('close');
     primary.socket.removeAllListeners('data');
     primary.socket.on('error', () => undefined);
@@ -268,6 +270,7 @@ export class SplitRelay {
   stop(): void {
     this.stopped = true;
     this.endWait();
+    this.primary?.releaseReads();
     this.primary?.socket.unpipe();
     this.replica?.socket.destroy();
   }
@@ -644,7 +647,10 @@ export class SplitRelay {
   // --- the links ---
 
   private attach(link: SplitLink, rest: Buffer): void {
-    link.socket.on('data', (chunk: Buffer) => this.onLink(link, chunk));
+    // A member socket connectTcp made hands its reads over as views of its own buffer (member-reads.ts).
+    const reads = memberReadsOf(link.socket);
+    if (reads?.claim((chunk) => this.onLink(link, chunk, reads)) === true) link.claimedReads = reads;
+    else link.socket.on('data', (chunk: Buffer) => this.onLink(link, chunk));
     const lost = (why: string): void => this.linkLost(link, why);
     link.socket.on('error', (error: Error) => lost(error.message));
     // Member sockets are half-open capable: a member's FIN ('end') is its goodbye, no 'close' follows until ours.
@@ -654,7 +660,8 @@ export class SplitRelay {
     if (rest.length > 0) this.onLink(link, rest);
   }
 
-  private onLink(link: SplitLink, chunk: Buffer): void {
+  /** `reads`: the chunk is a view of the socket's read buffer, valid only during this call. */
+  private onLink(link: SplitLink, chunk: Buffer, reads?: MemberReads): void {
     if (this.stopped || link.closed) return;
     link.reader.push(chunk);
     const out: Buffer[] = [];
@@ -669,7 +676,8 @@ export class SplitRelay {
       if (frame === undefined) break;
       this.onLinkFrame(link, frame, out);
     }
-    this.toClient(out);
+    this.toClient(out, reads);
+    if (reads !== undefined) link.keepOwnCopies();
   }
 
   private onLinkFrame(link: SplitLink, frame: Frame, out: Buffer[]): void {
@@ -856,11 +864,13 @@ export class SplitRelay {
     if (clientWaiting) this.deps.primaryLost(`the replica link to ${link.member.name} was lost during a query: ${why}`);
   }
 
-  private toClient(out: Buffer[]): void {
+  /** `reads`: what `out` holds may be views of that socket's read buffer. */
+  private toClient(out: Buffer[], reads?: MemberReads): void {
     if (out.length === 0) return;
     const bytes = joinMessages(out);
     this.bytesOut += bytes.length;
-    if (!this.deps.client.write(bytes) && !this.clientBlocked) {
+    const room = reads === undefined ? this.deps.client.write(bytes) : writeMemberChunk(this.deps.client, bytes, reads);
+    if (!room && !this.clientBlocked) {
       // Backpressure: a client that reads slowly stalls the members, not the router's memory.
       this.clientBlocked = true;
       this.primary?.socket.pause();
