@@ -183,7 +183,8 @@ export class StatementClassifier {
 
   private analyse(text: string): TextAnalysis {
     const started = this.now();
-    const analysis = analyseText(text, { maxParsedLength: this.maxParsedLength });
+    // classify() has already asked the first keyword: a text gets here only when it could not decide.
+    const analysis = analyseText(text, { maxParsedLength: this.maxParsedLength, firstKeyword: false });
     this.parseMilliseconds += this.now() - started;
     this.parses++;
     return analysis;

@@ -43,7 +43,7 @@ const EMPTY: TextAnalysis = { kind: 'statements', statements: [] };
 export interface AnalysisLimits {
   /** Longer texts go to the primary unparsed; DEFAULT_MAX_PARSED_LENGTH unless given. */
   readonly maxParsedLength?: number;
-  /** False: always parse (the tests compare the first-keyword shortcut with the parser). */
+  /** False: no first-keyword shortcut (the tests compare it with the parser; the classifier asked it already). */
   readonly firstKeyword?: boolean;
 }
 
