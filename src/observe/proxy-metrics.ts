@@ -110,7 +110,12 @@ export class ProxyMetrics implements ProxyEvents {
       ['listener', 'outcome'],
     );
     counter('sessions_pinned_total', 'Split sessions that pinned themselves to the primary, by what pinned them.', this.pins, ['listener', 'pin']);
-    counter('sessions_moved_total', 'Sessions that went on on a new primary after theirs went away, with no error to the client.', this.moves, ['listener']);
+    counter(
+      'sessions_moved_total',
+      'Sessions that went on on a new primary with no error to the client: theirs went away, or their login ended on a member in hot standby.',
+      this.moves,
+      ['listener'],
+    );
     counter(
       'sessions_not_moved_total',
       'Sessions on a primary that went away that could not move, by why (open-transaction, temp-object, no-secret, timeout, ...).',

@@ -55,8 +55,14 @@ export async function startOn(session: SessionCore, member: Member, decision: Ro
       session.closeWithError(refusals.memberLost(config.name, member.name, outcome.why));
       return { kind: 'over' };
     case 'read-only':
-      session.refuse(refusals.memberReadOnly(config.name, member.name, config.cluster));
-      return { kind: 'over' };
+      if (outcome.secret === undefined) {
+        session.refuse(refusals.memberReadOnly(config.name, member.name, config.cluster));
+        return { kind: 'over' };
+      }
+      // The client is logged in and saw nothing of this member's session: hold it for the primary.
+      session.links.learned({ secret: outcome.secret });
+      session.clientLoggedIn = { clientRest: outcome.clientRest, from: member.name, since: session.services.clock.now() };
+      return giveWay(session, `${member.name} is in hot standby (read-only)`);
     case 'protocol-violation':
       session.refuse(refusals.memberProtocolViolation(config.name, member.name, outcome.what));
       return { kind: 'over' };

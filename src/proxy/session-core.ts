@@ -8,6 +8,7 @@ import type { ByteRelay } from './byte-relay.js';
 import type { TimerSet } from './clock.js';
 import type { ClientConnection } from './frontend/client-connection.js';
 import type { ListenerRuntime } from './listener-runtime.js';
+import type { ClientLoggedIn } from './member-relogin.js';
 import type { SessionMover } from './move/session-mover.js';
 import type { AttemptResult } from './placement.js';
 import type { SessionEnding } from './proxy-events.js';
@@ -50,6 +51,8 @@ export interface SessionCore {
   ending: SessionEnding | undefined;
   /** The user of the client's startup packet. */
   startupUser: string | undefined;
+  /** Set while the client, logged in on a hot standby, waits to be logged in again on the primary. */
+  clientLoggedIn: ClientLoggedIn | undefined;
 
   isOver(): boolean;
   /** What is left of startup_timeout, which runs from the accept to the client's startup packet or first TLS bytes. */

@@ -2,9 +2,10 @@ import { parseTargetOverride, stripTargetOverride } from '../routing/target-over
 import { startupMessage } from '../wire/serializer.js';
 import { forwardCancel } from './cancel-forwarding.js';
 import { negotiate, type ClientOpening } from './frontend/negotiation.js';
+import { reloginOn } from './member-relogin.js';
 import { startOn } from './member-startup.js';
 import { refusals } from './refusal.js';
-import type { SessionCore } from './session-core.js';
+import type { Attempt, SessionCore } from './session-core.js';
 import { place } from './session-placement.js';
 import { finishRefused, passDirectTlsThrough, passSslRequestThrough, refuseSslRequest } from './tls-passthrough.js';
 
@@ -47,7 +48,9 @@ async function startup(session: SessionCore, opening: Extract<ClientOpening, { k
   session.links.startedWith(params);
   session.request = listener.routeRequest(override.target ?? config.route);
   const message = startupMessage(opening.major, opening.minor, params);
-  const refusal = await place(session, session.request, (member, decision) => startOn(session, member, decision, message, opening.rest));
+  const attempt: Attempt = (member, decision) =>
+    session.clientLoggedIn === undefined ? startOn(session, member, decision, message, opening.rest) : reloginOn(session, member, decision, session.clientLoggedIn);
+  const refusal = await place(session, session.request, attempt);
   if (refusal !== undefined) session.refuse(refusal);
 }
 

@@ -11,6 +11,7 @@ import type { CancelOwner } from './cancel-registry.js';
 import { TimerSet } from './clock.js';
 import { ClientConnection } from './frontend/client-connection.js';
 import type { ListenerRuntime } from './listener-runtime.js';
+import type { ClientLoggedIn } from './member-relogin.js';
 import { followPrimary, unmovableLost } from './move/follow-primary.js';
 import type { SessionMover } from './move/session-mover.js';
 import type { SessionEnding } from './proxy-events.js';
@@ -50,6 +51,7 @@ export class Session implements SessionHandle, CancelOwner, SessionCore {
   startupRelay: StartupRelay | undefined;
   ending: SessionEnding | undefined;
   startupUser: string | undefined;
+  clientLoggedIn: ClientLoggedIn | undefined;
   /** What the router may log in to other members with as this session's user, and the links it opened. */
   readonly links: SessionLinks;
   readonly cancelKeys: SessionCancelKeys;

@@ -7,6 +7,7 @@ import { noticeResponse, type ErrorFields } from '../../wire/serializer.js';
 import type { TimerSet } from '../clock.js';
 import type { AuthQueryResult } from './auth/auth-query.js';
 import { ScramBridge } from './auth/scram-bridge.js';
+import type { SessionSecret } from './auth/session-secret.js';
 import { LoginWatch, type LoginContext, type SecretOutcome } from './login-watch.js';
 import { StartupWatch } from './startup-watch.js';
 
@@ -22,8 +23,13 @@ export type StartupOutcome =
   | { kind: 'ready'; rest: Buffer; clientRest: Buffer; secret: SecretOutcome }
   /** Nothing reached the client and the member cannot serve now: try another, or later (`full`: it has no room). */
   | { kind: 'give-way'; why: string; full?: { sqlstate: string; message: string } }
-  /** A write session on a server in hot standby, after the client took part in authentication. */
-  | { kind: 'read-only' }
+  /**
+   * A write session logged in on a server in hot standby after the client took part in
+   * authentication; nothing past AuthenticationOk reached the client. With `secret` the session
+   * may log in again on the primary (`clientRest` = client bytes read past its login); without,
+   * it is refused.
+   */
+  | { kind: 'read-only'; secret?: SessionSecret; clientRest: Buffer }
   /** The member sent a message the router will not buffer. */
   | { kind: 'protocol-violation'; what: string }
   /** The member went away; the session may try elsewhere unseen unless something reached the client. */
@@ -109,7 +115,8 @@ export class StartupRelay {
         timers.cancel(silence);
         timers.cancel(overall);
         this.settle = undefined;
-        if (outcome.kind !== 'ready') {
+        // A secret handed on is the session's now (it wipes it); anything else held is wiped here.
+        if (outcome.kind !== 'ready' && !(outcome.kind === 'read-only' && outcome.secret !== undefined)) {
           this.loginWatch.wipe();
           this.bridge?.wipe();
         }
@@ -172,11 +179,12 @@ export class StartupRelay {
         }
         case 'retry':
           return this.settle?.(verdict.full === undefined ? { kind: 'give-way', why: verdict.why } : { kind: 'give-way', why: verdict.why, full: verdict.full });
-        case 'refuse-read-only':
+        case 'standby-after-login':
           this.flush(out);
-          return this.settle?.({ kind: 'read-only' });
+          return void this.finishOnStandby();
         case 'ready':
-          this.flush([...this.deferred.splice(0), ...out]);
+          // What was kept back came after what this chunk already relayed.
+          this.flush([...out, ...this.deferred.splice(0)]);
           return void this.finishReady(frame.raw);
       }
     }
@@ -271,6 +279,18 @@ export class StartupRelay {
         : [];
     this.flush([...notice, readyForQuery]);
     this.settle({ kind: 'ready', rest: this.memberFrames.rest(), clientRest: this.clientFrames.rest(), secret });
+  }
+
+  /** Logged in on a hot standby: what the member said after AuthenticationOk is dropped, the secret kept if there is one. */
+  private async finishOnStandby(): Promise<void> {
+    this.deferred.length = 0;
+    const outcome: SecretOutcome = this.bridge !== undefined ? bridgeSecret(this.bridge) : await this.loginWatch.secret();
+    if (this.settle === undefined) {
+      if ('secret' in outcome) outcome.secret.wipe();
+      return;
+    }
+    const clientRest = this.clientFrames.rest();
+    this.settle('secret' in outcome ? { kind: 'read-only', secret: outcome.secret, clientRest } : { kind: 'read-only', clientRest });
   }
 
   private flush(out: Buffer[]): void {

@@ -15,8 +15,12 @@ export type StartupVerdict =
    * or later). `full`: it said it has no room (53300); another member may, but waiting will not help.
    */
   | { kind: 'retry'; why: string; full?: { sqlstate: string; message: string } }
-  /** A write session landed on a server in hot standby after the client took part in authentication. */
-  | { kind: 'refuse-read-only' }
+  /**
+   * A write session's login passed on a server in hot standby, after the client took part in
+   * authentication: nothing past AuthenticationOk reached the client, so the session may log in
+   * again on the primary with what it learned, or be refused.
+   */
+  | { kind: 'standby-after-login' }
   /** ReadyForQuery: relay what was kept back and it, then switch to the raw byte relay. */
   | { kind: 'ready' };
 
@@ -25,18 +29,19 @@ export type StartupVerdict =
  * down (57P03), terminated by an administrator or a crash (57P01, 57P02), as a member does in
  * the middle of a switchover.
  */
-const RETRYABLE_CODES = new Set(['57P03', '57P01', '57P02']);
+export const NOT_NOW_CODES: ReadonlySet<string> = new Set(['57P03', '57P01', '57P02']);
 /** "Too many clients" (max_connections, a role's CONNECTION LIMIT): no room, now or soon. */
-const NO_ROOM = '53300';
+export const NO_ROOM = '53300';
 
 /**
  * Reads the backend's startup messages for the few facts the router needs, without touching
  * authentication: the cancel key, `in_hot_standby` (PostgreSQL 14+), and early refusals.
  *
- * For a write session whose authentication needed nothing from the client (the first answer
- * is AuthenticationOk), everything up to ReadyForQuery is kept back: if the server turns out
- * to be in hot standby (a promotion not finished), the attempt gives way unseen and the
- * session waits for the real primary instead of failing.
+ * For a write session, everything from AuthenticationOk to ReadyForQuery is kept back (the
+ * whole startup, when authentication needed nothing from the client): if the server turns out
+ * to be in hot standby (a promotion not finished, a primary Patroni demoted while the router's
+ * view still names it), the client has seen nothing of that member's session, and the session
+ * waits for the real primary instead of failing.
  */
 export class StartupWatch {
   private relayedAny = false;
@@ -46,8 +51,13 @@ export class StartupWatch {
   constructor(private readonly options: { writeRoute: boolean; canRetry: boolean }) {}
 
   observe(frame: Frame): StartupVerdict {
-    if (!this.relayedAny && !this.deferring && this.options.writeRoute && this.options.canRetry && isAuthenticationOk(frame)) {
+    const writeLogin = this.options.writeRoute && this.options.canRetry && !this.deferring && isAuthenticationOk(frame);
+    if (writeLogin && !this.relayedAny) this.deferring = true;
+    else if (writeLogin) {
+      // The client took part: it gets AuthenticationOk, and the rest waits for ReadyForQuery.
+      const verdict = this.pass();
       this.deferring = true;
+      return verdict;
     }
     switch (frame.code) {
       case BackendCode.BackendKeyData: {
@@ -63,7 +73,7 @@ export class StartupWatch {
         const fields = parseErrorFields(frame.body);
         const code = fields.get(ErrorField.Code);
         const message = fields.get(ErrorField.Message) ?? 'no message';
-        if (!this.relayedAny && this.options.canRetry && code !== undefined && RETRYABLE_CODES.has(code)) {
+        if (!this.relayedAny && this.options.canRetry && code !== undefined && NOT_NOW_CODES.has(code)) {
           return { kind: 'retry', why: `answered ${code}: ${message}` };
         }
         if (!this.relayedAny && this.options.canRetry && code === NO_ROOM) {
@@ -75,7 +85,7 @@ export class StartupWatch {
       }
       case BackendCode.ReadyForQuery:
         if (this.options.writeRoute && this.inHotStandby === 'on') {
-          return this.relayedAny ? { kind: 'refuse-read-only' } : { kind: 'retry', why: 'is in hot standby (read-only)' };
+          return this.relayedAny ? { kind: 'standby-after-login' } : { kind: 'retry', why: 'is in hot standby (read-only)' };
         }
         return { kind: 'ready' };
     }

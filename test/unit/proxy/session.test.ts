@@ -209,7 +209,38 @@ describe('placement', () => {
     await client.end();
   });
 
-  it('refuses a write session with 25006 on a hot standby once the client took part in authentication', async () => {
+  it('holds a write session logged in on a hot standby and logs it in again on the primary, when it learned a secret', async () => {
+    // A cleartext password over TLS the router terminates: the one password the router keeps.
+    const r = await rig({
+      members: [{ inHotStandby: true, password: 'secret' }, { password: 'secret' }],
+      listeners: [{ name: 'primary', links: true, holdTimeoutMs: 5_000 }],
+      tls: { ...serverTls, backend: { mode: 'disable' } },
+    });
+    const pending = connected(r.port('primary'), { password: 'secret', ssl: { rejectUnauthorized: false } });
+    await waitFor('the login on the standby', () => r.members[0]!.startups.length >= 1, { intervalMs: 5 });
+    await waitFor('a second look at the standby (the session holds)', () => r.members[0]!.startups.length >= 2, { intervalMs: 5 });
+    r.believe(1);
+    const client = await pending;
+    expect(await echo(client, 'SELECT 1 AS echo')).toBe('SELECT 1 AS echo');
+    expect(r.members[1]!.queries).toContain('SELECT 1 AS echo');
+    expect(r.members[0]!.queries).toEqual([]);
+    expect(r.events.of('sessionMoved')).toMatchObject([{ listener: 'primary', from: 'm0', to: 'm1' }]);
+    expect(r.events.of('refused')).toEqual([]);
+    await client.end();
+  });
+
+  it('after a login on a hot standby, says why once hold_timeout passes with no writable primary', async () => {
+    const r = await rig({
+      members: [{ inHotStandby: true, password: 'secret' }],
+      listeners: [{ name: 'primary', links: true, holdTimeoutMs: 600 }],
+      tls: { ...serverTls, backend: { mode: 'disable' } },
+    });
+    const err = await refusal(r.port('primary'), { password: 'secret', ssl: { rejectUnauthorized: false } });
+    expect(err.code).toBe('08006');
+    expect(err.message).toMatch(/could not connect to primary m0 .* of cluster fake: m0 is in hot standby \(read-only\) \(waited 0\.[0-9] s\)$/);
+  });
+
+  it('refuses a write session with 25006 on a hot standby once the client took part in authentication, when it has no secret to log in again', async () => {
     const r = await rig({ members: [{ inHotStandby: true, password: 'secret' }], listeners: [{ name: 'primary' }] });
     const err = await refusal(r.port('primary'), { password: 'secret' });
     expect(err.code).toBe('25006');

@@ -23,7 +23,7 @@ describe('StartupWatch', () => {
   it('refuses a write session on a server in hot standby, but not a read session', () => {
     const write = new StartupWatch({ writeRoute: true, canRetry: false });
     write.observe(hotStandby('on'));
-    expect(write.observe(ready)).toEqual({ kind: 'refuse-read-only' });
+    expect(write.observe(ready)).toEqual({ kind: 'standby-after-login' });
     const read = new StartupWatch({ writeRoute: false, canRetry: false });
     read.observe(hotStandby('on'));
     expect(read.observe(ready)).toEqual({ kind: 'ready' });
@@ -56,12 +56,22 @@ describe('StartupWatch', () => {
     expect(primary.observe(ready)).toEqual({ kind: 'ready' });
   });
 
-  it('relays at once when the client takes part in authentication, and then refuses a hot standby', () => {
-    const watch = new StartupWatch({ writeRoute: true, canRetry: true });
-    expect(watch.observe(frameOf(authenticationSasl(['SCRAM'])))).toEqual({ kind: 'relay' });
-    expect(watch.observe(authOk)).toEqual({ kind: 'relay' });
-    watch.observe(hotStandby('on'));
-    expect(watch.observe(ready)).toEqual({ kind: 'refuse-read-only' });
+  it('relays the login at once when the client takes part in it, keeps the rest of a write startup back, and says so on a hot standby', () => {
+    const standby = new StartupWatch({ writeRoute: true, canRetry: true });
+    expect(standby.observe(frameOf(authenticationSasl(['SCRAM'])))).toEqual({ kind: 'relay' });
+    expect(standby.observe(authOk)).toEqual({ kind: 'relay' });
+    expect(standby.observe(hotStandby('on'))).toEqual({ kind: 'defer' });
+    expect(standby.observe(keyData)).toEqual({ kind: 'defer', cancelKey: { processId: 42, secret: Buffer.from([1, 2, 3, 4]) } });
+    expect(standby.observe(ready)).toEqual({ kind: 'standby-after-login' });
+    const primary = new StartupWatch({ writeRoute: true, canRetry: true });
+    expect(primary.observe(frameOf(authenticationSasl(['SCRAM'])))).toEqual({ kind: 'relay' });
+    expect(primary.observe(authOk)).toEqual({ kind: 'relay' });
+    expect(primary.observe(hotStandby('off'))).toEqual({ kind: 'defer' });
+    expect(primary.observe(ready)).toEqual({ kind: 'ready' });
+    const read = new StartupWatch({ writeRoute: false, canRetry: true });
+    expect(read.observe(frameOf(authenticationSasl(['SCRAM'])))).toEqual({ kind: 'relay' });
+    expect(read.observe(authOk)).toEqual({ kind: 'relay' });
+    expect(read.observe(hotStandby('on'))).toEqual({ kind: 'relay' });
   });
 
   it('stops keeping back at an error that is not "not now", so the client gets everything in order', () => {
