@@ -10,6 +10,7 @@ import { ByteRelay } from './byte-relay.js';
 import type { AttemptResult } from './placement.js';
 import { refusals, type Refusal } from './refusal.js';
 import type { SessionCore } from './session-core.js';
+import { doubtPrimary } from './session-placement.js';
 import { startRelaying } from './session-relay.js';
 
 /**
@@ -53,6 +54,7 @@ export async function reloginOn(session: SessionCore, member: Member, decision: 
     return full === undefined ? { kind: 'gave-way', why: errorText(err) } : { kind: 'gave-way', why: errorText(err), full };
   }
   const standby = await standbyReason(link);
+  if (standby !== undefined) doubtPrimary(session, member);
   if (session.isOver() || standby !== undefined) {
     link.close();
     if (session.isOver()) return { kind: 'over' };

@@ -6,7 +6,7 @@ import { ByteRelay } from './byte-relay.js';
 import type { AttemptResult } from './placement.js';
 import { refusals } from './refusal.js';
 import type { SessionCore } from './session-core.js';
-import { connectTo, giveWay } from './session-placement.js';
+import { connectTo, doubtPrimary, giveWay } from './session-placement.js';
 import { startRelaying } from './session-relay.js';
 
 /** Runs the client's startup on `member`, relaying authentication untouched, then hands the session to its relay. */
@@ -44,6 +44,7 @@ export async function startOn(session: SessionCore, member: Member, decision: Ro
       session.refuse(refusals.loginRefused(outcome.error.code, outcome.error.message));
       return { kind: 'over' };
     case 'give-way': {
+      if (outcome.standby === true) doubtPrimary(session, member);
       session.log.info({ member: member.name, reason: outcome.why }, 'member could not take the session');
       const why = `${member.name} ${outcome.why}`;
       giveWay(session, why);
@@ -55,6 +56,7 @@ export async function startOn(session: SessionCore, member: Member, decision: Ro
       session.closeWithError(refusals.memberLost(config.name, member.name, outcome.why));
       return { kind: 'over' };
     case 'read-only':
+      doubtPrimary(session, member);
       if (outcome.secret === undefined) {
         session.refuse(refusals.memberReadOnly(config.name, member.name, config.cluster));
         return { kind: 'over' };

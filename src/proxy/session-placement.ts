@@ -84,6 +84,12 @@ export async function connectTo(
   return { kind: 'connected', socket: backend, tlsAccepted };
 }
 
+/** A write login found `member`, which the state names the writable primary, in hot standby: the follower looks again now. */
+export function doubtPrimary(session: SessionCore, member: Member): void {
+  const feed = session.services.feedFor(session.listener.config.cluster);
+  if (feed?.current()?.writablePrimary === member.name) feed.doubt?.(member.name, 'a write login found it in hot standby');
+}
+
 /** Drops a backend that refused the startup before anything reached the client. */
 export function giveWay(session: SessionCore, why: string): AttemptResult {
   session.log.info({ member: session.member?.name, reason: why }, 'member could not take the session; trying the next candidate');

@@ -11,4 +11,9 @@ export interface ClusterFeed {
   current(): ClusterState | undefined;
   /** Called synchronously on every new snapshot; returns an unsubscribe function. */
   subscribe(listener: StateListener): () => void;
+  /**
+   * A session saw `member` contradict the snapshot (a login on the writable primary found it
+   * in hot standby): look again now rather than at the next probe. Feeds that cannot, ignore it.
+   */
+  doubt?(member: string, why: string): void;
 }

@@ -138,6 +138,13 @@ export class ClusterFollower implements ClusterFeed {
     return () => this.listeners.delete(listener);
   }
 
+  /** A session's login contradicted the state about `member`: its REST API is asked now (one request in flight at most). */
+  doubt(member: string, why: string): void {
+    if (this.prober === undefined) return;
+    this.logger.debug({ member, why }, 'a session saw the state contradicted: asking the member now');
+    this.prober.probe(member);
+  }
+
   status(): Readonly<FollowerStatus> {
     return { ...this.followerStatus, probeFocus: this.prober?.focusedMembers() ?? [] };
   }

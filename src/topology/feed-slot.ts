@@ -28,6 +28,10 @@ export class FeedSlot<F extends StoppableFeed = StoppableFeed> implements Cluste
     return this.feed.current();
   }
 
+  doubt(member: string, why: string): void {
+    this.feed.doubt?.(member, why);
+  }
+
   active(): F {
     return this.feed;
   }

@@ -52,10 +52,12 @@ export type FromWorker =
   | { type: 'reload-failed'; id: number; error: string }
   | ({ type: 'cancel'; to: number | 'others' } & CancelMessage)
   | { type: 'report'; id: number; report: WorkerReport }
+  /** A session of the worker saw `member` contradict the snapshot: the primary's follower looks again. */
+  | { type: 'doubt'; scope: string; member: string; why: string }
   | Notice;
 
 const TO_WORKER: ReadonlySet<string> = new Set(['start', 'snapshot', 'reload', 'cancel', 'report', 'drain']);
-const FROM_WORKER: ReadonlySet<string> = new Set(['hello', 'ready', 'failed', 'reloaded', 'reload-failed', 'cancel', 'report', 'notice']);
+const FROM_WORKER: ReadonlySet<string> = new Set(['hello', 'ready', 'failed', 'reloaded', 'reload-failed', 'cancel', 'report', 'notice', 'doubt']);
 const NOTICES: ReadonlySet<string> = new Set<NoticeName>(['sessionStarted', 'fenced', 'refused', 'holdEnded', 'sessionPinned', 'sessionMoved', 'sessionNotMoved']);
 
 const typeOf = (message: unknown): string | undefined =>

@@ -90,7 +90,9 @@ export class RelayWorker {
     const config = (this.config = message.config);
     const log = (this.log = createLogger({ level: config.log.level, ...(message.logFormat !== undefined ? { format: message.logFormat } : {}) }).child({ worker: message.index }));
     for (const cluster of config.clusters) {
-      this.feeds.set(cluster.scope, new RelayedFeed(cluster.scope, (err) => log.error({ cluster: cluster.scope, err: errorText(err) }, 'cluster state listener failed')));
+      const scope = cluster.scope;
+      const onError = (err: unknown): void => log.error({ cluster: scope, err: errorText(err) }, 'cluster state listener failed');
+      this.feeds.set(scope, new RelayedFeed(scope, onError, (member, why) => this.send({ type: 'doubt', scope, member, why })));
     }
     for (const snapshot of message.snapshots) this.feeds.get(snapshot.scope)?.apply(snapshot);
     collectDefaultMetrics({ register: this.registry });

@@ -22,11 +22,16 @@ export class RelayedFeed implements ClusterFeed {
   private lostReason: string | undefined;
   private readonly listeners = new Set<StateListener>();
 
-  /** `onListenerError`: a subscriber threw (the others still hear of the snapshot). */
+  /** `onListenerError`: a subscriber threw (the others still hear of the snapshot); `onDoubt`: tell the primary process, whose follower looks again. */
   constructor(
     readonly scope: string,
     private readonly onListenerError: (err: unknown) => void = () => {},
+    private readonly onDoubt: (member: string, why: string) => void = () => {},
   ) {}
+
+  doubt(member: string, why: string): void {
+    if (this.lostReason === undefined) this.onDoubt(member, why);
+  }
 
   current(): ClusterState | undefined {
     return this.state;

@@ -297,6 +297,9 @@ export class WorkerPool implements ListenerHost {
       case 'notice':
         deliverNotice(message, this.options.events);
         return;
+      case 'doubt':
+        if (typeof message.member === 'string' && typeof message.why === 'string') this.options.feeds.get(message.scope)?.doubt?.(message.member, message.why);
+        return;
     }
   }
 

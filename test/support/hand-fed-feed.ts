@@ -7,7 +7,12 @@ import type { TopologySink, TopologySource } from '../../src/topology/topology-s
 export class HandFedFeed implements ClusterFeed {
   private state: ClusterState | undefined;
   private readonly listeners = new Set<StateListener>();
+  /** What sessions doubted (ClusterFeed.doubt), in order. */
+  readonly doubts: Array<{ member: string; why: string }> = [];
   constructor(readonly scope: string) {}
+  doubt(member: string, why: string): void {
+    this.doubts.push({ member, why });
+  }
   current(): ClusterState | undefined {
     return this.state;
   }

@@ -21,8 +21,8 @@ export type StartupOutcome =
    * may log in to other members with, or why it has none.
    */
   | { kind: 'ready'; rest: Buffer; clientRest: Buffer; secret: SecretOutcome }
-  /** Nothing reached the client and the member cannot serve now: try another, or later (`full`: it has no room). */
-  | { kind: 'give-way'; why: string; full?: { sqlstate: string; message: string } }
+  /** Nothing reached the client and the member cannot serve now: try another, or later (`full`: it has no room; `standby`: a write session found it in hot standby). */
+  | { kind: 'give-way'; why: string; full?: { sqlstate: string; message: string }; standby?: true }
   /**
    * A write session logged in on a server in hot standby after the client took part in
    * authentication; nothing past AuthenticationOk reached the client. With `secret` the session
@@ -178,7 +178,12 @@ export class StartupRelay {
           continue;
         }
         case 'retry':
-          return this.settle?.(verdict.full === undefined ? { kind: 'give-way', why: verdict.why } : { kind: 'give-way', why: verdict.why, full: verdict.full });
+          return this.settle?.({
+            kind: 'give-way',
+            why: verdict.why,
+            ...(verdict.full !== undefined ? { full: verdict.full } : {}),
+            ...(verdict.standby === true ? { standby: true } : {}),
+          });
         case 'standby-after-login':
           this.flush(out);
           return void this.finishOnStandby();

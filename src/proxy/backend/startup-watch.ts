@@ -13,8 +13,9 @@ export type StartupVerdict =
   /**
    * Nothing reached the client yet and the member cannot serve now: give way (another member,
    * or later). `full`: it said it has no room (53300); another member may, but waiting will not help.
+   * `standby`: a write session's server turned out to be in hot standby.
    */
-  | { kind: 'retry'; why: string; full?: { sqlstate: string; message: string } }
+  | { kind: 'retry'; why: string; full?: { sqlstate: string; message: string }; standby?: true }
   /**
    * A write session's login passed on a server in hot standby, after the client took part in
    * authentication: nothing past AuthenticationOk reached the client, so the session may log in
@@ -85,7 +86,7 @@ export class StartupWatch {
       }
       case BackendCode.ReadyForQuery:
         if (this.options.writeRoute && this.inHotStandby === 'on') {
-          return this.relayedAny ? { kind: 'standby-after-login' } : { kind: 'retry', why: 'is in hot standby (read-only)' };
+          return this.relayedAny ? { kind: 'standby-after-login' } : { kind: 'retry', why: 'is in hot standby (read-only)', standby: true };
         }
         return { kind: 'ready' };
     }

@@ -207,6 +207,8 @@ describe('placement', () => {
     const client = await pending;
     await echo(client, 'promoted');
     await client.end();
+    // The state named m0 the writable primary and a login said otherwise: the follower is asked to look again.
+    expect(r.feed.doubts[0]).toEqual({ member: 'm0', why: 'a write login found it in hot standby' });
   });
 
   it('holds a write session logged in on a hot standby and logs it in again on the primary, when it learned a secret', async () => {
@@ -225,6 +227,7 @@ describe('placement', () => {
     expect(r.members[1]!.queries).toContain('SELECT 1 AS echo');
     expect(r.members[0]!.queries).toEqual([]);
     expect(r.events.of('sessionMoved')).toMatchObject([{ listener: 'primary', from: 'm0', to: 'm1' }]);
+    expect(r.feed.doubts.map((d) => d.member)).toContain('m0');
     expect(r.events.of('refused')).toEqual([]);
     await client.end();
   });

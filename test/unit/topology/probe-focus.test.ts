@@ -69,7 +69,10 @@ describe('probe focus during a leader change', () => {
   });
 
   /** The fixture's keys with api_url pointing at local fake REST APIs; returns the events after the snapshot. */
-  async function setUp(now?: () => number): Promise<{ source: HandFedSource; events: KeyEvent[]; eventsAt: number[]; publishes: Array<{ t: number; state: ClusterState }> }> {
+  async function setUp(
+    now?: () => number,
+    probeIntervalMs = config.topology.probeIntervalMs,
+  ): Promise<{ source: HandFedSource; events: KeyEvent[]; eventsAt: number[]; publishes: Array<{ t: number; state: ClusterState }> }> {
     for (const name of ['pg0', 'pg1', 'pg2']) rests.set(name, await FakeRest.start());
     rests.get('pg0')!.answer = { ...primary, timeline: 3 };
     rests.get('pg1')!.answer = replica;
@@ -88,7 +91,11 @@ describe('probe focus during a leader change', () => {
       eventsAt.push(e.tMs);
     }
     const source = new HandFedSource();
-    follower = new ClusterFollower(config, pino({ level: 'silent' }), { source, focusProbeIntervalMs: 20, ...(now === undefined ? {} : { now }) });
+    follower = new ClusterFollower({ ...config, topology: { ...config.topology, probeIntervalMs } }, pino({ level: 'silent' }), {
+      source,
+      focusProbeIntervalMs: 20,
+      ...(now === undefined ? {} : { now }),
+    });
     const publishes: Array<{ t: number; state: ClusterState }> = [];
     follower.subscribe((c) => publishes.push({ t: Date.now(), state: c.next }));
     follower.start();
@@ -152,5 +159,18 @@ describe('probe focus during a leader change', () => {
     offset = 30_001; // the fixture's ttl is 30 s
     await waitFor('the focus to end', () => follower!.status().probeFocus.length === 0, { timeoutMs: 2000, intervalMs: 10 });
     expect(follower!.current()!.writablePrimary).toBeUndefined();
+  });
+
+  it('asks a member a session doubted at once, not at the next probe', async () => {
+    // A minute between probes: only the doubt can make the follower ask again within this test.
+    await setUp(undefined, 60_000);
+    const f = follower!;
+    await waitFor('the first probe of pg0', () => rests.get('pg0')!.asked.length >= 1 && f.current()?.writablePrimary === 'pg0', { timeoutMs: 2000, intervalMs: 10 });
+    const askedBefore = rests.get('pg0')!.asked.length;
+    // Demoted behind the DCS's back (Patroni lost etcd): only its REST API can tell.
+    rests.get('pg0')!.answer = { ...replica, timeline: 3 };
+    f.doubt('pg0', 'a write login found it in hot standby');
+    await waitFor('the router to stop naming pg0 the writable primary', () => f.current()?.writablePrimary === undefined, { timeoutMs: 2000, intervalMs: 5 });
+    expect(rests.get('pg0')!.asked.length).toBe(askedBefore + 1);
   });
 });

@@ -100,4 +100,14 @@ describe("RelayedFeed, a worker's view fed by the primary process", () => {
     expect(seen).toHaveLength(1);
     expect(errors).toEqual([new Error('boom')]);
   });
+
+  it("passes a session's doubt on to the primary process, until the view is lost", () => {
+    const doubts: string[] = [];
+    const feed = new RelayedFeed('batman', undefined, (member, why) => doubts.push(`${member}: ${why}`));
+    feed.apply(snapshot(1, batman()));
+    feed.doubt('pg0', 'a write login found it in hot standby');
+    feed.lose('gone');
+    feed.doubt('pg0', 'again');
+    expect(doubts).toEqual(['pg0: a write login found it in hot standby']);
+  });
 });

@@ -163,6 +163,7 @@ describe("a worker's notices to the primary", () => {
     expect(fenced).toEqual([notice.event]);
     expect(isFromWorker(notice)).toBe(true);
     expect(isFromWorker({ type: 'notice', name: 'sessionEnded', event: {} })).toBe(false);
+    expect(isFromWorker({ type: 'doubt', scope: 'batman', member: 'pg0', why: 'a write login found it in hot standby' })).toBe(true);
     expect(isFromWorker({ type: 'prom-client:getMetricsRes' })).toBe(false);
     expect(isFromWorker('hello')).toBe(false);
     expect(isToWorker({ type: 'drain', timeoutMs: 1 })).toBe(true);

@@ -49,7 +49,7 @@ describe('StartupWatch', () => {
     expect(standby.observe(authOk)).toEqual({ kind: 'defer' });
     expect(standby.observe(hotStandby('on'))).toEqual({ kind: 'defer' });
     expect(standby.observe(keyData)).toEqual({ kind: 'defer', cancelKey: { processId: 42, secret: Buffer.from([1, 2, 3, 4]) } });
-    expect(standby.observe(ready)).toEqual({ kind: 'retry', why: 'is in hot standby (read-only)' });
+    expect(standby.observe(ready)).toEqual({ kind: 'retry', why: 'is in hot standby (read-only)', standby: true });
     const primary = new StartupWatch({ writeRoute: true, canRetry: true });
     expect(primary.observe(authOk)).toEqual({ kind: 'defer' });
     expect(primary.observe(hotStandby('off'))).toEqual({ kind: 'defer' });
