@@ -18,9 +18,15 @@ export interface PrimarySample {
   roles: Record<string, ObservedRole>;
 }
 
-function roleOf(body: unknown): ObservedRole {
-  const role = typeof body === 'object' && body !== null ? (body as { role?: unknown }).role : undefined;
-  if (role === 'master' || role === 'primary') return 'primary';
+/**
+ * A member's role by its own REST API. A primary whose postgres is not running (Patroni says
+ * `stopping` while it demotes one that lost the DCS, then `starting`) is no healthy primary:
+ * its sessions end with the shutdown, so a router that fenced them did no harm.
+ */
+export function roleOf(body: unknown): ObservedRole {
+  const answer = typeof body === 'object' && body !== null ? (body as { role?: unknown; state?: unknown }) : {};
+  const role = answer.role;
+  if (role === 'master' || role === 'primary') return answer.state === undefined || answer.state === 'running' ? 'primary' : 'other';
   if (role === 'replica' || role === 'standby_leader') return 'replica';
   return 'other';
 }

@@ -3,7 +3,7 @@ import { judgeExactlyOnce, TAIL_SLACK_MS } from '../../../chaos/invariants/ackno
 import { judgeFencedPrimarySessions } from '../../../chaos/invariants/primary-fencing.js';
 import { judgeReadOnlyErrors, judgeWritePlacement, type PlacedWrite } from '../../../chaos/invariants/write-placement.js';
 import type { ClientError } from '../../../chaos/load/client-errors.js';
-import type { PrimarySample } from '../../../chaos/observe/primary-timeline.js';
+import { roleOf, type PrimarySample } from '../../../chaos/observe/primary-timeline.js';
 import { classifyClientError } from '../../../test/support/client-error-cause.js';
 
 /** Samples every 250 ms from t0 to t1, the leader key and roles given by `who(t)`. */
@@ -82,6 +82,19 @@ describe('fenced sessions on the primary', () => {
     expect(judgeFencedPrimarySessions([fenced(9_500, 'pg0')], timeline, new Set(['primary'])).violations).toEqual([]);
     const healthy = samples(0, 20_000, steady('pg0'));
     expect(judgeFencedPrimarySessions([fenced(8_000, 'pg0', 'replicas')], healthy, new Set(['primary']))).toEqual({ judged: 0, unjudged: 0, violations: [] });
+  });
+
+  it('takes a REST primary whose postgres is not running (Patroni demoting it after losing etcd) for no healthy primary', () => {
+    expect(roleOf({ role: 'master', state: 'running' })).toBe('primary');
+    expect(roleOf({ role: 'primary', state: 'running' })).toBe('primary');
+    expect(roleOf({ role: 'master', state: 'stopping' })).toBe('other');
+    expect(roleOf({ role: 'master', state: 'starting' })).toBe('other');
+    expect(roleOf({ role: 'replica', state: 'running' })).toBe('replica');
+    // The chaos run 2026-12-02T02-01-48: role master, state stopping, for a second of the window.
+    const timeline = samples(0, 20_000, (t) =>
+      t >= 8_000 && t < 9_000 ? { key: undefined, roles: { pg0: roleOf({ role: 'master', state: 'stopping' }), pg1: 'replica' as const } } : steady('pg0')(),
+    );
+    expect(judgeFencedPrimarySessions([fenced(8_000, 'pg0')], timeline, new Set(['primary'])).violations).toEqual([]);
   });
 
   it('leaves an error unjudged when the samples have a gap around it', () => {
