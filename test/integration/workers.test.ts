@@ -306,6 +306,70 @@ describe('patroni-router with workers: 2', () => {
     await closeAll();
   });
 
+  it("a worker's write login that finds the named primary in hot standby makes the primary process ask that member's REST API at once", async () => {
+    // A router of its own, probing every 10 minutes: only the doubt a worker sends can make it ask.
+    const [ownAdmin, ownPrimary] = await Promise.all([freePort(), freePort()]);
+    const ownConfig = path.join(dir, 'doubting.yml');
+    const etcdHost = cluster.etcd.endpoint.replace(/^http:\/\//, '');
+    fs.writeFileSync(
+      ownConfig,
+      [
+        `scope: ${cluster.scope}`,
+        `namespace: ${cluster.namespace}`,
+        `etcd3: {hosts: "${etcdHost}"}`,
+        `listeners: [{name: primary, port: ${ownPrimary}, route: primary, hold_timeout: 90s}]`,
+        `admin: {port: ${ownAdmin}}`,
+        'log: {level: debug}',
+        'topology: {probe_interval: 10m}',
+        'workers: 2',
+        '',
+      ].join('\n'),
+    );
+    const doubting = RouterProcess.start(ownConfig);
+    let held: Promise<unknown> | undefined;
+    try {
+      await waitFor('the second router to be ready', async () => (await fetch(`http://127.0.0.1:${ownAdmin}/ready`)).status === 200, {
+        timeoutMs: 30_000,
+        diagnostics: () => doubting.tail(),
+      });
+      const leader = await cluster.waitForHealthy({ replicas: 2 });
+      await cluster.etcd.stop();
+      await waitFor(`${leader} to give up writes while etcd is down`, async () => (await cluster.sql(leader, 'SELECT pg_is_in_recovery()')) === 't', {
+        timeoutMs: (cluster.ttl + cluster.loopWait + 30) * 1000,
+        intervalMs: 100,
+      });
+      // A password-less write login: kept back unseen, and a doubt sent from the worker.
+      const client = new pg.Client({ host: '127.0.0.1', port: ownPrimary, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 90_000 });
+      client.on('error', () => undefined);
+      held = client.connect().then(
+        () => client,
+        (e: unknown) => e,
+      );
+      const doubted = await doubting.waitForLog('a session saw the state contradicted: asking the member now', { where: (l) => l['member'] === leader, timeoutMs: 15_000 });
+      expect(doubted['worker']).toBeUndefined(); // logged by the primary process's follower
+      await doubting.waitForLog('cluster state changed', {
+        // Its REST answer (role replica) in the same change: the probe, not ttl running out.
+        where: (l) => {
+          const changes = Array.isArray(l['changes']) ? (l['changes'] as string[]) : [];
+          return changes.includes(`writable primary ${leader} -> (none)`) && changes.includes(`${leader} REST role primary -> replica`);
+        },
+        timeoutMs: 10_000,
+      });
+      await cluster.etcd.start();
+      const outcome = await held;
+      expect(outcome).toBeInstanceOf(pg.Client);
+      const primary = await cluster.waitForHealthy({ replicas: 2 });
+      expect(await scalar(outcome as pg.Client, 'SELECT pg_is_in_recovery()')).toBe(false);
+      expect(await scalar(outcome as pg.Client, 'SELECT inet_server_port()')).toBe(cluster.member(primary).port);
+      await (outcome as pg.Client).end();
+    } finally {
+      await cluster.etcd.start();
+      await doubting.stop(5000);
+    }
+    // The main router follows etcd again before the next test.
+    await waitFor('the main router to be ready again', async () => (await admin('/ready')).status === 200, { timeoutMs: 60_000 });
+  });
+
   it('SIGTERM: both workers stop accepting, their sessions are served on until drain_timeout, then 57P01; every process exits, exit code 0', async () => {
     const byWorker = await onEveryWorker(ports.primary, 1);
     const open = [...byWorker.values()].flat();
