@@ -83,6 +83,11 @@ export class StartupRelay {
   private authenticated = false;
   /** Client frames wait while the bridge looks a verifier up. */
   private clientPaused: Promise<void> | undefined;
+  /**
+   * Client frames sent ahead of ReadyForQuery that are not part of the login (a pipelined first
+   * query): kept for whichever member the session ends up on, never the one logging it in.
+   */
+  private readonly ahead: Buffer[] = [];
   private settle: ((outcome: StartupOutcome) => void) | undefined;
 
   constructor(private readonly options: StartupRelayOptions) {
@@ -240,6 +245,10 @@ export class StartupRelay {
         if (!this.bridgeClient(frame)) return;
         continue;
       }
+      if (this.ahead.length > 0 || frame.code !== FrontendCode.Password) {
+        this.ahead.push(frame.raw);
+        continue;
+      }
       this.loginWatch.fromClient(frame);
       this.options.backend.write(frame.raw);
     }
@@ -283,7 +292,7 @@ export class StartupRelay {
         ? [noticeResponse({ severity: 'NOTICE', code: '01000', message: `patroni-router: this session cannot open more links (${secret.none}); it stays on one member` })]
         : [];
     this.flush([...notice, readyForQuery]);
-    this.settle({ kind: 'ready', rest: this.memberFrames.rest(), clientRest: this.clientFrames.rest(), secret });
+    this.settle({ kind: 'ready', rest: this.memberFrames.rest(), clientRest: this.clientRest(), secret });
   }
 
   /** Logged in on a hot standby: what the member said after AuthenticationOk is dropped, the secret kept if there is one. */
@@ -294,8 +303,14 @@ export class StartupRelay {
       if ('secret' in outcome) outcome.secret.wipe();
       return;
     }
-    const clientRest = this.clientFrames.rest();
+    const clientRest = this.clientRest();
     this.settle('secret' in outcome ? { kind: 'read-only', secret: outcome.secret, clientRest } : { kind: 'read-only', clientRest });
+  }
+
+  /** Client bytes past its login: the frames kept back, then what is not framed yet. */
+  private clientRest(): Buffer {
+    const unread = this.clientFrames.rest();
+    return this.ahead.length === 0 ? unread : Buffer.concat([...this.ahead.splice(0), unread]);
   }
 
   private flush(out: Buffer[]): void {

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
+import tls from 'node:tls';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ListenerConfig, TlsConfig } from '../../../src/config/types.js';
@@ -14,7 +15,7 @@ import { RouterMetrics } from '../../../src/observe/metrics.js';
 import { ProxyServer } from '../../../src/proxy/proxy-server.js';
 import { BackendCode } from '../../../src/wire/message-codes.js';
 import { parseError } from '../../../src/wire/parser.js';
-import { cancelRequest, negotiationAnswer, sslRequest, startupMessage } from '../../../src/wire/serializer.js';
+import { cancelRequest, negotiationAnswer, passwordMessage, query, sslRequest, startupMessage } from '../../../src/wire/serializer.js';
 import { emptyParams } from '../../../src/wire/startup-params.js';
 import { waitFor } from '../../cluster/index.js';
 import { createSelfSignedCert } from '../../cluster/tls-cert.js';
@@ -230,6 +231,37 @@ describe('placement', () => {
     expect(r.feed.doubts.map((d) => d.member)).toContain('m0');
     expect(r.events.of('refused')).toEqual([]);
     await client.end();
+  });
+
+  it('keeps a query pipelined behind the password for the member that serves the session, never the standby that logged it in', async () => {
+    const r = await rig({
+      members: [{ inHotStandby: true, password: 'secret' }, { password: 'secret' }],
+      listeners: [{ name: 'primary', links: true, holdTimeoutMs: 5_000 }],
+      tls: { ...serverTls, backend: { mode: 'disable' } },
+    });
+    const plain = net.connect({ host: '127.0.0.1', port: r.port('primary') });
+    await new Promise((resolve) => plain.once('connect', resolve));
+    plain.write(sslRequest());
+    const answer = await new Promise<Buffer>((resolve) => plain.once('data', resolve));
+    expect(answer.toString('latin1')).toBe('S');
+    const socket = tls.connect({ socket: plain, rejectUnauthorized: false });
+    await new Promise((resolve) => socket.once('secureConnect', resolve));
+    let received = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      const first = received.length === 0;
+      received = Buffer.concat([received, chunk]);
+      // The password request: the password and the first query go in one write, as a pipelining client sends them.
+      if (first) socket.write(Buffer.concat([passwordMessage('secret'), query('SELECT 1 AS echo')]));
+    });
+    const params = emptyParams();
+    params['user'] = 'app';
+    params['database'] = 'app';
+    socket.write(startupMessage(3, 0, params));
+    await waitFor('a second look at the standby (the session holds)', () => r.members[0]!.startups.length >= 2, { intervalMs: 5 });
+    r.believe(1);
+    await waitFor('the answer to the pipelined query', () => r.members[1]!.queries.includes('SELECT 1 AS echo') && received.includes('SELECT 1 AS echo'), { intervalMs: 5 });
+    expect(r.members[0]!.queries).toEqual([]);
+    socket.destroy();
   });
 
   it('after a login on a hot standby, says why once hold_timeout passes with no writable primary', async () => {
