@@ -48,8 +48,7 @@ export async function reloginOn(session: SessionCore, member: Member, decision: 
       session.refuse(refused);
       return { kind: 'over' };
     }
-    session.releaseMember();
-    session.member = undefined;
+    session.releaseBackend();
     const full = err instanceof HandshakeError && err.sqlstate === NO_ROOM ? { sqlstate: err.sqlstate, message: err.message } : undefined;
     return full === undefined ? { kind: 'gave-way', why: errorText(err) } : { kind: 'gave-way', why: errorText(err), full };
   }
@@ -58,8 +57,7 @@ export async function reloginOn(session: SessionCore, member: Member, decision: 
   if (session.isOver() || standby !== undefined) {
     link.close();
     if (session.isOver()) return { kind: 'over' };
-    session.releaseMember();
-    session.member = undefined;
+    session.releaseBackend();
     return { kind: 'gave-way', why: `${member.name} ${standby}` };
   }
   const { socket, rest } = link.release();
@@ -84,9 +82,7 @@ export async function reloginOn(session: SessionCore, member: Member, decision: 
 async function standbyReason(link: BackendLink): Promise<string | undefined> {
   const reported = link.parameters.get('in_hot_standby');
   if (reported !== undefined) return reported === 'on' ? 'is in hot standby (read-only)' : undefined;
-  const recovery = await link.query('SELECT pg_catalog.pg_is_in_recovery()').catch((err: unknown) => ({ rows: [], error: { message: errorText(err) } }));
-  if (recovery.error !== undefined) return `could not say whether it is in recovery: ${recovery.error.message ?? 'no message'}`;
-  return recovery.rows[0]?.[0] === 'f' ? undefined : 'is in recovery (read-only)';
+  return link.recoveryReason();
 }
 
 /** A refusal waiting will not change: the member refused the login itself (a dropped role, a database gone), or a certificate the router must not trust. */

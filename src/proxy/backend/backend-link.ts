@@ -94,6 +94,19 @@ export class BackendLink {
   }
 
   /**
+   * Why the member cannot take writes, asked on this link (`pg_is_in_recovery()`); undefined
+   * when it can. A failed question is a reason too: only a clear "not in recovery" clears it.
+   */
+  async recoveryReason(): Promise<string | undefined> {
+    const recovery = await this.query('SELECT pg_catalog.pg_is_in_recovery()').catch((error: unknown) => ({
+      rows: [],
+      error: { message: error instanceof Error ? error.message : String(error) },
+    }));
+    if (recovery.error !== undefined) return `could not say whether it is in recovery: ${recovery.error.message ?? 'no message'}`;
+    return recovery.rows[0]?.[0] === 'f' ? undefined : 'is in recovery (read-only)';
+  }
+
+  /**
    * Hands the connection over to whoever relays it from now on: the socket, and what the member
    * already sent past the login. The link's own reader lets go.
    */

@@ -282,29 +282,31 @@ export class StartupRelay {
    * can (a NOTICE tells the client when it cannot), so the rest of the session knows.
    */
   private async finishReady(readyForQuery: Buffer): Promise<void> {
-    const secret: SecretOutcome = this.bridge !== undefined ? bridgeSecret(this.bridge) : await this.loginWatch.secret();
-    if (this.settle === undefined) {
-      if ('secret' in secret) secret.secret.wipe();
-      return;
-    }
+    const secret = await this.learnedSecret();
+    if (secret === undefined) return;
     const notice =
       this.options.login.learnSecret && 'none' in secret
         ? [noticeResponse({ severity: 'NOTICE', code: '01000', message: `patroni-router: this session cannot open more links (${secret.none}); it stays on one member` })]
         : [];
     this.flush([...notice, readyForQuery]);
-    this.settle({ kind: 'ready', rest: this.memberFrames.rest(), clientRest: this.clientRest(), secret });
+    this.settle?.({ kind: 'ready', rest: this.memberFrames.rest(), clientRest: this.clientRest(), secret });
   }
 
   /** Logged in on a hot standby: what the member said after AuthenticationOk is dropped, the secret kept if there is one. */
   private async finishOnStandby(): Promise<void> {
     this.deferred.length = 0;
-    const outcome: SecretOutcome = this.bridge !== undefined ? bridgeSecret(this.bridge) : await this.loginWatch.secret();
-    if (this.settle === undefined) {
-      if ('secret' in outcome) outcome.secret.wipe();
-      return;
-    }
+    const outcome = await this.learnedSecret();
+    if (outcome === undefined) return;
     const clientRest = this.clientRest();
-    this.settle('secret' in outcome ? { kind: 'read-only', secret: outcome.secret, clientRest } : { kind: 'read-only', clientRest });
+    this.settle?.('secret' in outcome ? { kind: 'read-only', secret: outcome.secret, clientRest } : { kind: 'read-only', clientRest });
+  }
+
+  /** What the login taught (from the bridge, or the login watch); undefined, and wiped, when the session ended meanwhile. */
+  private async learnedSecret(): Promise<SecretOutcome | undefined> {
+    const outcome: SecretOutcome = this.bridge !== undefined ? bridgeSecret(this.bridge) : await this.loginWatch.secret();
+    if (this.settle !== undefined) return outcome;
+    if ('secret' in outcome) outcome.secret.wipe();
+    return undefined;
   }
 
   /** Client bytes past its login: the frames kept back, then what is not framed yet. */

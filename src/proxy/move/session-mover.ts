@@ -101,12 +101,10 @@ export class SessionMover {
       .openLink(target)
       .then(async (link) => {
         // The cluster view may lag a demotion: a member back up as a replica is not the next primary, whatever it says.
-        const recovery = await link
-          .query('SELECT pg_catalog.pg_is_in_recovery()')
-          .catch((error: unknown) => ({ rows: [], error: { message: error instanceof Error ? error.message : String(error) } }));
-        if (recovery.error !== undefined || recovery.rows[0]?.[0] !== 'f') {
+        const notWritable = await link.recoveryReason();
+        if (notWritable !== undefined) {
           link.close();
-          throw new Error(recovery.error?.message ?? `${target.name} is in recovery`);
+          throw new Error(`${target.name} ${notWritable}`);
         }
         this.attempting = false;
         if (this.waiting !== waiting) return link.close();
