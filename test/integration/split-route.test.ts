@@ -159,10 +159,29 @@ describe.each([
 
   it('spreads sessions that connect at once over the replicas, round-robin', async () => {
     // At once, as a pool fills: the replica links are chosen after all four connections were placed.
-    const sessions = await Promise.all(Array.from({ length: 4 }, () => connect()));
-    const ports = await Promise.all(sessions.map((client) => serverPort(client)));
-    const perReplica = replicaPorts().map((port) => ports.filter((p) => p === port).length);
-    expect(perReplica).toEqual([2, 2]);
+    // A round in which the cluster state changed (a replica's probe late on a loaded machine) or a
+    // link did not open may rightly spread unevenly: such a round is told and run again, at most thrice.
+    const disturbances: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      const logFrom = router.logLines().length;
+      const sessions = await Promise.all(Array.from({ length: 4 }, () => connect()));
+      const ports = await Promise.all(sessions.map((client) => serverPort(client)));
+      await Promise.all(sessions.map((client) => client.end()));
+      const perReplica = replicaPorts().map((port) => ports.filter((p) => p === port).length);
+      const said = router.logLines().slice(logFrom);
+      // Lag and optime readings change all the time and cannot exclude a replica here (no max_lag).
+      const mayExclude = (change: unknown): boolean => typeof change === 'string' && !/^(\S+ lag |leader optime )/.test(change);
+      const disturbed = said.filter(
+        (l) =>
+          (l['msg'] === 'cluster state changed' && Array.isArray(l['changes']) && l['changes'].some(mayExclude)) || l['msg'] === 'split session: the replica link did not open',
+      );
+      if (disturbed.length === 0) {
+        expect(perReplica, said.map((l) => JSON.stringify(l)).join('\n')).toEqual([2, 2]);
+        return;
+      }
+      disturbances.push(`round ${round}: ${JSON.stringify(perReplica)} after ${disturbed.map((l) => JSON.stringify(l)).join('; ')}`);
+    }
+    expect.fail(`every round was disturbed:\n${disturbances.join('\n')}`);
   });
 
   it('runs an explicit transaction whole on the primary, a read-only one whole on a replica', async () => {
