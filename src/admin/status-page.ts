@@ -263,9 +263,11 @@ export const STATUS_PAGE_HTML = String.raw`<!doctype html>
     var total = s.units.primary + s.units.replica;
     var share = total ? Math.round(100 * s.units.replica / total) + '%' : '\u2013';
     var pins = Object.keys(s.pinned).map(function (k) { return k + ' ' + s.pinned[k]; });
+    var links = Object.keys(s.replicaLinks || {}).sort().map(function (k) { return k + ' ' + s.replicaLinks[k]; });
     var fallbacks = s.primaryReasons.consistency || 0;
     return '<div class="muted split" style="font-size:12px;margin-top:2px" data-testid="split">split: ' + esc(share) + ' of ' + total + ' units on replicas \u00b7 ' +
-      fallbacks + ' read-your-writes fallbacks \u00b7 ' + s.retriedOnPrimary + ' retried on the primary \u00b7 pinned: ' + esc(pins.length ? pins.join(', ') : 'none') + '</div>';
+      fallbacks + ' read-your-writes fallbacks \u00b7 ' + s.retriedOnPrimary + ' retried on the primary \u00b7 pinned: ' + esc(pins.length ? pins.join(', ') : 'none') +
+      ' \u00b7 replica links: ' + esc(links.length ? links.join(', ') : 'none') + '</div>';
   }
 
   function renderListener(l) {

@@ -85,6 +85,21 @@ export class ProxyMetrics implements ProxyEvents {
         for (const l of sessions()) this.set({ listener: l.listener }, l.held);
       },
     });
+    new Gauge({
+      name: `${P}split_replica_links`,
+      help: "Split sessions' open links to a replica, per listener and member.",
+      labelNames: ['listener', 'member'],
+      registers,
+      aggregator: 'sum',
+      collect() {
+        this.reset();
+        for (const l of sessions()) {
+          if (l.split === undefined) continue;
+          for (const member of membersOf(l.cluster)) this.set({ listener: l.listener, member }, 0);
+          for (const [member, n] of Object.entries(l.split.replicaLinks)) this.set({ listener: l.listener, member }, n);
+        }
+      },
+    });
     this.holdWait = new Histogram({
       name: `${P}hold_wait_seconds`,
       help: 'How long held connections waited.',

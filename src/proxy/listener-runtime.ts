@@ -143,6 +143,11 @@ export class ListenerRuntime {
   countsByMember(): Record<string, number> {
     return Object.fromEntries(this.sessionsByMember);
   }
+
+  /** Split sessions' open replica links, per member: what a replica taken down would cut or move. */
+  replicaLinkCounts(): Record<string, number> {
+    return Object.fromEntries(this.replicaLinksByMember);
+  }
 }
 
 function countUp(counts: Map<string, number>, member: string): void {

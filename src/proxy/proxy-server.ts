@@ -72,8 +72,8 @@ export interface ListenerSessions {
   byMember: Record<string, number>;
   /** Replicas this listener's max_lag keeps out for now although under it (they lagged lately), and why. */
   lagHeld?: Record<string, string>;
-  /** A split listener: what it routed where since it started, and its sessions pinned to the primary by why. */
-  split?: ReturnType<SplitStats['snapshot']> & { pinned: Record<string, number> };
+  /** A split listener: what it routed where since it started, its sessions pinned to the primary by why, and its sessions' replica links per member. */
+  split?: ReturnType<SplitStats['snapshot']> & { pinned: Record<string, number>; replicaLinks: Record<string, number> };
 }
 
 function pinnedSessions(sessions: Iterable<SessionHandle>): Record<string, number> {
@@ -187,7 +187,9 @@ export class ProxyServer {
         byPhase,
         byMember: r.countsByMember(),
         ...(r.lag !== undefined ? { lagHeld: Object.fromEntries(r.lag.held(this.services.clock.now())) } : {}),
-        ...(r.split !== undefined && r.config.split !== undefined ? { split: { ...r.split.stats.snapshot(), pinned: pinnedSessions(r.sessions) } } : {}),
+        ...(r.split !== undefined && r.config.split !== undefined
+          ? { split: { ...r.split.stats.snapshot(), pinned: pinnedSessions(r.sessions), replicaLinks: r.replicaLinkCounts() } }
+          : {}),
       };
     });
   }

@@ -13,7 +13,9 @@ function mergeSplit(a: Split, b: Split): Split {
   addCounts(primaryReasons, b.primaryReasons);
   const pinned = { ...a.pinned };
   addCounts(pinned, b.pinned);
-  return { units, primaryReasons, retriedOnPrimary: a.retriedOnPrimary + b.retriedOnPrimary, pinned };
+  const replicaLinks = { ...a.replicaLinks };
+  addCounts(replicaLinks, b.replicaLinks);
+  return { units, primaryReasons, retriedOnPrimary: a.retriedOnPrimary + b.retriedOnPrimary, pinned, replicaLinks };
 }
 
 /**

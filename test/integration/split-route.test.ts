@@ -166,6 +166,13 @@ describe.each([
       const logFrom = router.logLines().length;
       const sessions = await Promise.all(Array.from({ length: 4 }, () => connect()));
       const ports = await Promise.all(sessions.map((client) => serverPort(client)));
+      // /topology and /metrics count every open replica link of the listener, per member (earlier tests' sessions are still open).
+      const linked = router.router.sessionsOf('app').filter((s) => s.describe().extraLinks === 1).length;
+      const topology = JSON.parse(await admin('/topology')) as { listeners: Array<{ name: string; split?: { replicaLinks: Record<string, number> } }> };
+      const links = topology.listeners.find((l) => l.name === 'app')?.split?.replicaLinks ?? {};
+      expect(Object.values(links).reduce((a, b) => a + b, 0)).toBe(linked);
+      const metrics = await admin('/metrics');
+      for (const name of replicas) expect(metric(metrics, 'patroni_router_split_replica_links', { listener: 'app', member: name }), name).toBe(links[name] ?? 0);
       await Promise.all(sessions.map((client) => client.end()));
       const perReplica = replicaPorts().map((port) => ports.filter((p) => p === port).length);
       const said = router.logLines().slice(logFrom);

@@ -82,6 +82,22 @@ describe('RouterMetrics', () => {
     expect(await value(m, 'held_connections', { listener: 'primary' })).toBe(0);
   });
 
+  it("reads a split listener's replica links per member at scrape time; other listeners have none", async () => {
+    const split = { units: { primary: 0, replica: 0 }, primaryReasons: {}, retriedOnPrimary: 0, pinned: {} };
+    const base = { cluster: 'batman', retired: false, total: 3, held: 0, byPhase: {}, byMember: { pg0: 3 } };
+    let snapshot: ListenerSessions[] = [
+      { ...base, listener: 'app', split: { ...split, replicaLinks: { pg1: 2, pg2: 1 } } },
+      { ...base, listener: 'primary' },
+    ];
+    const m = new RouterMetrics({ defaultMetrics: false, sessions: () => snapshot });
+    expect(await value(m, 'split_replica_links', { listener: 'app', member: 'pg1' })).toBe(2);
+    expect(await value(m, 'split_replica_links', { listener: 'app', member: 'pg2' })).toBe(1);
+    expect(await value(m, 'split_replica_links', { listener: 'primary' })).toBeUndefined();
+    snapshot = [{ ...base, listener: 'app', split: { ...split, replicaLinks: { pg2: 1 } } }];
+    expect(await value(m, 'split_replica_links', { listener: 'app', member: 'pg1' })).toBeUndefined();
+    expect(await value(m, 'split_replica_links', { listener: 'app', member: 'pg2' })).toBe(1);
+  });
+
   it('keeps per-session counters as plain numbers that every scrape reads whole, never twice', async () => {
     const m = new RouterMetrics({ defaultMetrics: false });
     for (let i = 0; i < 3; i++) m.sessionEnded({ ...session, durationMs: 1, bytesIn: 10, bytesOut: 20, ending: 'client-closed' });

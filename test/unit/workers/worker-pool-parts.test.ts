@@ -100,15 +100,23 @@ describe('reports of several workers as one router', () => {
     ]);
   });
 
-  it("sums split listeners' routing counts and pins", () => {
+  it("sums split listeners' routing counts, pins and replica links", () => {
     const split = (n: number): NonNullable<ListenerSessions['split']> => ({
       units: { primary: n, replica: 2 * n },
       primaryReasons: { write: n },
       retriedOnPrimary: n,
       pinned: { 'temp table': 1 },
+      // Only the second worker's sessions hold links to pg2.
+      replicaLinks: n === 1 ? { pg1: 2 } : { pg1: 1, pg2: 3 },
     });
     const [merged] = mergeSessions([[sessions('rw', { split: split(1) })], [sessions('rw', { split: split(2) })]]);
-    expect(merged?.split).toEqual({ units: { primary: 3, replica: 6 }, primaryReasons: { write: 3 }, retriedOnPrimary: 3, pinned: { 'temp table': 2 } });
+    expect(merged?.split).toEqual({
+      units: { primary: 3, replica: 6 },
+      primaryReasons: { write: 3 },
+      retriedOnPrimary: 3,
+      pinned: { 'temp table': 2 },
+      replicaLinks: { pg1: 3, pg2: 3 },
+    });
   });
 
   it('calls a listener accepting while any worker accepts on its shared socket', () => {
