@@ -21,10 +21,14 @@ import { loadSqlParser } from '../sql/sql-parser.js';
 import { memberConnector, type BackendConnector } from './backend/connector.js';
 import { systemClock, type Clock } from './clock.js';
 import { refusals } from './refusal.js';
+import { scheduledSwitchoverDueIn } from '../routing/handover.js';
 import { Session } from './session.js';
 import type { SessionServices } from './session-services.js';
 import type { SessionHandle, SessionPhase } from './session-handle.js';
 import { readPem, serverTlsContext } from './tls-material.js';
+
+/** setTimeout's longest delay. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface ProxyServerOptions {
   listeners: readonly ListenerConfig[];
@@ -106,6 +110,8 @@ export class ProxyServer {
   /** One auth_query per followed cluster, when `auth:` is configured. */
   private readonly secretSources = new Map<string, SecretSource>();
   /** Per cluster with split listeners: replicas' replay positions and the function catalog. */
+  /** Per cluster: the timer that tells sessions when a scheduled switchover falls due. */
+  private readonly switchoverWakeups = new Map<string, NodeJS.Timeout>();
   private readonly splitClusters = new Map<string, { replay: ReplayWatch; catalog: CatalogSource; latest?: FunctionCatalog }>();
 
   constructor(private readonly options: ProxyServerOptions) {
@@ -148,8 +154,9 @@ export class ProxyServer {
           for (const runtime of this.allRuntimes()) {
             if (runtime.config.cluster !== change.next.scope) continue;
             this.followLag(runtime, change.next);
-            if (runtime.split !== undefined) for (const session of [...runtime.sessions]) session.clusterChanged(change.next);
           }
+          this.tellSessions(change.next);
+          this.wakeAtScheduledSwitchover(feed, change.next);
         }),
       );
     }
@@ -159,6 +166,41 @@ export class ProxyServer {
       await this.close();
       throw err;
     }
+  }
+
+  /** Split and moving sessions of the cluster follow its state: replica links, switchover pauses, moves. */
+  private tellSessions(state: ClusterState): void {
+    for (const runtime of this.allRuntimes()) {
+      if (runtime.config.cluster !== state.scope || runtime.split === undefined) continue;
+      for (const session of [...runtime.sessions]) session.clusterChanged(state);
+    }
+  }
+
+  /**
+   * A switchover scheduled for later changes no key when it falls due (Patroni sleeps until its
+   * time, then demotes): the sessions are told the same state again then, so that they pause
+   * before the shutdown as they do for one asked for now. Any new state re-arms it.
+   */
+  private wakeAtScheduledSwitchover(feed: ClusterFeed, state: ClusterState): void {
+    const { clock } = this.services;
+    const armed = this.switchoverWakeups.get(state.scope);
+    if (armed !== undefined) clock.clearTimeout(armed);
+    this.switchoverWakeups.delete(state.scope);
+    const dueIn = state.switchoverPending ? scheduledSwitchoverDueIn(state.failover, clock.now()) : undefined;
+    if (dueIn === undefined || dueIn <= 0 || this.closing) return;
+    const wakeup = clock.setTimeout(
+      () => {
+        this.switchoverWakeups.delete(state.scope);
+        const now = feed.current();
+        if (now === undefined) return;
+        this.tellSessions(now);
+        this.wakeAtScheduledSwitchover(feed, now);
+      },
+      // A timer fires at once beyond 2^31-1 ms; one that far off wakes early and re-arms.
+      Math.min(dueIn, MAX_TIMER_MS),
+    );
+    wakeup.unref?.();
+    this.switchoverWakeups.set(state.scope, wakeup);
   }
 
   listeners(): ListenerStatus[] {
@@ -271,6 +313,8 @@ export class ProxyServer {
     this.closing = true;
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
     for (const runtime of this.allRuntimes()) if (runtime.lagTimer !== undefined) this.services.clock.clearTimeout(runtime.lagTimer);
+    for (const wakeup of this.switchoverWakeups.values()) this.services.clock.clearTimeout(wakeup);
+    this.switchoverWakeups.clear();
     this.services.holdQueue.release();
     await Promise.all(this.allRuntimes().map((r) => closeListener(r.server)));
     this.destroyAllSessions();

@@ -4,6 +4,24 @@ import type { RouteRequest } from './route-request.js';
 import type { RouteEvaluation } from './route-evaluation.js';
 
 /**
+ * How much earlier than a scheduled switchover's time the router treats it as due. Patroni
+ * sleeps until that time and then demotes at once, writing nothing to the DCS first; the
+ * router's clock and the primary's may differ a little, and a pause begun this much early
+ * costs the sessions at most this much more wait.
+ */
+export const SCHEDULED_SWITCHOVER_LEAD_MS = 500;
+
+/**
+ * Milliseconds until a scheduled switchover request is due (0 or less: due now), the lead
+ * taken off; undefined when it names no time (due at once) or no valid one.
+ */
+export function scheduledSwitchoverDueIn(request: { scheduledAt?: string } | undefined, now: number): number | undefined {
+  if (request?.scheduledAt === undefined) return undefined;
+  const at = Date.parse(request.scheduledAt);
+  return Number.isNaN(at) ? undefined : at - SCHEDULED_SWITCHOVER_LEAD_MS - now;
+}
+
+/**
  * Patroni has been asked to hand the leadership from the writable primary to another member,
  * and the request is due: it will checkpoint and shut that primary down within moments. A new
  * write session started now would be cut by that shutdown, so new sessions wait for the new
@@ -19,10 +37,7 @@ export function handoverInProgress(state: ClusterState, now: number | undefined)
   const request = state.failover;
   if (primary === undefined || request === undefined || request.candidate === primary) return undefined;
   if (request.leader !== undefined && request.leader !== primary) return undefined;
-  if (request.scheduledAt !== undefined && now !== undefined) {
-    const due = Date.parse(request.scheduledAt);
-    if (!Number.isNaN(due) && due > now) return undefined;
-  }
+  if (now !== undefined && (scheduledSwitchoverDueIn(request, now) ?? 0) > 0) return undefined;
   const to = request.candidate === undefined ? '' : ` to ${request.candidate}`;
   return `switchover in progress (${primary} is handing over${to})`;
 }

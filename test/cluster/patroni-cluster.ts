@@ -83,7 +83,8 @@ export interface PatroniCluster {
   /** Leader running as primary plus N streaming replicas (default members - 1); returns the leader's name. */
   waitForHealthy(opts?: { replicas?: number; timeoutMs?: number }): Promise<string>;
   waitForLeader(name: string, timeoutMs?: number): Promise<void>;
-  switchover(candidate: string, opts?: { leader?: string }): Promise<void>;
+  /** `scheduledAt`: Patroni's scheduled switchover (`--scheduled`), done at that time. */
+  switchover(candidate: string, opts?: { leader?: string; scheduledAt?: Date }): Promise<void>;
   /** SIGKILL of the leader's Patroni and its postmaster with all children; returns its name. */
   crashLeader(): Promise<string>;
   stopMember(name: string): Promise<void>;
@@ -263,10 +264,11 @@ class RunningCluster implements PatroniCluster {
     );
   }
 
-  async switchover(candidate: string, opts: { leader?: string } = {}): Promise<void> {
+  async switchover(candidate: string, opts: { leader?: string; scheduledAt?: Date } = {}): Promise<void> {
     const leader = opts.leader ?? (await this.leader());
     if (!leader) throw new Error(`switchover to ${candidate}: cluster ${this.scope} has no leader`);
-    await this.patronictl('switchover', '--leader', leader, '--candidate', candidate, '--force');
+    const scheduled = opts.scheduledAt === undefined ? [] : ['--scheduled', opts.scheduledAt.toISOString()];
+    await this.patronictl('switchover', '--leader', leader, '--candidate', candidate, ...scheduled, '--force');
   }
 
   async crashLeader(): Promise<string> {

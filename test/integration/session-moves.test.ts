@@ -158,6 +158,27 @@ function sessionsFollowThePrimary(patroni: PatroniMajor, shape: Omit<ClusterOpti
       await watchedSessionCarriedOver(r.to);
     });
 
+    it('a switchover scheduled seconds ahead: no key changes when it falls due, yet sessions pause before the shutdown', async () => {
+      let scheduledAt = 0;
+      const r = await round('scheduled switchover', async (leader) => {
+        const to = cluster.members.find((m) => m.name !== leader && m.name !== rounds.at(-1)?.from)!.name;
+        scheduledAt = Date.now() + 4_000;
+        await cluster.switchover(to, { scheduledAt: new Date(scheduledAt) });
+        return to;
+      });
+      const { errors, messages } = report(r);
+      expect(messages).toEqual([]);
+      expect(errors).toBe(0);
+      expect(events.of('sessionMoved').length).toBeGreaterThanOrEqual(60);
+      // The key came 4 s ahead: the sessions went on writing on the old primary until about then, not from the key.
+      const oldPort = cluster.member(r.from).port;
+      for (const w of writers) {
+        const lastOnOld = Math.max(0, ...w.writes.filter((x) => x.ok && x.port === oldPort && x.at < r.endedAt).map((x) => x.at));
+        expect(lastOnOld - scheduledAt, `${w.name}: its last write on ${r.from}, from the scheduled time`).toBeGreaterThan(-1_500);
+      }
+      await watchedSessionCarriedOver(r.to);
+    });
+
     it('patronictl restart of the primary: sessions between statements wait while it restarts and go on on it', async () => {
       const r = await round('restart', async (leader) => {
         await cluster.patronictl('restart', cluster.scope, leader, '--force');

@@ -1,6 +1,6 @@
 /**
  * An in-process PostgreSQL stand-in on a loopback port that speaks the real messages: enough
- * of the protocol (SSL answer, startup, trust or cleartext auth, simple queries, cancel,
+ * of the protocol (SSL answer, startup, trust or cleartext auth, simple queries, a lone Sync, cancel,
  * Terminate) for the session's unit tests. Integration tests use real servers.
  */
 import net from 'node:net';
@@ -153,6 +153,8 @@ export class FakePostgres {
           authenticated = true;
           welcome();
         } else if (f.code === FrontendCode.Query) this.query(backend, f.body.toString('utf8', 0, f.body.length - 1));
+        // A lone Sync (a moved session's restore ends with one) is answered as PostgreSQL does.
+        else if (f.code === FrontendCode.Sync) socket.write(readyForQuery(TransactionStatus.Idle));
         else if (f.code === FrontendCode.Terminate) socket.end();
       }
     };
@@ -160,7 +162,7 @@ export class FakePostgres {
     if (rest.length > 0) onData(rest);
   }
 
-  /** `SELECT pg_sleep(...)` waits for a cancel; anything else returns one row with the text. */
+  /** `SELECT pg_sleep(...)` waits for a cancel; `pg_is_in_recovery()` says t in hot standby; anything else returns one row with the text. */
   private query(backend: Backend, text: string): void {
     this.queries.push(text);
     const { socket } = backend;
@@ -171,6 +173,12 @@ export class FakePostgres {
           Buffer.concat([errorResponse({ severity: 'ERROR', code: '57014', message: 'canceling statement due to user request' }), readyForQuery(TransactionStatus.Idle)]),
         );
       };
+      return;
+    }
+    // The router asks a member it moves a session to whether it is writable.
+    if (/pg_is_in_recovery\(\)/i.test(text)) {
+      const inRecovery = this.options.inHotStandby === true ? 't' : 'f';
+      socket.write(Buffer.concat([rowDescription(['pg_is_in_recovery']), dataRow([inRecovery]), commandComplete('SELECT 1'), readyForQuery(TransactionStatus.Idle)]));
       return;
     }
     socket.write(Buffer.concat([rowDescription(['echo']), dataRow([text]), commandComplete('SELECT 1'), readyForQuery(TransactionStatus.Idle)]));

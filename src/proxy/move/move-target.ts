@@ -1,3 +1,4 @@
+import { scheduledSwitchoverDueIn } from '../../routing/handover.js';
 import type { ClusterState, Member } from '../../topology/cluster-state.js';
 
 /**
@@ -13,7 +14,7 @@ export function moveTarget(state: ClusterState | undefined): Member | undefined 
 
 /**
  * Whether sessions on `member` should stop sending new work to it (pure): a switchover the
- * `failover` key asks for now (not one scheduled later) away from it, while it is still the
+ * `failover` key asks for now (not one scheduled later; see SCHEDULED_SWITCHOVER_LEAD_MS) away from it, while it is still the
  * writable primary. They go on if the key goes and it stays the primary.
  */
 export function switchoverAway(state: ClusterState | undefined, member: string | undefined, now: number): boolean {
@@ -22,9 +23,5 @@ export function switchoverAway(state: ClusterState | undefined, member: string |
   const failover = state.failover;
   if (failover?.leader !== undefined && failover.leader !== member) return false;
   if (failover?.candidate === member) return false;
-  if (failover?.scheduledAt !== undefined) {
-    const at = Date.parse(failover.scheduledAt);
-    if (Number.isFinite(at) && at > now) return false;
-  }
-  return true;
+  return (scheduledSwitchoverDueIn(failover, now) ?? 0) <= 0;
 }

@@ -11,6 +11,8 @@ import tls from 'node:tls';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ListenerConfig, TlsConfig } from '../../../src/config/types.js';
+import { SCHEDULED_SWITCHOVER_LEAD_MS } from '../../../src/routing/handover.js';
+import type { ClusterState } from '../../../src/topology/cluster-state.js';
 import { RouterMetrics } from '../../../src/observe/metrics.js';
 import { ProxyServer } from '../../../src/proxy/proxy-server.js';
 import { BackendCode } from '../../../src/wire/message-codes.js';
@@ -22,7 +24,7 @@ import { createSelfSignedCert } from '../../cluster/tls-cert.js';
 import { FakePostgres, type FakePostgresOptions } from '../../support/fake-postgres.js';
 import { clusterStateOf, HandFedFeed } from '../../support/hand-fed-feed.js';
 import { listenerConfig } from '../../support/listener-config.js';
-import { captureLog } from '../../support/log-capture.js';
+import { captureLog, type LogCapture } from '../../support/log-capture.js';
 import { RecordingEvents } from '../../support/recording-events.js';
 import { framesOf } from '../../support/test-buffers.js';
 
@@ -35,7 +37,8 @@ interface Rig {
   members: FakePostgres[];
   port(listener: string): number;
   /** Believe `primary` (a member index, or none) is writable, every member running. */
-  believe(primary: number | undefined): void;
+  believe(primary: number | undefined, over?: Partial<ClusterState>): void;
+  log: LogCapture;
 }
 
 const rigs: Rig[] = [];
@@ -63,13 +66,16 @@ async function rig(opts: {
   tls?: TlsConfig;
   startupTimeoutMs?: number;
   authenticationTimeoutMs?: number;
+  logLevel?: string;
 }): Promise<Rig> {
   const members = await Promise.all(opts.members.map((o) => FakePostgres.start(o)));
   const feed = new HandFedFeed(SCOPE);
   const addresses = members.map((m, i) => ({ name: `m${i}`, host: '127.0.0.1', port: m.port }));
-  const believe = (primary: number | undefined): void => feed.push(clusterStateOf(SCOPE, addresses, primary === undefined ? undefined : `m${primary}`));
+  const believe = (primary: number | undefined, over: Partial<ClusterState> = {}): void =>
+    feed.push(clusterStateOf(SCOPE, addresses, primary === undefined ? undefined : `m${primary}`, over));
   believe(0);
   const events = new RecordingEvents();
+  const log = captureLog(opts.logLevel ?? 'silent');
   const proxy = new ProxyServer({
     listeners: opts.listeners.map((l) => listenerConfig(l.name, SCOPE, l)),
     tls: opts.tls ?? { backend: { mode: 'disable' } },
@@ -77,12 +83,12 @@ async function rig(opts: {
     ...(opts.authenticationTimeoutMs !== undefined ? { authenticationTimeoutMs: opts.authenticationTimeoutMs } : {}),
     targetParameterPrefix: 'router',
     feeds: new Map([[SCOPE, feed]]),
-    logger: captureLog('silent').logger,
+    logger: log.logger,
     events,
   });
   await proxy.start();
   const port = (name: string): number => proxy.listeners().find((l) => l.name === name)!.port!;
-  const r = { proxy, feed, events, members, port, believe };
+  const r = { proxy, feed, events, members, port, believe, log };
   rigs.push(r);
   return r;
 }
@@ -323,6 +329,29 @@ describe('the client side', () => {
       intervalMs: 20,
     });
     expect(r.events.of('sessionEnded')).toMatchObject([{ ending: 'client-closed' }]);
+  });
+});
+
+describe('a switchover scheduled for later', () => {
+  it('pauses a movable session when it falls due, with no new state, and the session goes on on the new primary', async () => {
+    const r = await rig({ members: [{}, {}], listeners: [{ name: 'primary', moveSessions: true, links: true }], logLevel: 'debug' });
+    const client = await connected(r.port('primary'));
+    expect(await echo(client, 'SELECT 1')).toBe('SELECT 1');
+    // Patroni writes the failover key with scheduled_at and sleeps until then: no key changes when it falls due.
+    const scheduledAt = new Date(Date.now() + SCHEDULED_SWITCHOVER_LEAD_MS + 1_000).toISOString();
+    r.believe(0, { switchoverPending: true, failover: { leader: 'm0', candidate: 'm1', scheduledAt } });
+    expect(await echo(client, 'SELECT 2')).toBe('SELECT 2');
+    expect(r.members[0]!.queries).toContain('SELECT 2');
+    const paused = (): boolean => r.log.lines().some((l) => l['msg'] === 'switchover under way: new work waits at the next boundary');
+    expect(paused()).toBe(false);
+    await waitFor('the session to pause when the switchover falls due', paused, { timeoutMs: 5_000, intervalMs: 20 });
+    const held = echo(client, 'SELECT 3');
+    // The demoted member goes; the new primary takes the session and the held query.
+    r.believe(1);
+    expect(await held).toBe('SELECT 3');
+    expect(r.members[0]!.queries).not.toContain('SELECT 3');
+    expect(r.members[1]!.queries).toContain('SELECT 3');
+    await client.end();
   });
 });
 
