@@ -54,11 +54,13 @@ export async function reloginOn(session: SessionCore, member: Member, decision: 
   }
   const standby = await standbyReason(link);
   if (standby !== undefined) doubtPrimary(session, member);
-  if (session.isOver() || standby !== undefined) {
+  // The cluster may have moved on while the link opened (fencing leaves this attempt to find out): only the primary it names now.
+  const moved = standby === undefined ? primaryMovedOn(session, member) : undefined;
+  if (session.isOver() || standby !== undefined || moved !== undefined) {
     link.close();
     if (session.isOver()) return { kind: 'over' };
     session.releaseBackend();
-    return { kind: 'gave-way', why: `${member.name} ${standby}` };
+    return { kind: 'gave-way', why: `${member.name} ${standby ?? moved}` };
   }
   const { socket, rest } = link.release();
   session.attachBackend(socket);
@@ -76,6 +78,13 @@ export async function reloginOn(session: SessionCore, member: Member, decision: 
   session.log.info({ from: loggedIn.from, to: member.name, waitedMs, route: decision.routeUsed }, 'session logged in again on the primary');
   startRelaying(session, member, socket, relay, loggedIn.clientRest, rest);
   return { kind: 'placed' };
+}
+
+/** Why `member` is no longer where the session's writes belong, when the cluster names another writable primary now (or none). */
+function primaryMovedOn(session: SessionCore, member: Member): string | undefined {
+  const primary = session.services.feedFor(session.listener.config.cluster)?.current()?.writablePrimary;
+  if (primary === member.name) return undefined;
+  return primary === undefined ? 'is no longer named the writable primary' : `is no longer the primary (${primary} is)`;
 }
 
 /** Why the link's member cannot take writes, if it cannot: in_hot_standby (PostgreSQL 14+), else asked. */

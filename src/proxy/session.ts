@@ -140,6 +140,8 @@ export class Session implements SessionHandle, CancelOwner, SessionCore {
    * between transactions and waits for the next primary; any other is closed by the caller.
    */
   follow(reason: string): boolean {
+    // A login repeated for a client that already logged in: the attempt checks the member again before it places the session, and gives way if it no longer qualifies.
+    if (this.phase === 'connecting' && this.clientLoggedIn !== undefined) return true;
     return followPrimary(this, reason);
   }
 
