@@ -109,9 +109,9 @@ export class ProxyServer {
   private readonly sessionsGone = new Set<() => void>();
   /** One auth_query per followed cluster, when `auth:` is configured. */
   private readonly secretSources = new Map<string, SecretSource>();
-  /** Per cluster with split listeners: replicas' replay positions and the function catalog. */
   /** Per cluster: the timer that tells sessions when a scheduled switchover falls due. */
   private readonly switchoverWakeups = new Map<string, NodeJS.Timeout>();
+  /** Per cluster with split listeners: replicas' replay positions and the function catalog. */
   private readonly splitClusters = new Map<string, { replay: ReplayWatch; catalog: CatalogSource; latest?: FunctionCatalog }>();
 
   constructor(private readonly options: ProxyServerOptions) {

@@ -14,8 +14,9 @@ export function moveTarget(state: ClusterState | undefined): Member | undefined 
 
 /**
  * Whether sessions on `member` should stop sending new work to it (pure): a switchover the
- * `failover` key asks for now (not one scheduled later; see SCHEDULED_SWITCHOVER_LEAD_MS) away from it, while it is still the
- * writable primary. They go on if the key goes and it stays the primary.
+ * `failover` key asks for now (or one scheduled for a time that has come, less
+ * SCHEDULED_SWITCHOVER_LEAD_MS) away from it, while it is still the writable primary. They go
+ * on if the key goes and it stays the primary.
  */
 export function switchoverAway(state: ClusterState | undefined, member: string | undefined, now: number): boolean {
   if (state === undefined || member === undefined || !state.switchoverPending) return false;
