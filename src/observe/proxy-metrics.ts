@@ -57,21 +57,27 @@ export class ProxyMetrics implements ProxyEvents {
         },
       });
     };
-    new Gauge({
-      name: `${P}sessions`,
-      help: 'Open sessions with a backend connection, per listener and member.',
-      labelNames: ['listener', 'member'],
-      registers,
-      aggregator: 'sum',
-      collect() {
-        this.reset();
-        for (const l of sessions()) {
-          // Every member of the listener's cluster has a series, 0 when idle, so a dashboard line does not vanish.
-          for (const member of membersOf(l.cluster)) this.set({ listener: l.listener, member }, 0);
-          for (const [member, n] of Object.entries(l.byMember)) this.set({ listener: l.listener, member }, n);
-        }
-      },
-    });
+    /** A gauge of counts per listener and member, read from the sessions at scrape time; `countsOf` undefined: the listener has none. */
+    const perMember = (name: string, help: string, countsOf: (l: ListenerSessions) => Record<string, number> | undefined): void => {
+      new Gauge({
+        name: `${P}${name}`,
+        help,
+        labelNames: ['listener', 'member'],
+        registers,
+        aggregator: 'sum',
+        collect() {
+          this.reset();
+          for (const l of sessions()) {
+            const counts = countsOf(l);
+            if (counts === undefined) continue;
+            // Every member of the listener's cluster has a series, 0 when idle, so a dashboard line does not vanish.
+            for (const member of membersOf(l.cluster)) this.set({ listener: l.listener, member }, 0);
+            for (const [member, n] of Object.entries(counts)) this.set({ listener: l.listener, member }, n);
+          }
+        },
+      });
+    };
+    perMember('sessions', 'Open sessions with a backend connection, per listener and member.', (l) => l.byMember);
     counter('connections_accepted_total', 'Client connections accepted.', this.accepted, ['listener']);
     counter('connections_refused_total', 'Clients answered with a FATAL error by the router itself.', this.refusedTotal, ['listener', 'reason']);
     new Gauge({
@@ -85,21 +91,7 @@ export class ProxyMetrics implements ProxyEvents {
         for (const l of sessions()) this.set({ listener: l.listener }, l.held);
       },
     });
-    new Gauge({
-      name: `${P}split_replica_links`,
-      help: "Split sessions' open links to a replica, per listener and member.",
-      labelNames: ['listener', 'member'],
-      registers,
-      aggregator: 'sum',
-      collect() {
-        this.reset();
-        for (const l of sessions()) {
-          if (l.split === undefined) continue;
-          for (const member of membersOf(l.cluster)) this.set({ listener: l.listener, member }, 0);
-          for (const [member, n] of Object.entries(l.split.replicaLinks)) this.set({ listener: l.listener, member }, n);
-        }
-      },
-    });
+    perMember('split_replica_links', "Split sessions' open links to a replica, per listener and member.", (l) => l.split?.replicaLinks);
     this.holdWait = new Histogram({
       name: `${P}hold_wait_seconds`,
       help: 'How long held connections waited.',

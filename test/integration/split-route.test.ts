@@ -161,6 +161,8 @@ describe.each([
     // At once, as a pool fills: the replica links are chosen after all four connections were placed.
     // A round in which the cluster state changed (a replica's probe late on a loaded machine) or a
     // link did not open may rightly spread unevenly: such a round is told and run again, at most thrice.
+    // Lag and optime readings change all the time and cannot exclude a replica here (no max_lag).
+    const mayExclude = (change: unknown): boolean => typeof change === 'string' && !/^(\S+ lag |leader optime )/.test(change);
     const disturbances: string[] = [];
     for (let round = 0; round < 3; round++) {
       const logFrom = router.logLines().length;
@@ -176,8 +178,6 @@ describe.each([
       await Promise.all(sessions.map((client) => client.end()));
       const perReplica = replicaPorts().map((port) => ports.filter((p) => p === port).length);
       const said = router.logLines().slice(logFrom);
-      // Lag and optime readings change all the time and cannot exclude a replica here (no max_lag).
-      const mayExclude = (change: unknown): boolean => typeof change === 'string' && !/^(\S+ lag |leader optime )/.test(change);
       const disturbed = said.filter(
         (l) =>
           (l['msg'] === 'cluster state changed' && Array.isArray(l['changes']) && l['changes'].some(mayExclude)) || l['msg'] === 'split session: the replica link did not open',
