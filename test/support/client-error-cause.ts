@@ -18,6 +18,9 @@ export function classifyClientError(code: string | undefined, message: string): 
     const named = /^terminating connection: (\S+) is no longer/.exec(message);
     return named?.[1] !== undefined ? { cause: 'router-fencing', member: named[1] } : { cause: 'router-fencing' };
   }
+  // libpq (psycopg) reports a FATAL that ends a login as "connection failed: FATAL:  ...", without its SQLSTATE.
+  const loginCut = code === undefined ? /FATAL:\s+terminating connection: (\S+) is no longer/.exec(message) : null;
+  if (loginCut?.[1] !== undefined) return { cause: 'router-fencing', member: loginCut[1] };
   if (code === '57P01' || code === '57P02' || (code === '57P03' && !message.startsWith('patroni-router'))) return { cause: 'member-shutdown' };
   // libpq (psycopg) reports a FATAL that arrives with the connection's end without its SQLSTATE.
   if (code === undefined && /terminating connection due to (administrator command|unexpected postmaster exit)/.test(message)) return { cause: 'member-shutdown' };

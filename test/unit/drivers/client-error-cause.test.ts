@@ -4,6 +4,13 @@ import { classifyClientError } from '../../support/client-error-cause.js';
 describe('classifyClientError', () => {
   it("names the router's fencing and the member it fenced", () => {
     expect(classifyClientError('57P01', 'terminating connection: pg0 is no longer the primary (leader is pg1)')).toEqual({ cause: 'router-fencing', member: 'pg0' });
+    // psycopg's failed login: libpq's own words around the router's FATAL, no SQLSTATE.
+    expect(
+      classifyClientError(
+        undefined,
+        'connection failed: FATAL:  terminating connection: pg0 is no longer the primary of cluster batman (leader pg0 is not running (state: restarting))',
+      ),
+    ).toEqual({ cause: 'router-fencing', member: 'pg0' });
   });
 
   it("tells the member's own shutdown from the router's words", () => {
