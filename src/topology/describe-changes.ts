@@ -14,6 +14,9 @@ function memberChanges(out: string[], a: Member, b: Member): void {
   compare(out, `${n} role`, a.role, b.role);
   compare(out, `${n} state`, a.state, b.state);
   compare(out, `${n} timeline`, a.timeline, b.timeline);
+  // Not the position itself (it moves all the time), but whether the key has one: Patroni
+  // leaves it out while a long action such as a demote runs (routing/demote-signal.ts).
+  compare(out, `${n} xlog_location`, a.walPosition === undefined ? 'absent' : 'present', b.walPosition === undefined ? 'absent' : 'present');
   compare(out, `${n} address`, a.host === undefined ? undefined : `${a.host}:${a.port}`, b.host === undefined ? undefined : `${b.host}:${b.port}`);
   compare(out, `${n} api_url`, a.apiUrl, b.apiUrl);
   compare(out, `${n} tags`, a.tags.raw, b.tags.raw);
