@@ -41,6 +41,13 @@ export class SessionMover {
   private waiting: { from: string; since: number; deadline: NodeJS.Timeout; retry?: NodeJS.Timeout } | undefined;
   private attempting = false;
   private paused: { since: number; bound: NodeJS.Timeout } | undefined;
+  /**
+   * A link opened ahead, while the session waits, to the member about to be the primary (the
+   * one the leader key or the switchover names) as it promotes: a standby takes logins, and a
+   * session on it can write once it is out of recovery. Used only when the cluster names it
+   * the writable primary, after the same recovery check as any link; closed otherwise.
+   */
+  private ahead: { member: string; link: Promise<BackendLink> } | undefined;
 
   constructor(private readonly host: MoverHost) {}
 
@@ -82,6 +89,7 @@ export class SessionMover {
     this.waiting = undefined;
     if (this.paused !== undefined) this.host.timers.cancel(this.paused.bound);
     this.paused = undefined;
+    this.dropAhead();
   }
 
   private endPause(): void {
@@ -94,11 +102,11 @@ export class SessionMover {
   private attempt(): void {
     const waiting = this.waiting;
     if (waiting === undefined || this.attempting || waiting.retry !== undefined) return;
-    const target = moveTarget(this.host.state());
-    if (target === undefined) return;
+    const state = this.host.state();
+    const target = moveTarget(state);
+    if (target === undefined) return this.openAhead(state, waiting.from);
     this.attempting = true;
-    this.host
-      .openLink(target)
+    this.linkTo(target)
       .then(async (link) => {
         // The cluster view may lag a demotion: a member back up as a replica is not the next primary, whatever it says.
         const notWritable = await link.recoveryReason();
@@ -124,6 +132,46 @@ export class SessionMover {
           this.attempt();
         });
       });
+  }
+
+  /** The member the cluster is handing the leadership to, other than the one the session left, if it names one with an address. */
+  private openAhead(state: ClusterState | undefined, from: string): void {
+    if (state === undefined) return;
+    const name = state.leader !== undefined && state.leader !== from ? state.leader : state.failover?.candidate;
+    if (name === undefined || name === from || this.ahead?.member === name) return;
+    const member = state.members.find((m) => m.name === name);
+    if (member?.host === undefined || member.port === undefined) return;
+    this.dropAhead();
+    const link = this.host.openLink(member);
+    this.ahead = { member: name, link };
+    // A failed one stays, so that it is tried once per member and wait, not on every new state.
+    link.catch((error: unknown) => {
+      this.host.log.debug({ member: name, err: error instanceof Error ? error.message : String(error) }, 'no link ahead to the next primary');
+    });
+  }
+
+  /** The link opened ahead when it is to `target` and opened; a new one otherwise. */
+  private linkTo(target: Member): Promise<BackendLink> {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    if (ahead === undefined) return this.host.openLink(target);
+    if (ahead.member !== target.name) {
+      void ahead.link.then(
+        (l) => l.close(),
+        () => undefined,
+      );
+      return this.host.openLink(target);
+    }
+    return ahead.link.catch(() => this.host.openLink(target));
+  }
+
+  private dropAhead(): void {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    void ahead?.link.then(
+      (l) => l.close(),
+      () => undefined,
+    );
   }
 
   private giveUp(why: 'timeout', detail: string): void {

@@ -355,6 +355,42 @@ describe('a switchover scheduled for later', () => {
   });
 });
 
+describe('a session waiting for the next primary', () => {
+  it('logs in ahead on the member the leader key names while it promotes, and goes on on that link once it is writable', async () => {
+    const r = await rig({ members: [{}, { inHotStandby: true }], listeners: [{ name: 'primary', moveSessions: true, links: true }] });
+    const client = await connected(r.port('primary'));
+    expect(await echo(client, 'SELECT 1')).toBe('SELECT 1');
+    // The leader key names m1, still in recovery: no writable primary, so the session leaves m0 and waits.
+    r.believe(undefined, { leader: 'm1' });
+    await waitFor('a login ahead on m1', () => r.members[1]!.startups.length === 1 && r.members[1]!.openConnections === 1, { timeoutMs: 3_000, intervalMs: 5 });
+    const held = echo(client, 'SELECT 2');
+    r.members[1]!.configure({});
+    r.believe(1);
+    expect(await held).toBe('SELECT 2');
+    expect(r.members[1]!.queries).toContain('SELECT 2');
+    // The same link: no second login, and it was asked whether m1 is out of recovery first.
+    expect(r.members[1]!.startups.length).toBe(1);
+    expect(r.members[1]!.queries.indexOf('SELECT pg_catalog.pg_is_in_recovery()')).toBeLessThan(r.members[1]!.queries.indexOf('SELECT 2'));
+    expect(r.events.of('sessionMoved')).toMatchObject([{ listener: 'primary', from: 'm0', to: 'm1' }]);
+    await client.end();
+  });
+
+  it('closes a link opened ahead when another member becomes the primary', async () => {
+    const r = await rig({ members: [{}, { inHotStandby: true }, {}], listeners: [{ name: 'primary', moveSessions: true, links: true }] });
+    const client = await connected(r.port('primary'));
+    expect(await echo(client, 'SELECT 1')).toBe('SELECT 1');
+    r.believe(undefined, { leader: 'm1' });
+    await waitFor('a login ahead on m1', () => r.members[1]!.openConnections === 1, { timeoutMs: 3_000, intervalMs: 5 });
+    const held = echo(client, 'SELECT 2');
+    r.believe(2);
+    expect(await held).toBe('SELECT 2');
+    expect(r.members[2]!.queries).toContain('SELECT 2');
+    await waitFor('the link ahead to m1 closed', () => r.members[1]!.openConnections === 0, { timeoutMs: 3_000, intervalMs: 5 });
+    expect(r.members[1]!.queries).not.toContain('SELECT 2');
+    await client.end();
+  });
+});
+
 describe('sessions that cannot move', () => {
   it('count as not moved, with why, when a move_sessions listener loses their primary under them', async () => {
     // An md5 login and no auth_query: the router learns no secret, so the session stays on one member.
