@@ -144,8 +144,26 @@ function sessionsFollowThePrimary(patroni: PatroniMajor, shape: Omit<ClusterOpti
       expect(messages).toEqual([]);
       expect(errors).toBe(0);
       expect(events.of('sessionMoved').length).toBeGreaterThanOrEqual(60);
+      pausedAtTheDemote(r);
       await watchedSessionCarriedOver(r.to);
     });
+
+    /**
+     * The sessions on the old primary stopped sending new work only once its member key said
+     * the demote had begun (no xlog_location), not at the failover key: Patroni 3 and 4 both
+     * write that notice. The state change and the pauses are logged in the same tick, in order.
+     */
+    function pausedAtTheDemote(r: Round): void {
+      const lines = router.logLines().filter((x) => Number(x['time']) >= r.startedAt);
+      const notice = lines.find((x) => x['msg'] === 'cluster state changed' && (x['changes'] as string[] | undefined)?.includes(`${r.from} xlog_location present -> absent`));
+      const request = lines.find((x) => x['msg'] === 'cluster state changed' && (x['changes'] as string[] | undefined)?.some((c) => c.startsWith('failover request (none) ->')));
+      const pauses = lines.filter((x) => x['msg'] === 'switchover under way: new work waits at the next boundary');
+      expect(notice, 'the old primary announced its demote').toBeDefined();
+      expect(request, 'the failover key').toBeDefined();
+      expect(Number(notice!['time'])).toBeGreaterThanOrEqual(Number(request!['time']));
+      expect(pauses.length).toBeGreaterThan(0);
+      expect(pauses.filter((p) => Number(p['time']) < Number(notice!['time'])).map((p) => p['client'])).toEqual([]);
+    }
 
     it('a second planned switchover, to the third member', async () => {
       const r = await round('switchover', async (leader) => {
@@ -233,7 +251,20 @@ function sessionsFollowThePrimary(patroni: PatroniMajor, shape: Omit<ClusterOpti
       // SIGKILL): a session idle at the crash waits for the new leader and goes on there.
       const late = errors.filter((e) => (e.sent ?? e.at) > r.startedAt + 2_000);
       expect(late.map((e) => `${(e.sent ?? e.at) - r.startedAt} ms after the crash: ${e.message ?? ''}`)).toEqual([]);
-      expect(errors.filter((e) => e.classified?.cause !== 'connection-lost' && e.classified?.cause !== 'member-shutdown').map((e) => e.message)).toEqual([]);
+      const unexpected = errors.filter((e) => e.classified?.cause !== 'connection-lost' && e.classified?.cause !== 'member-shutdown');
+      // The router's own account of any such session, for the failure message.
+      const evidence = router
+        .logLines()
+        .filter((x) => Number(x['time']) >= r.startedAt && /fenc|removed from cluster|no longer|logged in again|could not take/.test(JSON.stringify(x)))
+        .slice(0, 60)
+        .map((x) => JSON.stringify(x))
+        .join('\n');
+      expect(
+        unexpected.map(
+          (e) => `${e.message ?? ''} (connecting: ${String(e.connecting ?? false)}, sent ${(e.sent ?? e.at) - r.startedAt} ms, at ${e.at - r.startedAt} ms after the crash)`,
+        ),
+        evidence,
+      ).toEqual([]);
       expect(events.of('sessionMoved').length).toBeGreaterThan(0);
       await watchedSessionCarriedOver(r.to);
     });

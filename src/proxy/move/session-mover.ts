@@ -77,7 +77,7 @@ export class SessionMover {
       const bound = this.host.timers.after(this.host.timeoutMs(), () => this.endPause());
       this.paused = { since: this.host.now(), bound };
       this.host.relay.pause();
-      this.host.log.debug({ member }, 'switchover under way: new work waits at the next boundary');
+      this.host.log.info({ member }, 'switchover under way: new work waits at the next boundary');
     } else this.endPause();
   }
 
