@@ -217,6 +217,8 @@ export const STATUS_PAGE_HTML = String.raw`<!doctype html>
     var ep = c.failover;
     if (ep && (!ep.outcome || (ep.endedAt && Date.now() - ep.endedAt < 15 * 60 * 1000 && ep.outcome !== 'cancelled'))) {
       var names = [['old_primary_fenced', 'old primary fenced'], ['new_primary_usable', 'new primary usable'], ['first_session_routed', 'first session routed']];
+      // Only a switchover has a demote to announce, and only Patroni 3 and later announce it.
+      if (ep.phases.demote_begun !== undefined || (ep.trigger === 'failover-key' && !ep.outcome)) names.unshift(['demote_begun', 'demote begun']);
       h += '<div class="body" data-testid="failover"><div class="muted" style="font-size:12.5px">' + (ep.outcome ? 'last failover' : '<b style="color:var(--amber)">failover in progress</b>') +
         ' \u00b7 began ' + esc(clock(ep.startedAt)) + ' (' + esc({ 'failover-key': 'failover key set', 'leader-key-gone': 'leader key gone', 'primary-lost': 'writable primary lost' }[ep.trigger] || ep.trigger) + ')' +
         ' \u00b7 ' + esc(ep.oldPrimary || '?') + ' \u2192 ' + esc(ep.newPrimary || '?') + '</div><div class="phases">';

@@ -109,6 +109,7 @@ export class EventLog implements ProxyEvents {
       this.record({ kind: 'failover', cluster, member: e.oldPrimary, message: `failover started: ${seen} (primary was ${e.oldPrimary ?? 'none'})` });
     } else if (step.type === 'phase') {
       const what = {
+        demote_begun: `old primary ${e.oldPrimary ?? '?'} began its demote (Patroni's CHECKPOINT, then its shutdown)`,
         old_primary_fenced: `old primary ${e.oldPrimary ?? '?'} no longer used for writes`,
         new_primary_usable: `new primary ${e.newPrimary ?? '?'} usable`,
         first_session_routed: `first session routed to ${e.newPrimary ?? '?'}`,

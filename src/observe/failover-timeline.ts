@@ -1,9 +1,14 @@
+import { announcesDemote, demoteBegun } from '../routing/demote-signal.js';
 import type { ClusterState } from '../topology/cluster-state.js';
 
-/** Phases of a switchover or failover, each measured from the moment it was first seen. */
-export type FailoverPhase = 'old_primary_fenced' | 'new_primary_usable' | 'first_session_routed';
+/**
+ * Phases of a switchover or failover, each measured from the moment it was first seen.
+ * demote_begun: in a switchover, the old primary's member key said Patroni began the demote
+ * (Patroni 3 and 4; routing/demote-signal.ts), the moment sessions on it pause.
+ */
+export type FailoverPhase = 'demote_begun' | 'old_primary_fenced' | 'new_primary_usable' | 'first_session_routed';
 
-export const FAILOVER_PHASES: readonly FailoverPhase[] = ['old_primary_fenced', 'new_primary_usable', 'first_session_routed'];
+export const FAILOVER_PHASES: readonly FailoverPhase[] = ['demote_begun', 'old_primary_fenced', 'new_primary_usable', 'first_session_routed'];
 
 /** What was seen first: the failover key, the leader key vanishing, or the writable primary going away. */
 export type FailoverTrigger = 'failover-key' | 'leader-key-gone' | 'primary-lost';
@@ -69,6 +74,10 @@ export class FailoverTimeline {
     }
 
     const episode = this.open;
+    const old = next.members.find((m) => m.name === episode.oldPrimary);
+    if (next.switchoverPending && episode.phases.old_primary_fenced === undefined && old !== undefined && announcesDemote(old) && demoteBegun(old)) {
+      this.reach('demote_begun', now, steps);
+    }
     if (next.writablePrimary !== episode.oldPrimary) {
       this.primaryLeft = true;
       this.reach('old_primary_fenced', now, steps);

@@ -43,7 +43,7 @@ export class TopologyMetrics {
     this.onFailoverStep = options.onFailoverStep;
     this.failoverPhase = new Histogram({
       name: `${P}failover_phase_seconds`,
-      help: 'Seconds from a switchover/failover being first seen to each phase: old_primary_fenced, new_primary_usable, first_session_routed.',
+      help: 'Seconds from a switchover/failover being first seen to each phase: demote_begun (switchovers, Patroni 3+), old_primary_fenced, new_primary_usable, first_session_routed.',
       labelNames: ['cluster', 'phase'],
       buckets: SECONDS_BUCKETS,
       registers,

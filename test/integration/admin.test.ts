@@ -198,6 +198,7 @@ describe('admin API and status page on a real cluster', () => {
     expect(await page.evaluate(() => performance.timeOrigin)).toBe(loadedAt); // same document: no reload
     expect(await page.getAttribute(`tr[data-member="${dc1}"]`, 'data-role')).toBe('Leader');
     await page.waitForFunction(() => (document.querySelector('[data-testid=failover]')?.textContent ?? '').includes('first session routed'), undefined, { timeout: 15_000 });
+    expect(await page.evaluate(() => document.querySelector('[data-testid=failover]')?.textContent ?? '')).toContain('demote begun');
     await page.waitForFunction(() => !(document.querySelector('[data-testid=failover]')?.textContent ?? '').includes('\u2026'), undefined, { timeout: 15_000 });
     await page.waitForFunction(
       (name) =>
@@ -223,10 +224,15 @@ describe('admin API and status page on a real cluster', () => {
       return sample(t, 'patroni_router_failover_phase_seconds_count', { phase: 'first_session_routed' }) === 1 ? t : undefined;
     });
     const phases = Object.fromEntries(
-      ['old_primary_fenced', 'new_primary_usable', 'first_session_routed'].map((phase) => [phase, sample(text, 'patroni_router_failover_phase_seconds_sum', { phase })]),
+      ['demote_begun', 'old_primary_fenced', 'new_primary_usable', 'first_session_routed'].map((phase) => [
+        phase,
+        sample(text, 'patroni_router_failover_phase_seconds_sum', { phase }),
+      ]),
     );
     console.info(`[admin.test] switchover ${leader} -> ${dc1} phases (s since the failover key appeared): ${JSON.stringify(phases)}`);
-    expect(phases['old_primary_fenced']).toBeGreaterThanOrEqual(0);
+    // Patroni announced the demote in the old primary's member key before that primary was fenced.
+    expect(phases['demote_begun']).toBeGreaterThanOrEqual(0);
+    expect(phases['old_primary_fenced']).toBeGreaterThanOrEqual(phases['demote_begun']!);
     expect(phases['new_primary_usable']).toBeGreaterThanOrEqual(phases['old_primary_fenced']!);
     expect(phases['first_session_routed']).toBeGreaterThanOrEqual(phases['new_primary_usable']!);
     expect(phases['first_session_routed']).toBeLessThan(60);

@@ -134,7 +134,7 @@ export class SessionMover {
       });
   }
 
-  /** The member the cluster is handing the leadership to, other than the one the session left, if it names one with an address. */
+  /** Opens a link ahead to the member the cluster is handing the leadership to (not the one the session left), once it names one with an address. */
   private openAhead(state: ClusterState | undefined, from: string): void {
     if (state === undefined) return;
     const name = state.leader !== undefined && state.leader !== from ? state.leader : state.failover?.candidate;
@@ -153,15 +153,11 @@ export class SessionMover {
   /** The link opened ahead when it is to `target` and opened; a new one otherwise. */
   private linkTo(target: Member): Promise<BackendLink> {
     const ahead = this.ahead;
-    this.ahead = undefined;
-    if (ahead === undefined) return this.host.openLink(target);
-    if (ahead.member !== target.name) {
-      void ahead.link.then(
-        (l) => l.close(),
-        () => undefined,
-      );
+    if (ahead?.member !== target.name) {
+      this.dropAhead();
       return this.host.openLink(target);
     }
+    this.ahead = undefined;
     return ahead.link.catch(() => this.host.openLink(target));
   }
 

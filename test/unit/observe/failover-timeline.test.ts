@@ -24,8 +24,9 @@ describe('FailoverTimeline on the recorded switchover (pg0 -> pg1)', () => {
   const steps: TimelineStep[] = [];
   for (const s of snapshots) steps.push(...timeline.observeState(s.previous, s.state, s.tMs));
 
-  it('starts when the failover key appears and times fencing and the new primary from there', () => {
-    expect(steps.map(describeStep)).toEqual(['started:failover-key', `old_primary_fenced@${2736 - 1459}`, `new_primary_usable@${4184 - 1459}`]);
+  it('starts when the failover key appears and times the demote notice, fencing and the new primary from there', () => {
+    // pg0's member key without xlog_location at 1600 ms: Patroni 3.0.2 began the demote.
+    expect(steps.map(describeStep)).toEqual(['started:failover-key', `demote_begun@${1600 - 1459}`, `old_primary_fenced@${2736 - 1459}`, `new_primary_usable@${4184 - 1459}`]);
     expect(timeline.episode()).toMatchObject({ startedAt: 1459, oldPrimary: 'pg0', newPrimary: 'pg1' });
     expect(timeline.episode()!.outcome).toBeUndefined();
   });

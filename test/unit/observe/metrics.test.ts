@@ -157,11 +157,12 @@ describe('RouterMetrics', () => {
     now = 5000;
     m.sessionStarted({ ...session, member: 'pg1' });
     const text = await m.registry.getSingleMetricAsString('patroni_router_failover_phase_seconds');
+    expect(text).toContain(`patroni_router_failover_phase_seconds_sum{cluster="batman",phase="demote_begun"} ${(1600 - 1459) / 1000}`);
     expect(text).toContain(`patroni_router_failover_phase_seconds_sum{cluster="batman",phase="old_primary_fenced"} ${(2736 - 1459) / 1000}`);
     expect(text).toContain(`patroni_router_failover_phase_seconds_sum{cluster="batman",phase="new_primary_usable"} ${(4184 - 1459) / 1000}`);
     expect(text).toContain(`patroni_router_failover_phase_seconds_sum{cluster="batman",phase="first_session_routed"} ${(5000 - 1459) / 1000}`);
     expect(await value(m, 'failovers_total', { cluster: 'batman' })).toBe(1);
-    expect(steps).toEqual(['started', 'phase', 'phase', 'phase', 'ended']);
+    expect(steps).toEqual(['started', 'phase', 'phase', 'phase', 'phase', 'ended']);
     expect(m.failoverEpisodes()['batman']).toMatchObject({ oldPrimary: 'pg0', newPrimary: 'pg1', outcome: 'complete' });
   });
 
