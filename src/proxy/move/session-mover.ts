@@ -38,7 +38,7 @@ const RETRY_MS = 250;
  * nothing is cut mid-statement by Patroni's shutdown.
  */
 export class SessionMover {
-  private waiting: { from: string; since: number; deadline: NodeJS.Timeout; retry?: NodeJS.Timeout } | undefined;
+  private waiting: { from: string; since: number; deadline: NodeJS.Timeout; retry?: { timer: NodeJS.Timeout; failedOn: string } } | undefined;
   private attempting = false;
   private paused: { since: number; bound: NodeJS.Timeout } | undefined;
   /**
@@ -84,7 +84,7 @@ export class SessionMover {
   stop(): void {
     if (this.waiting !== undefined) {
       this.host.timers.cancel(this.waiting.deadline);
-      this.host.timers.cancel(this.waiting.retry);
+      this.host.timers.cancel(this.waiting.retry?.timer);
     }
     this.waiting = undefined;
     if (this.paused !== undefined) this.host.timers.cancel(this.paused.bound);
@@ -101,10 +101,18 @@ export class SessionMover {
 
   private attempt(): void {
     const waiting = this.waiting;
-    if (waiting === undefined || this.attempting || waiting.retry !== undefined) return;
+    if (waiting === undefined || this.attempting) return;
     const state = this.host.state();
-    const target = moveTarget(state);
+    const named = moveTarget(state);
+    // The member the session left while a switchover away from it runs is shutting down, not the next primary.
+    const target = named !== undefined && !(named.name === waiting.from && switchoverAway(state, named.name, this.host.now())) ? named : undefined;
     if (target === undefined) return this.openAhead(state, waiting.from);
+    if (waiting.retry !== undefined) {
+      // The pause after a failed attempt spares that member; another one named meanwhile is tried at once.
+      if (target.name === waiting.retry.failedOn) return;
+      this.host.timers.cancel(waiting.retry.timer);
+      waiting.retry = undefined;
+    }
     this.attempting = true;
     this.linkTo(target)
       .then(async (link) => {
@@ -127,10 +135,11 @@ export class SessionMover {
         this.attempting = false;
         if (this.waiting !== waiting) return;
         this.host.log.debug({ member: target.name, err: error instanceof Error ? error.message : String(error) }, 'the next primary did not take the session yet');
-        waiting.retry = this.host.timers.after(RETRY_MS, () => {
+        const timer = this.host.timers.after(RETRY_MS, () => {
           waiting.retry = undefined;
           this.attempt();
         });
+        waiting.retry = { timer, failedOn: target.name };
       });
   }
 
