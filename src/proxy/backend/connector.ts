@@ -68,6 +68,9 @@ export async function connectForTls(address: BackendAddress, timeoutMs: number):
   }
 }
 
+/** Idle time before TCP keepalive probes on a member socket. */
+const MEMBER_KEEPALIVE_DELAY_MS = 30_000;
+
 /**
  * Opens a TCP connection within `timeoutMs`; refused or timed out connections are retryable.
  * Its reads go through MemberReads (a relay may claim them); wrapped in TLS, TLS reads them.
@@ -75,7 +78,17 @@ export async function connectForTls(address: BackendAddress, timeoutMs: number):
 export function connectTcp(address: BackendAddress, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const reads = memberReadOptions();
-    const socket = net.connect({ host: address.host, port: address.port, allowHalfOpen: true, onread: reads.onread });
+    // Every member socket, whatever opens it (a session's startup, a replica link, a move, a login ahead):
+    // small messages go out at once, and a member that vanished without a FIN is found.
+    const socket = net.connect({
+      host: address.host,
+      port: address.port,
+      allowHalfOpen: true,
+      onread: reads.onread,
+      noDelay: true,
+      keepAlive: true,
+      keepAliveInitialDelay: MEMBER_KEEPALIVE_DELAY_MS,
+    });
     reads.register(socket);
     socket.pause();
     const timer = setTimeout(() => {
