@@ -21,7 +21,7 @@ import { loadSqlParser } from '../sql/sql-parser.js';
 import { memberConnector, type BackendConnector } from './backend/connector.js';
 import { systemClock, type Clock } from './clock.js';
 import { refusals } from './refusal.js';
-import { scheduledSwitchoverDueIn } from '../routing/handover.js';
+import { nextScheduledChangeIn } from '../routing/scheduled-actions.js';
 import { Session } from './session.js';
 import type { SessionServices } from './session-services.js';
 import type { SessionHandle, SessionPhase } from './session-handle.js';
@@ -110,7 +110,7 @@ export class ProxyServer {
   /** One auth_query per followed cluster, when `auth:` is configured. */
   private readonly secretSources = new Map<string, SecretSource>();
   /** Per cluster: the timer that tells sessions when a scheduled switchover falls due. */
-  private readonly switchoverWakeups = new Map<string, NodeJS.Timeout>();
+  private readonly scheduledWakeups = new Map<string, NodeJS.Timeout>();
   /** Per cluster with split listeners: replicas' replay positions and the function catalog. */
   private readonly splitClusters = new Map<string, { replay: ReplayWatch; catalog: CatalogSource; latest?: FunctionCatalog }>();
 
@@ -156,7 +156,7 @@ export class ProxyServer {
             this.followLag(runtime, change.next);
           }
           this.tellSessions(change.next);
-          this.wakeAtScheduledSwitchover(feed, change.next);
+          this.wakeAtScheduledAction(feed, change.next);
         }),
       );
     }
@@ -177,30 +177,31 @@ export class ProxyServer {
   }
 
   /**
-   * A switchover scheduled for later changes no key when it falls due (Patroni sleeps until its
-   * time, then demotes): the sessions are told the same state again then, so that they pause
-   * before the shutdown as they do for one asked for now. Any new state re-arms it.
+   * A switchover or restart scheduled for later changes no key when it falls due (Patroni
+   * sleeps until its time, then acts): the sessions are told the same state again then, so that
+   * they pause before the shutdown as they do for one asked for now (and again when such a
+   * restart goes stale unrun). Any new state re-arms it.
    */
-  private wakeAtScheduledSwitchover(feed: ClusterFeed, state: ClusterState): void {
+  private wakeAtScheduledAction(feed: ClusterFeed, state: ClusterState): void {
     const { clock } = this.services;
-    const armed = this.switchoverWakeups.get(state.scope);
+    const armed = this.scheduledWakeups.get(state.scope);
     if (armed !== undefined) clock.clearTimeout(armed);
-    this.switchoverWakeups.delete(state.scope);
-    const dueIn = state.switchoverPending ? scheduledSwitchoverDueIn(state.failover, clock.now()) : undefined;
-    if (dueIn === undefined || dueIn <= 0 || this.closing) return;
+    this.scheduledWakeups.delete(state.scope);
+    const dueIn = nextScheduledChangeIn(state, clock.now());
+    if (dueIn === undefined || this.closing) return;
     const wakeup = clock.setTimeout(
       () => {
-        this.switchoverWakeups.delete(state.scope);
+        this.scheduledWakeups.delete(state.scope);
         const now = feed.current();
         if (now === undefined) return;
         this.tellSessions(now);
-        this.wakeAtScheduledSwitchover(feed, now);
+        this.wakeAtScheduledAction(feed, now);
       },
       // A timer fires at once beyond 2^31-1 ms; one that far off wakes early and re-arms.
       Math.min(dueIn, MAX_TIMER_MS),
     );
     wakeup.unref?.();
-    this.switchoverWakeups.set(state.scope, wakeup);
+    this.scheduledWakeups.set(state.scope, wakeup);
   }
 
   listeners(): ListenerStatus[] {
@@ -313,8 +314,8 @@ export class ProxyServer {
     this.closing = true;
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
     for (const runtime of this.allRuntimes()) if (runtime.lagTimer !== undefined) this.services.clock.clearTimeout(runtime.lagTimer);
-    for (const wakeup of this.switchoverWakeups.values()) this.services.clock.clearTimeout(wakeup);
-    this.switchoverWakeups.clear();
+    for (const wakeup of this.scheduledWakeups.values()) this.services.clock.clearTimeout(wakeup);
+    this.scheduledWakeups.clear();
     this.services.holdQueue.release();
     await Promise.all(this.allRuntimes().map((r) => closeListener(r.server)));
     this.destroyAllSessions();

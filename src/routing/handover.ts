@@ -2,6 +2,7 @@ import type { ClusterState } from '../topology/cluster-state.js';
 import type { RouteKind } from '../config/types.js';
 import type { RouteRequest } from './route-request.js';
 import type { RouteEvaluation } from './route-evaluation.js';
+import { restartInProgress } from './restart-signal.js';
 
 /**
  * How much earlier than a scheduled switchover's time the router treats it as due. Patroni
@@ -42,15 +43,20 @@ export function handoverInProgress(state: ClusterState, now: number | undefined)
   return `switchover in progress (${primary} is handing over${to})`;
 }
 
-/** The evaluation a new session gets: as `evaluateRoute`, with the primary withheld during a handover. */
+/**
+ * The evaluation a new session gets: as `evaluateRoute`, with the primary withheld during a
+ * handover or a restart Patroni is about to run (a session placed then would be cut by the
+ * shutdown; waiting, it gets the primary once it runs again).
+ */
 export function withHandover(state: ClusterState, evaluation: RouteEvaluation, request: Pick<RouteRequest, 'now'>): RouteEvaluation {
   if (evaluation.route !== ('primary' satisfies RouteKind) || evaluation.eligible.length === 0) return evaluation;
-  const cause = handoverInProgress(state, request.now);
+  const handover = handoverInProgress(state, request.now);
+  const cause = handover ?? restartInProgress(state, request.now);
   if (cause === undefined) return evaluation;
-  const withheld = evaluation.eligible.map((m) => ({
-    member: m.name,
-    reason: 'switchover' as const,
-    detail: `is handing over the leadership${state.failover?.candidate ? ` to ${state.failover.candidate}` : ''}`,
-  }));
+  const withheld = evaluation.eligible.map((m) =>
+    handover !== undefined
+      ? { member: m.name, reason: 'switchover' as const, detail: `is handing over the leadership${state.failover?.candidate ? ` to ${state.failover.candidate}` : ''}` }
+      : { member: m.name, reason: 'restart' as const, detail: 'is restarting (Patroni)' },
+  );
   return { ...evaluation, eligible: [], excluded: [...evaluation.excluded, ...withheld], cause, reason: `no primary in cluster ${state.scope}: ${cause}` };
 }

@@ -26,7 +26,8 @@ export interface RouteRequest {
 /** Why a member is not used by a route; shown by /topology and in refusal messages. */
 export interface Exclusion {
   member: string;
-  reason: 'role' | 'state' | 'tag' | 'lag' | 'noloadbalance' | 'not-sync' | 'sync' | 'upstream' | 'invalid' | 'unreachable' | 'no-address' | 'not-leader' | 'switchover';
+  reason:
+    'role' | 'state' | 'tag' | 'lag' | 'noloadbalance' | 'not-sync' | 'sync' | 'upstream' | 'invalid' | 'unreachable' | 'no-address' | 'not-leader' | 'switchover' | 'restart';
   detail: string;
 }
 

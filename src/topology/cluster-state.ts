@@ -71,6 +71,8 @@ export interface Member {
   /** Set when the member key could not be parsed; such a member is never routed to. */
   invalid?: string;
   pendingRestart?: boolean;
+  /** `scheduled_restart.schedule` of the member key: when Patroni will restart it (`patronictl restart --scheduled`). */
+  scheduledRestartAt?: string;
   version?: string;
 }
 

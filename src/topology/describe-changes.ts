@@ -22,6 +22,7 @@ function memberChanges(out: string[], a: Member, b: Member): void {
   compare(out, `${n} tags`, a.tags.raw, b.tags.raw);
   compare(out, `${n} invalid`, a.invalid, b.invalid);
   compare(out, `${n} pending_restart`, a.pendingRestart, b.pendingRestart);
+  compare(out, `${n} scheduled restart`, a.scheduledRestartAt, b.scheduledRestartAt);
   compare(out, `${n} lag`, a.lagBytes === undefined ? undefined : `${a.lagBytes} (${a.lagSource})`, b.lagBytes === undefined ? undefined : `${b.lagBytes} (${b.lagSource})`);
   const ra = a.observed;
   const rb = b.observed;

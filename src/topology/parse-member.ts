@@ -120,6 +120,11 @@ export function parseMember(name: string, value: string): ParsedMember {
   for (const p of tags.problems) problems.push(`${key}: ${p}`);
 
   if (d.pending_restart !== undefined) member.pendingRestart = d.pending_restart === true;
+  if (d.scheduled_restart !== undefined && d.scheduled_restart !== null) {
+    const schedule = typeof d.scheduled_restart === 'object' ? (d.scheduled_restart as { schedule?: unknown }).schedule : undefined;
+    if (typeof schedule === 'string' && !Number.isNaN(Date.parse(schedule))) member.scheduledRestartAt = schedule;
+    else problems.push(`${key}: scheduled_restart has no valid schedule: ${describe(d.scheduled_restart)}`);
+  }
   if (typeof d.version === 'string') member.version = d.version;
 
   if (problems.length > 0) member.invalid = problems.join('; ');

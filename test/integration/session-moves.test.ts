@@ -1,6 +1,6 @@
 /**
  * Issue 15 on real clusters (Patroni 3.0.2 and 4.0.7): sessions follow the primary through
- * planned switchovers, a `patronictl restart` of the primary and a crash. Pools of 5 and 50
+ * planned switchovers, a `patronictl restart` of the primary (now and scheduled) and a crash. Pools of 5 and 50
  * long-lived connections write every 10 ms through a `primary` listener and a `split` one;
  * a session with a SET and a prepared statement is checked after every round; every
  * acknowledged write must be in the table exactly once.
@@ -230,6 +230,35 @@ function sessionsFollowThePrimary(patroni: PatroniMajor, shape: Omit<ClusterOpti
       const firstError = Math.min(...errors.map((e) => e.sent ?? e.at));
       expect(errors.filter((e) => (e.sent ?? e.at) > firstError + 2_000).map((e) => e.message)).toEqual([]);
       expect(events.of('sessionMoved').length).toBeGreaterThan(0);
+      await watchedSessionCarriedOver(r.to);
+    });
+
+    it('a restart scheduled seconds ahead (patronictl restart --scheduled): sessions pause before it and go on on the member, no client sees an error', async () => {
+      let scheduledAt = 0;
+      const r = await round('scheduled restart', async (leader) => {
+        const startedBefore = await cluster.sql(leader, 'SELECT pg_postmaster_start_time()');
+        scheduledAt = Date.now() + 4_000;
+        await cluster.patronictl('restart', cluster.scope, leader, '--scheduled', new Date(scheduledAt).toISOString(), '--force');
+        // The round ends once the member has restarted, not before its time.
+        await waitFor(
+          `${leader} to restart`,
+          async () => {
+            const started = await cluster.sql(leader, 'SELECT pg_postmaster_start_time()').catch(() => startedBefore);
+            return started !== startedBefore;
+          },
+          { timeoutMs: 60_000 },
+        );
+        return leader;
+      });
+      const { errors, messages } = report(r);
+      // Paused half a second ahead, nothing is in flight when the shutdown comes: every session moves.
+      expect(messages).toEqual([]);
+      expect(errors).toBe(0);
+      expect(events.of('sessionMoved').length).toBeGreaterThanOrEqual(60);
+      const pauses = router.logLines().filter((x) => Number(x['time']) >= r.startedAt && x['msg'] === 'restart under way: new work waits at the next boundary');
+      expect(pauses.length).toBeGreaterThan(0);
+      // They paused at the schedule, not when it was written 4 s ahead.
+      expect(Math.min(...pauses.map((x) => Number(x['time']))) - scheduledAt).toBeGreaterThan(-1_500);
       await watchedSessionCarriedOver(r.to);
     });
 

@@ -1,5 +1,6 @@
 import { announcesDemote, demoteBegun } from '../../routing/demote-signal.js';
 import { handoverInProgress } from '../../routing/handover.js';
+import { restartUnderWay } from '../../routing/restart-signal.js';
 import type { ClusterState, Member } from '../../topology/cluster-state.js';
 
 /**
@@ -26,4 +27,15 @@ export function switchoverAway(state: ClusterState | undefined, member: string |
   if (state.writablePrimary !== member || handoverInProgress(state, now) === undefined) return false;
   const primary = state.members.find((m) => m.name === member);
   return primary === undefined || !announcesDemote(primary) || demoteBegun(primary);
+}
+
+/**
+ * Why sessions on `member` should stop sending new work now (pure), or undefined: a switchover
+ * away from it (switchoverAway), or a restart Patroni is running or is due to run on it
+ * (restartUnderWay). Either way a fast shutdown is moments away.
+ */
+export function primaryGoingDown(state: ClusterState | undefined, member: string | undefined, now: number): 'switchover' | 'restart' | undefined {
+  if (state === undefined) return undefined;
+  if (switchoverAway(state, member, now)) return 'switchover';
+  return restartUnderWay(state, member, now) ? 'restart' : undefined;
 }

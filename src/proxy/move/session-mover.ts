@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ClusterState, Member } from '../../topology/cluster-state.js';
 import type { BackendLink } from '../backend/backend-link.js';
 import type { TimerSet } from '../clock.js';
-import { moveTarget, switchoverAway } from './move-target.js';
+import { moveTarget, primaryGoingDown, switchoverAway } from './move-target.js';
 
 /** What a session that can move lends its mover. */
 export interface MoverHost {
@@ -70,14 +70,14 @@ export class SessionMover {
   /** A new cluster state: a waiting session tries the primary it names; a session on the primary pauses or resumes for a switchover. */
   stateChanged(member: string | undefined): void {
     if (this.waiting !== undefined) return this.attempt();
-    const state = this.host.state();
-    if (switchoverAway(state, member, this.host.now())) {
+    const goingDown = primaryGoingDown(this.host.state(), member, this.host.now());
+    if (goingDown !== undefined) {
       if (this.paused !== undefined) return;
-      // Bounded: a switchover that never completes must not hold the session's work forever.
+      // Bounded: a switchover or restart that never completes must not hold the session's work forever.
       const bound = this.host.timers.after(this.host.timeoutMs(), () => this.endPause());
       this.paused = { since: this.host.now(), bound };
       this.host.relay.pause();
-      this.host.log.info({ member }, 'switchover under way: new work waits at the next boundary');
+      this.host.log.info({ member, reason: goingDown }, `${goingDown} under way: new work waits at the next boundary`);
     } else this.endPause();
   }
 

@@ -15,6 +15,7 @@ function hostFor(initial: ClusterState, logins: (member: string) => 'ok' | 'refu
   let state = initial;
   const tried: string[] = [];
   const moved: string[] = [];
+  const relay: string[] = [];
   const link = (name: string): BackendLink => ({ member: { name }, recoveryReason: () => Promise.resolve(undefined), close: () => undefined }) as unknown as BackendLink;
   const host: MoverHost = {
     state: () => state,
@@ -25,7 +26,7 @@ function hostFor(initial: ClusterState, logins: (member: string) => 'ok' | 'refu
       tried.push(member.name);
       return logins(member.name) === 'ok' ? Promise.resolve(link(member.name)) : Promise.reject(new Error(`${member.name}: 57P03 the database system is shutting down`));
     },
-    relay: { pause: () => undefined, resume: () => undefined, attachPrimary: () => undefined },
+    relay: { pause: () => relay.push('pause'), resume: () => relay.push('resume'), attachPrimary: () => undefined },
     moved: (l) => moved.push((l as unknown as { member: { name: string } }).member.name),
     gaveUp: () => undefined,
     log: pino({ level: 'silent' }),
@@ -34,6 +35,7 @@ function hostFor(initial: ClusterState, logins: (member: string) => 'ok' | 'refu
     host,
     tried,
     moved,
+    relay,
     set(next: ClusterState): void {
       state = next;
     },
@@ -109,6 +111,28 @@ describe('a moving session', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(h.tried).toEqual(['pg0', 'pg0']);
     expect(h.moved).toEqual(['pg0']);
+    mover.stop();
+  });
+
+  it('pauses new work on its primary while Patroni restarts it, from the schedule in the key until the key has a WAL position again', async () => {
+    const now = Date.now();
+    const at = new Date(now + 10_000).toISOString();
+    const h = hostFor(withMember(batman(), 'pg0', { version: '3.0.2', walPosition: 100, scheduledRestartAt: at }), () => 'ok');
+    const mover = new SessionMover(h.host);
+    mover.stateChanged('pg0');
+    expect(h.relay).toEqual([]);
+    // The router is told the same state again when the restart falls due (proxy-server's wake-up).
+    await vi.advanceTimersByTimeAsync(9_600);
+    mover.stateChanged('pg0');
+    expect(h.relay).toEqual(['pause']);
+    // Patroni starts it: the key loses the schedule and the WAL position.
+    h.set(withMember(batman(), 'pg0', { version: '3.0.2' }));
+    mover.stateChanged('pg0');
+    expect(h.relay).toEqual(['pause']);
+    // It is over when a key with a position comes (here without the shutdown having cut the link).
+    h.set(withMember(batman(), 'pg0', { version: '3.0.2', walPosition: 300 }));
+    mover.stateChanged('pg0');
+    expect(h.relay).toEqual(['pause', 'resume']);
     mover.stop();
   });
 });
