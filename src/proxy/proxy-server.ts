@@ -109,7 +109,7 @@ export class ProxyServer {
   private readonly sessionsGone = new Set<() => void>();
   /** One auth_query per followed cluster, when `auth:` is configured. */
   private readonly secretSources = new Map<string, SecretSource>();
-  /** Per cluster: the timer that tells sessions when a scheduled switchover falls due. */
+  /** Per cluster: the timer that tells sessions when a scheduled switchover or restart falls due (or such a restart goes stale). */
   private readonly scheduledWakeups = new Map<string, NodeJS.Timeout>();
   /** Per cluster with split listeners: replicas' replay positions and the function catalog. */
   private readonly splitClusters = new Map<string, { replay: ReplayWatch; catalog: CatalogSource; latest?: FunctionCatalog }>();
