@@ -16,6 +16,9 @@ import { SequencedWriter } from '../support/sequenced-writer.js';
 import { PgjdbcWriter } from '../support/pgjdbc-writer.js';
 import { PsycopgWriter } from '../support/writers/psycopg-writer.js';
 
+/** The psycopg 3 and the pgjdbc application each hold this many sessions. */
+const HELD_SESSIONS = 5;
+
 const LISTENERS = ['  - {name: app, port: 0, route: primary}', '  - {name: split, port: 0, route: split}'].join('\n');
 
 interface Round {
@@ -55,9 +58,9 @@ function sessionsFollowThePrimary(patroni: PatroniMajor, shape: Omit<ClusterOpti
       for (const w of writers) await w.start();
       // A Python application's sessions held open, beside the pools.
       const endpoint = { host: '127.0.0.1', port: router.port('app'), user: scram.user, password: scram.password, database: 'postgres' };
-      const psycopg = new PsycopgWriter(endpoint, `psycopg-${patroni}`, 5);
+      const psycopg = new PsycopgWriter(endpoint, `psycopg-${patroni}`, HELD_SESSIONS);
       psycopg.start();
-      const pgjdbc = new PgjdbcWriter(endpoint, 5, 10, `pgjdbc-${patroni}`);
+      const pgjdbc = new PgjdbcWriter(endpoint, HELD_SESSIONS, 10, `pgjdbc-${patroni}`);
       await pgjdbc.start();
       held.push(psycopg, pgjdbc);
       watched = new pg.Client(router.connection('app', scram));
@@ -214,8 +217,11 @@ function sessionsFollowThePrimary(patroni: PatroniMajor, shape: Omit<ClusterOpti
       // statements move, and none is cut after it resumed. A client that reconnects after such an error may be
       // logging in on the member as it goes down: that login ends too (the router's fencing, or PostgreSQL's own
       // shutdown), as a new connection, never an open session between statements.
-      expect(errors.length).toBeLessThanOrEqual(60);
+      // How many statements are in flight depends on the disk: the CHECKPOINT before the shutdown can hold every
+      // commit on its WAL flush (62 of 70 sessions once, 3 to 23 in other runs). Each session loses at most that one.
+      const sessions = writers.reduce((n, w) => n + w.size, 0) + held.length * HELD_SESSIONS;
       const cutLogin = (e: ClientError): boolean => e.connecting === true && e.classified?.cause === 'router-fencing';
+      expect(errors.filter((e) => e.connecting !== true).length).toBeLessThanOrEqual(sessions);
       expect(
         errors
           .filter(

@@ -37,7 +37,7 @@ export class SequencedWriter {
   constructor(
     connection: pg.ClientConfig,
     readonly name: string,
-    private readonly size: number,
+    readonly size: number,
     private readonly intervalMs = 10,
   ) {
     // Connections live for the whole test: the pool neither ages nor idles them out.
