@@ -3,23 +3,14 @@ import type { RouteKind } from '../config/types.js';
 import type { RouteRequest } from './route-request.js';
 import type { RouteEvaluation } from './route-evaluation.js';
 import { restartInProgress } from './restart-signal.js';
-
-/**
- * How much earlier than a scheduled switchover's time the router treats it as due. Patroni
- * sleeps until that time and then demotes at once, writing nothing to the DCS first; the
- * router's clock and the primary's may differ a little, and a pause begun this much early
- * costs the sessions at most this much more wait.
- */
-export const SCHEDULED_SWITCHOVER_LEAD_MS = 500;
+import { scheduledDueIn } from './scheduled-time.js';
 
 /**
  * Milliseconds until a scheduled switchover request is due (0 or less: due now), the lead
- * taken off; undefined when it names no time (due at once) or no valid one.
+ * taken off (scheduled-time.ts); undefined when it names no time (due at once) or no valid one.
  */
 export function scheduledSwitchoverDueIn(request: { scheduledAt?: string } | undefined, now: number): number | undefined {
-  if (request?.scheduledAt === undefined) return undefined;
-  const at = Date.parse(request.scheduledAt);
-  return Number.isNaN(at) ? undefined : at - SCHEDULED_SWITCHOVER_LEAD_MS - now;
+  return scheduledDueIn(request?.scheduledAt, now);
 }
 
 /**

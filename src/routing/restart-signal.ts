@@ -1,19 +1,15 @@
 import type { ClusterState, Member } from '../topology/cluster-state.js';
 import { announcesDemote, demoteBegun } from './demote-signal.js';
-
-/** How much earlier than a scheduled restart's time the router treats it as due: the same margin as for a scheduled switchover (handover.ts). */
-export const SCHEDULED_RESTART_LEAD_MS = 500;
+import { SCHEDULED_ACTION_LEAD_MS, scheduledDueIn } from './scheduled-time.js';
 
 /**
  * Milliseconds until the router treats the member's scheduled restart as due (0 or less: due),
- * taken as early as a scheduled switchover for the two hosts' clocks; undefined without one.
+ * the same lead as a scheduled switchover's (scheduled-time.ts); undefined without one.
  * Patroni writes the time into the member key (`patronictl restart --scheduled`), then, as for
  * a scheduled switchover, sleeps until it and restarts at once: CHECKPOINT, fast shutdown.
  */
 export function scheduledRestartDueIn(member: Member, now: number): number | undefined {
-  if (member.scheduledRestartAt === undefined) return undefined;
-  const at = Date.parse(member.scheduledRestartAt);
-  return Number.isNaN(at) ? undefined : at - SCHEDULED_RESTART_LEAD_MS - now;
+  return scheduledDueIn(member.scheduledRestartAt, now);
 }
 
 /**
@@ -21,7 +17,7 @@ export function scheduledRestartDueIn(member: Member, now: number): number | und
  * more than 1.5 loop_wait stale instead of running it (should_run_scheduled_action).
  */
 export function scheduledRestartStaleAfterMs(state: ClusterState): number {
-  return state.config.loopWait * 1500 + SCHEDULED_RESTART_LEAD_MS;
+  return state.config.loopWait * 1500 + SCHEDULED_ACTION_LEAD_MS;
 }
 
 /**

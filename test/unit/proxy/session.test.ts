@@ -11,7 +11,7 @@ import tls from 'node:tls';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ListenerConfig, TlsConfig } from '../../../src/config/types.js';
-import { SCHEDULED_SWITCHOVER_LEAD_MS } from '../../../src/routing/handover.js';
+import { SCHEDULED_ACTION_LEAD_MS } from '../../../src/routing/scheduled-time.js';
 import type { ClusterState } from '../../../src/topology/cluster-state.js';
 import { RouterMetrics } from '../../../src/observe/metrics.js';
 import { ProxyServer } from '../../../src/proxy/proxy-server.js';
@@ -338,7 +338,7 @@ describe('a switchover scheduled for later', () => {
     const client = await connected(r.port('primary'));
     expect(await echo(client, 'SELECT 1')).toBe('SELECT 1');
     // Patroni writes the failover key with scheduled_at and sleeps until then: no key changes when it falls due.
-    const scheduledAt = new Date(Date.now() + SCHEDULED_SWITCHOVER_LEAD_MS + 1_000).toISOString();
+    const scheduledAt = new Date(Date.now() + SCHEDULED_ACTION_LEAD_MS + 1_000).toISOString();
     r.believe(0, { switchoverPending: true, failover: { leader: 'm0', candidate: 'm1', scheduledAt } });
     expect(await echo(client, 'SELECT 2')).toBe('SELECT 2');
     expect(r.members[0]!.queries).toContain('SELECT 2');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chooseBackends, explainListener } from '../../../src/routing/choose-backends.js';
-import { handoverInProgress, SCHEDULED_SWITCHOVER_LEAD_MS, scheduledSwitchoverDueIn } from '../../../src/routing/handover.js';
+import { handoverInProgress, scheduledSwitchoverDueIn } from '../../../src/routing/handover.js';
+import { SCHEDULED_ACTION_LEAD_MS } from '../../../src/routing/scheduled-time.js';
 import { batman, memory, names, request, withMember } from './cluster-factory.js';
 
 const NOW = Date.parse('2026-11-26T12:00:00Z');
@@ -27,7 +28,7 @@ describe('a switchover away from the primary holds new write sessions', () => {
   it('calls a scheduled switchover due a little before its time (the clocks may differ), and an unscheduled or unreadable one due at once', () => {
     const at = '2026-11-26T13:00:00+00:00';
     const state = batman({ failover: { leader: 'pg0', candidate: 'pg1', scheduledAt: at } });
-    const justBefore = Date.parse(at) - SCHEDULED_SWITCHOVER_LEAD_MS;
+    const justBefore = Date.parse(at) - SCHEDULED_ACTION_LEAD_MS;
     expect(scheduledSwitchoverDueIn(state.failover, justBefore - 1)).toBe(1);
     expect(handoverInProgress(state, justBefore - 1)).toBeUndefined();
     expect(handoverInProgress(state, justBefore)).toContain('handing over to pg1');

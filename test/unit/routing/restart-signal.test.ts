@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { chooseBackends, explainListener } from '../../../src/routing/choose-backends.js';
-import { restartInProgress, restartUnderWay, SCHEDULED_RESTART_LEAD_MS, scheduledRestartDueIn } from '../../../src/routing/restart-signal.js';
+import { restartInProgress, restartUnderWay, scheduledRestartDueIn } from '../../../src/routing/restart-signal.js';
+import { SCHEDULED_ACTION_LEAD_MS } from '../../../src/routing/scheduled-time.js';
 import { nextScheduledChangeIn } from '../../../src/routing/scheduled-actions.js';
 import { primaryGoingDown } from '../../../src/proxy/move/move-target.js';
 import { parseMember } from '../../../src/topology/parse-member.js';
@@ -46,7 +47,7 @@ describe('the scheduled restart in a member key', () => {
 describe('a restart of the primary under way', () => {
   it('is due a little before its time, and stays due until Patroni would drop it as stale', () => {
     const state = scheduled();
-    const due = AT_MS - SCHEDULED_RESTART_LEAD_MS;
+    const due = AT_MS - SCHEDULED_ACTION_LEAD_MS;
     expect(scheduledRestartDueIn(state.members[0]!, due - 1)).toBe(1);
     expect(restartUnderWay(state, 'pg0', due - 1)).toBe(false);
     expect(restartUnderWay(state, 'pg0', due)).toBe(true);
@@ -86,7 +87,7 @@ describe('a restart of the primary under way', () => {
 
   it('wakes the router when the restart falls due and when it goes stale, with no key change', () => {
     const state = scheduled();
-    expect(nextScheduledChangeIn(state, AT_MS - 60_000)).toBe(60_000 - SCHEDULED_RESTART_LEAD_MS);
+    expect(nextScheduledChangeIn(state, AT_MS - 60_000)).toBe(60_000 - SCHEDULED_ACTION_LEAD_MS);
     expect(nextScheduledChangeIn(state, AT_MS)).toBe(STALE_MS + 1);
     expect(nextScheduledChangeIn(state, AT_MS + STALE_MS + 10)).toBeUndefined();
     expect(nextScheduledChangeIn(batman(), AT_MS)).toBeUndefined();
