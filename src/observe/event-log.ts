@@ -146,6 +146,7 @@ export class EventLog implements ProxyEvents {
   unitRouted(): void {}
   readRetried(): void {}
   replayChecked(): void {}
+  readHeld(): void {}
 
   sessionPinned(e: ProxyEvent<'sessionPinned'>): void {
     this.record({ kind: 'topology', listener: e.listener, message: `a split session pinned itself to the primary: ${e.pin}` });

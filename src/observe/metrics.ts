@@ -115,6 +115,10 @@ export class RouterMetrics implements ProxyEvents {
     this.proxy.replayChecked(e);
   }
 
+  readHeld(e: ProxyEvent<'readHeld'>): void {
+    this.proxy.readHeld(e);
+  }
+
   sessionPinned(e: ProxyEvent<'sessionPinned'>): void {
     this.proxy.sessionPinned(e);
   }

@@ -19,6 +19,7 @@ export function fanOutProxyEvents(observers: readonly ProxyEvents[]): ProxyEvent
     unitRouted: each('unitRouted'),
     readRetried: each('readRetried'),
     replayChecked: each('replayChecked'),
+    readHeld: each('readHeld'),
     sessionPinned: each('sessionPinned'),
     sessionMoved: each('sessionMoved'),
     sessionNotMoved: each('sessionNotMoved'),

@@ -35,6 +35,7 @@ export class ProxyMetrics implements ProxyEvents {
   private readonly unitsRouted = new CounterCells(['listener', 'destination', 'reason']);
   private readonly readsRetried = new CounterCells(['listener']);
   private readonly replayChecks = new CounterCells(['listener', 'outcome']);
+  private readonly readsHeld = new CounterCells(['listener', 'awaiting']);
   private readonly pins = new CounterCells(['listener', 'pin']);
   private readonly moves = new CounterCells(['listener']);
   private readonly notMoved = new CounterCells(['listener', 'reason']);
@@ -115,6 +116,12 @@ export class ProxyMetrics implements ProxyEvents {
       "Reads sent to a replica behind a check of its replay position (the last reading did not cover the session's writes), by outcome: served there, or behind and run on the primary.",
       this.replayChecks,
       ['listener', 'outcome'],
+    );
+    counter(
+      'split_reads_held_total',
+      "Reads a split session held back (at most replica_wait) before choosing their link, by what they waited for: the position of the session's last write, a fresh reading of the replica's replay position, or the replica link being opened.",
+      this.readsHeld,
+      ['listener', 'awaiting'],
     );
     counter('sessions_pinned_total', 'Split sessions that pinned themselves to the primary, by what pinned them.', this.pins, ['listener', 'pin']);
     counter(
@@ -204,6 +211,10 @@ export class ProxyMetrics implements ProxyEvents {
 
   replayChecked(e: ProxyEvent<'replayChecked'>): void {
     this.replayChecks.cell(e.listener, e.outcome).value++;
+  }
+
+  readHeld(e: ProxyEvent<'readHeld'>): void {
+    this.readsHeld.cell(e.listener, e.awaiting).value++;
   }
 
   sessionPinned(e: ProxyEvent<'sessionPinned'>): void {

@@ -12,6 +12,9 @@ export type HoldOutcome = 'proceeded' | 'timeout' | 'client-gone' | 'shutdown';
  */
 export type CancelOutcome = 'forwarded' | 'other-worker' | 'broadcast' | 'rate-limited' | 'unknown';
 
+/** What a split session's read waited for: its last write's position, a fresh reading of the replica's, the replica link. */
+export type ReadAwaiting = 'write-position' | 'replica-position' | 'replica-link';
+
 export interface SessionInfo {
   listener: string;
   member: string;
@@ -39,6 +42,8 @@ export interface ProxyEvents {
   readRetried(e: { listener: string }): void;
   /** A split session checked a replica's replay position in front of a read: the replica served it, or was behind and the primary did. */
   replayChecked(e: { listener: string; outcome: 'served' | 'behind' }): void;
+  /** A split session held a read back, at most replica_wait, for what read-your-writes needed to know first. */
+  readHeld(e: { listener: string; awaiting: ReadAwaiting }): void;
   /** A split session pinned itself to the primary (a temp table, LISTEN, ...). */
   sessionPinned(e: { listener: string; pin: string }): void;
   /** A session went on on the new primary; `waitedMs` from losing the old one to the new link being up. */
@@ -62,6 +67,7 @@ export const noProxyEvents: ProxyEvents = {
   unitRouted() {},
   readRetried() {},
   replayChecked() {},
+  readHeld() {},
   sessionPinned() {},
   sessionMoved() {},
   sessionNotMoved() {},

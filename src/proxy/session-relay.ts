@@ -64,6 +64,7 @@ function startSplit(session: SessionCore, member: Member, backend: net.Socket, s
       events.readRetried({ listener });
     },
     replayChecked: (outcome) => events.replayChecked({ listener, outcome }),
+    readHeld: (awaiting) => events.readHeld({ listener, awaiting }),
     pinned: (pin) => events.sessionPinned({ listener, pin }),
     primaryLost: (why, blocker) => primaryLostUnderWork(session, why, blocker),
     primaryGone: (why) => primaryGone(session, why),

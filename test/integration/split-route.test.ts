@@ -374,5 +374,31 @@ describe.each([
       // One check per write that finds the replica past it; the reads after it need none.
       expect(served).toBeLessThanOrEqual(rounds);
     });
+
+    it('a read that its replay check found behind runs on the primary at once, not after a fresh reading of the replica it will not use', async () => {
+      const client = await connect('lagging');
+      const key = 'behind-at-once';
+      await client.query(`INSERT INTO ryw_check (k, v) VALUES ('${key}', -1) ON CONFLICT (k) DO UPDATE SET v = -1`);
+      const ofLagging = (kind: 'replayChecked' | 'readHeld'): Array<Record<string, unknown>> => events.of(kind).filter((e) => e['listener'] === 'lagging');
+      const checksBefore = ofLagging('replayChecked').length;
+      const heldBefore = ofLagging('readHeld').length;
+      const rounds = 10;
+      for (let round = 0; round < rounds; round++) {
+        await client.query(`UPDATE ryw_check SET v = ${round} WHERE k = '${key}'`);
+        // A simple query: sent to the paused replica behind a replay check, which finds it behind.
+        const row = (await client.query<{ v: number; port: number }>(`SELECT v, inet_server_port() AS port FROM ryw_check WHERE k = '${key}'`)).rows[0]!;
+        expect(row).toEqual({ v: round, port: portOf(leader) });
+      }
+      const behind = ofLagging('replayChecked')
+        .slice(checksBefore)
+        .filter((e) => e['outcome'] === 'behind').length;
+      const held = ofLagging('readHeld').slice(heldBefore);
+      expect(behind).toBe(rounds);
+      // It may wait for its write's position (the check needs it); a fresh reading of the replica would change nothing.
+      expect(held.filter((e) => e['awaiting'] === 'replica-position')).toEqual([]);
+      const metrics = await admin('/metrics');
+      expect(metric(metrics, 'patroni_router_replay_checks_total', { listener: 'lagging', outcome: 'behind' })).toBeGreaterThanOrEqual(rounds);
+      expect(metrics).toContain('# TYPE patroni_router_split_reads_held_total counter');
+    });
   });
 });

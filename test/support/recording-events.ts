@@ -45,6 +45,9 @@ export class RecordingEvents implements ProxyEvents {
   replayChecked(e: object): void {
     this.record('replayChecked', e);
   }
+  readHeld(e: object): void {
+    this.record('readHeld', e);
+  }
   sessionPinned(e: object): void {
     this.record('sessionPinned', e);
   }

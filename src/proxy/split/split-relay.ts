@@ -12,6 +12,7 @@ import { joinMessages } from '../../wire/contiguous-bytes.js';
 import { closeStatement, query, sync, terminate } from '../../wire/serializer.js';
 import { parseWalPosition } from '../../topology/wal-position.js';
 import type { BackendLink } from '../backend/backend-link.js';
+import type { ReadAwaiting } from '../proxy-events.js';
 import { type MemberReads, memberReadsOf, writeMemberChunk } from '../backend/member-reads.js';
 import { ClientUnits, type ClientUnit } from './client-units.js';
 import { REPLAY_POSITION_QUERY, ReadYourWrites, type ReplayPosition, type ReplicaVerdict } from './read-your-writes.js';
@@ -42,6 +43,8 @@ export interface SplitDeps {
   retriedOnPrimary(text: string | undefined): void;
   /** A replay check in front of a read found the replica far enough ('served') or behind. */
   replayChecked(outcome: 'served' | 'behind'): void;
+  /** A read waits before its link is chosen, for this (told once per thing it waits for). */
+  readHeld(awaiting: ReadAwaiting): void;
   pinned(pin: string): void;
   /**
    * The primary link ended and the session cannot go on without it. `blocker`: when it ended
@@ -130,7 +133,7 @@ export class SplitRelay {
   private clientEnded = false;
   private clientBlocked = false;
   /** The unit at the head of the queue waits for the replica to be known to have caught up. */
-  private wait: { unit: ClientUnit; pending: boolean; refreshed: boolean; expired: boolean; timer: NodeJS.Timeout } | undefined;
+  private wait: { unit: ClientUnit; pending: boolean; refreshed: boolean; expired: boolean; told: Set<ReadAwaiting>; timer: NodeJS.Timeout } | undefined;
   /** Why the replica could not serve, at the last decision. */
   private replicaVerdict: ReplicaVerdict = true;
   /** Bytes of units queued and not sent yet: a pipelining client is paused above QUEUE_PAUSE_BYTES. */
@@ -327,7 +330,9 @@ export class SplitRelay {
       let decision = this.decide(next.unit, next.forced);
       const checked = decision.reason === 'consistency' && next.forced === undefined && this.mayCheckOnReplica(next.unit);
       if (checked) decision = { ...decision, link: 'replica', reason: 'read' };
-      else if ((decision.reason === 'consistency' || (decision.reason === 'no-replica' && this.replicaOpening)) && this.waitForReplica(next.unit)) return;
+      // A unit sent back to the primary (a check found the replica behind) goes there at once: nothing a wait learns would change its link.
+      else if (next.forced === undefined && (decision.reason === 'consistency' || (decision.reason === 'no-replica' && this.replicaOpening)) && this.waitForReplica(next.unit))
+        return;
       const link = decision.link === 'replica' ? this.replica : this.primary;
       if (link === undefined) return;
       // Between transactions during a switchover, and while a new primary link is told the session's state, the primary takes nothing new.
@@ -429,6 +434,7 @@ export class SplitRelay {
         pending: false,
         refreshed: false,
         expired: false,
+        told: new Set(),
         timer: setTimeout(() => {
           started.expired = true;
           started.pending = false;
@@ -438,14 +444,22 @@ export class SplitRelay {
       w = this.wait = started;
     }
     if (w.expired) return false;
+    const waiting = w;
+    const held = (awaiting: ReadAwaiting): true => {
+      if (!waiting.told.has(awaiting)) {
+        waiting.told.add(awaiting);
+        this.deps.readHeld(awaiting);
+      }
+      return true;
+    };
     // The replica link is being opened; its outcome runs pump() again.
-    if (replica === undefined) return this.replicaOpening;
+    if (replica === undefined) return this.replicaOpening && held('replica-link');
     // The write's position is on its way on the primary link; its answer runs pump() again.
-    if (this.replicaVerdict === 'write-in-flight') return true;
+    if (this.replicaVerdict === 'write-in-flight') return held('write-position');
     if ((this.replicaVerdict !== 'behind' && this.replicaVerdict !== 'unknown-position') || w.refreshed) return false;
     w.refreshed = true;
     w.pending = true;
-    const waiting = w;
+    held('replica-position');
     void this.deps.refreshPosition(replica.member.name).then(() => {
       if (this.wait !== waiting) return;
       waiting.pending = false;
