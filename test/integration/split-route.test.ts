@@ -375,6 +375,27 @@ describe.each([
       expect(served).toBeLessThanOrEqual(rounds);
     });
 
+    it("a read after a COMMIT waits for the commit's position, not the position read after the transaction's last write", async () => {
+      const client = await connect('keeping');
+      const live = replicas[1]!;
+      const key = 'after-commit';
+      await client.query(`INSERT INTO ryw_check (k, v) VALUES ('${key}', -1) ON CONFLICT (k) DO UPDATE SET v = -1`);
+      await client.query('BEGIN');
+      await client.query(`UPDATE ryw_check SET v = 1 WHERE k = '${key}'`);
+      // The replica replays past everything written so far, the open transaction's UPDATE included, but not its commit.
+      const written = await cluster.sql(leader, 'SELECT pg_current_wal_lsn()');
+      await waitFor(`${live} to replay past ${written}`, async () => (await cluster.sql(live, `SELECT pg_last_wal_replay_lsn() >= '${written}'::pg_lsn`)) === 't');
+      await cluster.sql(live, 'SELECT pg_wal_replay_pause()');
+      try {
+        await waitFor(`${live} to pause replay`, async () => (await cluster.sql(live, 'SELECT pg_get_wal_replay_pause_state()')) === 'paused');
+        await client.query('COMMIT');
+        const row = (await client.query<{ v: number; port: number }>(`SELECT v, inet_server_port() AS port FROM ryw_check WHERE k = '${key}'`)).rows[0]!;
+        expect(row).toEqual({ v: 1, port: portOf(leader) });
+      } finally {
+        await cluster.sql(live, 'SELECT pg_wal_replay_resume()');
+      }
+    });
+
     it('a read that its replay check found behind runs on the primary at once, not after a fresh reading of the replica it will not use', async () => {
       const client = await connect('lagging');
       const key = 'behind-at-once';

@@ -29,8 +29,6 @@ export interface ClientSegment {
   failed: boolean;
   /** ParseComplete answers seen: the first this many Parses of the segment made their statements. */
   parseCompletes: number;
-  /** A write on the primary: its position is to be read right after. */
-  write: boolean;
   /** Held back while a replica's answer could still be 25006 (the safety net); undefined when not watching. */
   held?: Buffer[];
   /**

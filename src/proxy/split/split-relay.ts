@@ -15,6 +15,7 @@ import type { BackendLink } from '../backend/backend-link.js';
 import type { ReadAwaiting } from '../proxy-events.js';
 import { type MemberReads, memberReadsOf, writeMemberChunk } from '../backend/member-reads.js';
 import { ClientUnits, type ClientUnit } from './client-units.js';
+import { CommitPositions } from './commit-positions.js';
 import { REPLAY_POSITION_QUERY, ReadYourWrites, type ReplayPosition, type ReplicaVerdict } from './read-your-writes.js';
 import { SessionState, freshLinkState } from './session-state.js';
 import { SplitLink, type ClientSegment, type InternalSegment } from './split-link.js';
@@ -111,6 +112,8 @@ export class SplitRelay {
   private readonly state = new SessionState();
   private readonly prepared = new PreparedStatementVerdicts();
   private readonly consistency: ReadYourWrites;
+  /** Which units the primary's position is read behind: those that commit the session's writes. */
+  private readonly commits = new CommitPositions();
   /** Undefined while the session moves: units that need the primary wait in the queue. */
   private primary: SplitLink | undefined;
   private replica: SplitLink | undefined;
@@ -545,6 +548,8 @@ export class SplitRelay {
         decision.reason === 'replica-refused' ||
         decision.verdicts.some((v) => v.destination === 'primary' && !v.anyLink));
     const ends = unit.kind === 'query' || unit.kind === 'function-call' || (unit.kind === 'extended' && unit.end === 'sync') ? 1 : 0;
+    // Before this unit's segment joins the link: with nothing of the client's in flight there, its status is current.
+    const statusBefore = link.segments.some((s) => s.owner === 'client') ? undefined : link.status;
     const open = link.openSegment;
     let segment: ClientSegment;
     if (open !== undefined) {
@@ -554,7 +559,6 @@ export class SplitRelay {
       segment.verdicts.push(...decision.verdicts);
       segment.rfqsLeft += ends;
       segment.open = ends === 0;
-      segment.write ||= write;
     } else {
       segment = {
         owner: 'client',
@@ -566,7 +570,6 @@ export class SplitRelay {
         sent: false,
         failed: false,
         parseCompletes: 0,
-        write,
         statusBefore: link.status,
       };
       // The safety net: a replica's 25006 to an autocommit statement, before any row, is retried on the primary.
@@ -580,7 +583,8 @@ export class SplitRelay {
     }
     link.write(joinMessages(unit.frames.map((f) => f.raw)));
     if (unit.kind === 'terminate') return;
-    if (write && ends === 1 && this.consistency.mode === 'read-your-writes') this.readPositionAfterWrite();
+    if (link.name === 'primary' && this.consistency.mode === 'read-your-writes' && this.commits.after({ write, ends: ends === 1, effects, statusBefore }))
+      this.readPositionAfterWrite();
   }
 
   /**
@@ -640,7 +644,7 @@ export class SplitRelay {
     });
   }
 
-  /** `pg_current_wal_lsn()` right behind a write on the primary link: the session's token once it commits. */
+  /** `pg_current_wal_lsn()` right behind the unit that commits the session's writes on the primary link: its token once answered. */
   private readPositionAfterWrite(): void {
     this.consistency.writeSent();
     const primary = this.primary;
