@@ -348,6 +348,22 @@ describe.each([
       expect(replicaReads).toBeGreaterThan(0);
     });
 
+    it("a replica that keeps up serves the reads after each driver's own transactions, with 0 stale reads", async () => {
+      const endpoint = { host: '127.0.0.1', user: scram.user, password: scram.password, database: 'postgres', port: router.port('keeping') };
+      const opts = (driver: string): Parameters<typeof runChecker>[2] => ({ key: `tx-${driver}`, iterations: 150, deadlineMs: 120_000, transactions: true });
+      const results = await Promise.all(checkerDrivers.map((driver) => runChecker(driver, endpoint, opts(driver))));
+      const keepingUp = String(portOf(replicas[1]!));
+      let replicaReads = 0;
+      for (const [i, result] of results.entries()) {
+        expect(result.errors, checkerDrivers[i]).toEqual([]);
+        expect(result.iterations, checkerDrivers[i]).toBe(150);
+        expect(result.stale, checkerDrivers[i]).toBe(0);
+        replicaReads += result.reads[keepingUp] ?? 0;
+      }
+      console.info(`[split-route] transactions: ${replicaReads} of ${checkerDrivers.length * 300} reads on the replica that keeps up`);
+      expect(replicaReads).toBeGreaterThan(0);
+    });
+
     it('a replay check that finds the replica past a write lets the reads after it go without a check of their own', async () => {
       const client = await connect('keeping');
       const key = 'checked-once';

@@ -10,8 +10,10 @@ import java.util.TreeMap;
 
 /**
  * Read-your-writes checker for pgjdbc: args host port user password database key iterations
- * deadlineSeconds. PreparedStatements (server-prepared past prepareThreshold, so the router sees
- * Bind of named statements); autocommit. Prints one JSON line like ryw_checker.py.
+ * deadlineSeconds [transactions]. PreparedStatements (server-prepared past prepareThreshold, so
+ * the router sees Bind of named statements); autocommit, or with "transactions" each write in a
+ * transaction of its own (setAutoCommit(false), commit(): pgjdbc sends BEGIN in the write's
+ * batch) and the reads in autocommit. Prints one JSON line like ryw_checker.py.
  */
 public class RywChecker {
   public static void main(String[] a) throws Exception {
@@ -24,6 +26,7 @@ public class RywChecker {
     String key = a[5];
     int iterations = Integer.parseInt(a[6]);
     long deadline = System.nanoTime() + (long) (Double.parseDouble(a[7]) * 1e9);
+    boolean transactions = a.length > 8 && a[8].equals("transactions");
     Map<String, Integer> reads = new TreeMap<>();
     List<String> errors = new ArrayList<>();
     int stale = 0;
@@ -44,7 +47,12 @@ public class RywChecker {
         try {
           write.setInt(1, i);
           write.setString(2, key);
+          if (transactions) c.setAutoCommit(false);
           write.executeUpdate();
+          if (transactions) {
+            c.commit();
+            c.setAutoCommit(true);
+          }
           for (int r = 0; r < 2; r++) {
             read.setString(1, key);
             try (ResultSet rs = read.executeQuery()) {

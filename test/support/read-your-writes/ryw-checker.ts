@@ -5,6 +5,9 @@
  * (inet_server_port()), so a test can tell replica reads from primary ones. A read where the
  * row is missing (a replica that has not replayed its INSERT) counts as stale too.
  *
+ * `transactions`: each write runs in a transaction of its own, begun and committed the driver's
+ * way (BEGIN and COMMIT apart, BEGIN in the write's batch, ...), the reads in autocommit.
+ *
  * Needs a table `ryw_check (k text PRIMARY KEY, v int)` the user may write.
  */
 import { spawn } from 'node:child_process';
@@ -37,7 +40,14 @@ export interface CheckerResult {
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 /** Runs the checker; `deadlineMs` bounds it (the driver stops and reports what it did by then). */
-export async function runChecker(driver: CheckerDriver, endpoint: CheckerEndpoint, opts: { key: string; iterations: number; deadlineMs: number }): Promise<CheckerResult> {
+export interface CheckerOptions {
+  key: string;
+  iterations: number;
+  deadlineMs: number;
+  transactions?: boolean;
+}
+
+export async function runChecker(driver: CheckerDriver, endpoint: CheckerEndpoint, opts: CheckerOptions): Promise<CheckerResult> {
   switch (driver) {
     case 'node-postgres':
       return nodePostgres(endpoint, opts);
@@ -45,7 +55,14 @@ export async function runChecker(driver: CheckerDriver, endpoint: CheckerEndpoin
       return psql(endpoint, opts);
     case 'psycopg2':
     case 'psycopg3': {
-      const plan = JSON.stringify({ driver, endpoint: { ...endpoint, sslmode: 'disable' }, key: opts.key, iterations: opts.iterations, deadlineSeconds: opts.deadlineMs / 1000 });
+      const plan = JSON.stringify({
+        driver,
+        endpoint: { ...endpoint, sslmode: 'disable' },
+        key: opts.key,
+        iterations: opts.iterations,
+        deadlineSeconds: opts.deadlineMs / 1000,
+        transactions: opts.transactions === true,
+      });
       return parseResult(await program('/usr/bin/python3', ['-E', '-s', '-B', 'ryw_checker.py'], here, plan, opts.deadlineMs));
     }
     case 'pgjdbc': {
@@ -63,13 +80,14 @@ export async function runChecker(driver: CheckerDriver, endpoint: CheckerEndpoin
         opts.key,
         String(opts.iterations),
         String(opts.deadlineMs / 1000),
+        ...(opts.transactions === true ? ['transactions'] : []),
       ];
       return parseResult(await program('java', args, classes, '', opts.deadlineMs + 15_000));
     }
   }
 }
 
-async function nodePostgres(endpoint: CheckerEndpoint, opts: { key: string; iterations: number; deadlineMs: number }): Promise<CheckerResult> {
+async function nodePostgres(endpoint: CheckerEndpoint, opts: CheckerOptions): Promise<CheckerResult> {
   const client = new pg.Client({ ...endpoint, connectionTimeoutMillis: 10_000, application_name: 'ryw-node-postgres' });
   const result: CheckerResult = { iterations: 0, stale: 0, reads: {}, errors: [] };
   const deadline = Date.now() + opts.deadlineMs;
@@ -82,7 +100,9 @@ async function nodePostgres(endpoint: CheckerEndpoint, opts: { key: string; iter
         break;
       }
       try {
+        if (opts.transactions === true) await client.query('BEGIN');
         await client.query('UPDATE ryw_check SET v = $1 WHERE k = $2', [i, opts.key]);
+        if (opts.transactions === true) await client.query('COMMIT');
         for (let r = 0; r < 2; r++) {
           const row = (
             await client.query<{ v: number; port: number }>({
@@ -109,11 +129,12 @@ async function nodePostgres(endpoint: CheckerEndpoint, opts: { key: string; iter
 }
 
 /** psql runs a generated script: each statement is its own simple Query, as psql sends them. */
-async function psql(endpoint: CheckerEndpoint, opts: { key: string; iterations: number; deadlineMs: number }): Promise<CheckerResult> {
+async function psql(endpoint: CheckerEndpoint, opts: CheckerOptions): Promise<CheckerResult> {
   const key = opts.key.replace(/'/g, "''");
   const lines = [`INSERT INTO ryw_check (k, v) VALUES ('${key}', 0) ON CONFLICT (k) DO UPDATE SET v = 0;`];
   for (let i = 1; i <= opts.iterations; i++) {
-    lines.push(`UPDATE ryw_check SET v = ${i} WHERE k = '${key}';`);
+    const update = `UPDATE ryw_check SET v = ${i} WHERE k = '${key}';`;
+    lines.push(...(opts.transactions === true ? ['BEGIN;', update, 'COMMIT;'] : [update]));
     for (let r = 0; r < 2; r++) lines.push(`SELECT ${i}, (SELECT v FROM ryw_check WHERE k = '${key}'), inet_server_port();`);
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ryw-psql-'));

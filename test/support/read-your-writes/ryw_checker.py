@@ -2,8 +2,10 @@
 """Read-your-writes checker for psycopg2 and psycopg 3 (run with Debian's /usr/bin/python3).
 
 Reads a JSON plan on stdin: {"driver": "psycopg2"|"psycopg3", "endpoint": {...}, "key": str,
-"iterations": int, "deadlineSeconds": float}. Each iteration writes a new value to its own row in
-autocommit, reads it back at once in the same session and reads it once more; a read that sees
+"iterations": int, "deadlineSeconds": float, "transactions": bool}. Each iteration writes a new
+value to its own row, in autocommit or (transactions) in a transaction of its own the driver's
+way (psycopg2: autocommit off and commit(), its BEGIN sent apart; psycopg 3: conn.transaction()),
+reads it back at once in the same session in autocommit and reads it once more; a read that sees
 anything else is stale. Prints one JSON line: iterations done, stale reads, reads by server
 port, the first errors.
 """
@@ -28,6 +30,12 @@ if plan["driver"] == "psycopg2":
     def run(query, params):
         cursor.execute(query, params)
         return cursor.fetchone() if cursor.description else None
+
+    def write(query, params):
+        conn.autocommit = False
+        cursor.execute(query, params)
+        conn.commit()
+        conn.autocommit = True
 else:
     import psycopg as driver
     conn = driver.connect(autocommit=True, **kwargs)
@@ -35,6 +43,10 @@ else:
     def run(query, params):
         cur = conn.execute(query, params)
         return cur.fetchone() if cur.description else None
+
+    def write(query, params):
+        with conn.transaction():
+            conn.execute(query, params)
 
 key = plan["key"]
 deadline = time.monotonic() + plan["deadlineSeconds"]
@@ -45,7 +57,7 @@ for i in range(1, plan["iterations"] + 1):
         result["errors"].append("deadline passed")
         break
     try:
-        run("UPDATE ryw_check SET v = %s WHERE k = %s", (i, key))
+        (write if plan.get("transactions") else run)("UPDATE ryw_check SET v = %s WHERE k = %s", (i, key))
         for _ in range(2):
             v, port = run("SELECT (SELECT v FROM ryw_check WHERE k = %s), inet_server_port()", (key,))
             result["reads"][str(port)] = result["reads"].get(str(port), 0) + 1
