@@ -3,8 +3,10 @@ import { RYW_TABLE } from './split-workload.js';
 
 /**
  * The bench's read-your-writes checker (after test/support/read-your-writes/, which the build
- * does not include): one autocommit node-postgres session through a proxy that, every
- * `intervalMs`, writes a new value to its own row and reads it back at once, until stopped.
+ * does not include): one node-postgres session through a proxy that, every `intervalMs`,
+ * writes a new value to its own row and reads it back at once in autocommit, until stopped.
+ * Every other write runs in a transaction of its own (BEGIN, UPDATE, COMMIT apart), as ORMs
+ * write: a read after a COMMIT must see it too.
  * A read that sees anything else (an older value, or no row) is stale. Each read also asks
  * inet_server_port(), so the checker says which member answered it. Simple-protocol queries,
  * as pgbench sends its own.
@@ -58,7 +60,10 @@ export class ReadYourWritesChecker {
       for (let i = 1; this.running; i++) {
         const began = Date.now();
         try {
+          const inTransaction = i % 2 === 0;
+          if (inTransaction) await client.query('BEGIN');
           await client.query(`UPDATE ${RYW_TABLE} SET v = ${i} WHERE k = '${this.key}'`);
+          if (inTransaction) await client.query('COMMIT');
           const row = (await client.query<{ v: string | null; port: number }>(`SELECT (SELECT v FROM ${RYW_TABLE} WHERE k = '${this.key}') AS v, inet_server_port() AS port`))
             .rows[0];
           const port = String(row?.port);

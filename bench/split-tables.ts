@@ -210,7 +210,7 @@ export function splitSection(section: SplitSection | undefined): string[] {
   out.push(
     `Each pgbench client is one autocommit session choosing per transaction a point SELECT on pgbench_accounts (weight 9) or an UPDATE of one row (weight 1), \`-M simple\`, ` +
       `${section.seconds} s per run, ${section.repetitions} interleaved repetition(s) per cell (median TPS and p99 shown; shares and counts are totals over the repetitions), as \`${section.user}\`. ` +
-      `Beside each run a checker session through the same endpoint writes a new value to its own row and reads it back at once, one iteration every ${section.checkerIntervalMs} ms at most.`,
+      `Beside each run a checker session through the same endpoint writes a new value to its own row and reads it back at once, one iteration every ${section.checkerIntervalMs} ms at most; every other write runs in a transaction of its own (BEGIN, UPDATE, COMMIT).`,
   );
   out.push('');
   const rows = cells.map((c) => [
