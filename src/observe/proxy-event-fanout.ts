@@ -2,11 +2,13 @@ import type { ProxyEvents } from '../proxy/proxy-events.js';
 
 /** Hands every proxy event to several observers (metrics, event log, session log). */
 export function fanOutProxyEvents(observers: readonly ProxyEvents[]): ProxyEvents {
-  const each =
-    <K extends keyof ProxyEvents>(key: K) =>
-    (event: Parameters<ProxyEvents[K]>[0]): void => {
-      for (const observer of observers) (observer[key] as (e: typeof event) => void)(event);
+  // Each hook's observers bound once: a keyed lookup per observer on every event is megamorphic (split sessions send one per statement).
+  const each = <K extends keyof ProxyEvents>(key: K): ((event: Parameters<ProxyEvents[K]>[0]) => void) => {
+    const hooks = observers.map((observer) => (observer[key] as (e: Parameters<ProxyEvents[K]>[0]) => void).bind(observer));
+    return (event) => {
+      for (const hook of hooks) hook(event);
     };
+  };
   return {
     connectionAccepted: each('connectionAccepted'),
     sessionStarted: each('sessionStarted'),

@@ -6,6 +6,7 @@ import { FrameReader } from '../../wire/frame-reader.js';
 import type { MemberReads } from '../backend/member-reads.js';
 import type { TransactionStatus } from '../../wire/message-codes.js';
 import type { ClientUnit } from './client-units.js';
+import type { ReplayPosition } from './read-your-writes.js';
 import type { LinkSessionState } from './session-state.js';
 import type { LinkName } from './unit-routing.js';
 
@@ -38,6 +39,8 @@ export interface ClientSegment {
   retry?: 'refused' | 'behind';
   /** The link's transaction status before the segment: a 25006 in autocommit may be retried on the primary. */
   statusBefore: TransactionStatus;
+  /** On a replica: the replay position it was sent on (or its check read), for the monotonic-read token. */
+  readAt: ReplayPosition | undefined;
 }
 
 /** The router's own exchange on a link (a setting replayed, a statement prepared, a position read). */

@@ -74,6 +74,13 @@ const REPLICA_ONLY_PARAMETERS: ReadonlySet<string> = new Set(['in_hot_standby', 
 const QUEUE_PAUSE_BYTES = 8 << 20;
 const QUEUE_RESUME_BYTES = 1 << 20;
 
+/** The verdicts' effects in order, in an array of the segment's own (a loop: flatMap's callback costs more on every unit). */
+function effectsOf(verdicts: readonly StatementVerdict[]): StatementEffect[] {
+  const effects: StatementEffect[] = [];
+  for (const verdict of verdicts) for (const effect of verdict.effects) effects.push(effect);
+  return effects;
+}
+
 function unitBytes(unit: ClientUnit): number {
   let n = 0;
   for (const f of unit.frames) n += f.raw.length;
@@ -129,8 +136,6 @@ export class SplitRelay {
   private copyIn: SplitLink | undefined;
   /** Effects of a transaction that is still open: they hold only if it commits. */
   private pendingTransactionEffects: StatementEffect[] = [];
-  /** The replica position a read was routed on, for the monotonic-read token. */
-  private readonly readPositions = new WeakMap<ClientSegment, ReplayPosition>();
   private stopped = false;
   /** The client's FIN came: it sends nothing more (a client process that died sends no Terminate first). */
   private clientEnded = false;
@@ -521,7 +526,7 @@ export class SplitRelay {
     this.catchUp(link, unit);
     const check: { segment?: ClientSegment } = {};
     if (checked) this.checkReplayFor(link, check);
-    const effects = decision.verdicts.flatMap((v) => v.effects);
+    const effects = effectsOf(decision.verdicts);
     if (unit.kind === 'extended') {
       unit.parses.forEach((p, i) => {
         const verdict = decision.verdicts[i];
@@ -571,6 +576,7 @@ export class SplitRelay {
         failed: false,
         parseCompletes: 0,
         statusBefore: link.status,
+        readAt: undefined,
       };
       // The safety net: a replica's 25006 to an autocommit statement, before any row, is retried on the primary.
       if (link.name === 'replica' && link.status === TransactionStatus.Idle && ends === 1 && unit.kind === 'query') segment.held = [];
@@ -579,7 +585,7 @@ export class SplitRelay {
     check.segment = segment;
     if (link.name === 'replica') {
       const position = this.deps.replayPosition(link.member.name);
-      if (position !== undefined) this.readPositions.set(segment, position);
+      if (position !== undefined) segment.readAt = position;
     }
     link.write(joinMessages(unit.frames.map((f) => f.raw)));
     if (unit.kind === 'terminate') return;
@@ -634,7 +640,7 @@ export class SplitRelay {
       const segment = check.segment;
       if (segment === undefined) return;
       if (position !== undefined && this.consistency.replicaMayServe(position) === true) {
-        this.readPositions.set(segment, position);
+        segment.readAt = position;
         this.deps.replayChecked('served');
         return;
       }
@@ -774,8 +780,7 @@ export class SplitRelay {
     if (head.rfqsLeft > 0 || head.open) return;
     link.segments.shift();
     this.followEffects(link, head);
-    const position = this.readPositions.get(head);
-    if (position !== undefined && !head.failed) this.consistency.readAt(position);
+    if (head.readAt !== undefined && !head.failed) this.consistency.readAt(head.readAt);
     this.afterSegment(link);
   }
 
