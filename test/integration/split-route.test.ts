@@ -198,6 +198,8 @@ describe.each([
     await client.query("INSERT INTO split_items (note) VALUES ('in a transaction')");
     expect(await serverPort(client)).toBe(portOf(leader));
     await client.query('COMMIT');
+    // Read your writes: a replica serves this session again once it has replayed that commit.
+    await waitFor('a replica to replay the commit', async () => replicaPorts().includes(await serverPort(client)));
 
     await client.query('BEGIN READ ONLY');
     const first = await serverPort(client);
