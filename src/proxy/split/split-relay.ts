@@ -131,6 +131,9 @@ export class SplitRelay {
   /** The writable primary of the last cluster state seen (undefined while there is none). */
   private lastPrimary: string | undefined;
   private replicaOpening = false;
+  /** Bound once, not made for every unit routed. */
+  private readonly classifyText = (text: string): StatementVerdict => this.deps.classify(text, this.prepared);
+  private readonly replicaReadyNow = (): true | { why: 'consistency' | 'no-replica' } => this.replicaReady();
   private replicaRetryAt = 0;
   /** The link a COPY FROM STDIN runs on: the client's copy data goes straight there. */
   private copyIn: SplitLink | undefined;
@@ -374,12 +377,12 @@ export class SplitRelay {
     const transactionOn = this.transactionLink();
     const open = this.primary?.openSegment !== undefined ? 'primary' : this.replica?.openSegment !== undefined ? 'replica' : undefined;
     const decision = routeUnit(unit, {
-      classify: (text) => this.deps.classify(text, this.prepared),
+      classify: this.classifyText,
       prepared: this.prepared,
-      ...(transactionOn !== undefined ? { transactionOn } : {}),
-      ...(open !== undefined ? { openUnitOn: open } : {}),
-      ...(this.state.pinned !== undefined ? { pinned: this.state.pinned } : {}),
-      replicaReady: this.replicaReady(),
+      transactionOn,
+      openUnitOn: open,
+      pinned: this.state.pinned,
+      replicaReady: this.replicaReadyNow,
       readOnlyByDefault: this.state.readOnlyByDefault,
     });
     if (forced !== undefined) return { ...decision, link: forced.link, reason: forced.reason };

@@ -19,17 +19,18 @@ export type UnitReason =
   | 'function-call'
   | 'unknown-prepared';
 
+/** Every field always present (undefined when not so): one shape for every unit, not a megamorphic load per field. */
 export interface UnitRoutingContext {
   classify(text: string): StatementVerdict;
   prepared: PreparedStatementVerdicts;
   /** The link holding an open transaction (its last ReadyForQuery said T or E). */
-  transactionOn?: LinkName;
+  transactionOn: LinkName | undefined;
   /** A unit that ended with Flush and has not seen its Sync: the rest follows it. */
-  openUnitOn?: LinkName;
+  openUnitOn: LinkName | undefined;
   /** Why the session no longer uses a replica (a pin), when it does not. */
-  pinned?: string;
-  /** Whether the replica may serve this session's reads now; a reason when not. */
-  replicaReady: true | { why: 'consistency' | 'no-replica' };
+  pinned: string | undefined;
+  /** Whether the replica may serve this session's reads now; a reason when not. Asked only of a unit the replica could take. */
+  replicaReady(): true | { why: 'consistency' | 'no-replica' };
   /** `SET default_transaction_read_only = on` is in force: a plain BEGIN starts a read-only transaction. */
   readOnlyByDefault: boolean;
 }
@@ -70,7 +71,8 @@ function isPlainBegin(v: StatementVerdict): boolean {
 
 function toReplica(ctx: UnitRoutingContext, verdicts: StatementVerdict[]): UnitDecision {
   if (ctx.pinned !== undefined) return { link: 'primary', reason: 'pinned', verdicts };
-  if (ctx.replicaReady !== true) return { link: 'primary', reason: ctx.replicaReady.why, verdicts };
+  const ready = ctx.replicaReady();
+  if (ready !== true) return { link: 'primary', reason: ready.why, verdicts };
   return { link: 'replica', reason: 'read', verdicts };
 }
 

@@ -19,7 +19,16 @@ function unitOf(...messages: Buffer[]): ClientUnit {
 
 function context(over: Partial<UnitRoutingContext> = {}): UnitRoutingContext {
   const prepared = new PreparedStatementVerdicts();
-  return { classify: (text) => classifyStatement(text, catalog, prepared.lookup), prepared, replicaReady: true, readOnlyByDefault: false, ...over };
+  return {
+    classify: (text) => classifyStatement(text, catalog, prepared.lookup),
+    prepared,
+    transactionOn: undefined,
+    openUnitOn: undefined,
+    pinned: undefined,
+    replicaReady: () => true,
+    readOnlyByDefault: false,
+    ...over,
+  };
 }
 
 const q = (text: string): ClientUnit => unitOf(serialize.query(text));
@@ -57,8 +66,8 @@ describe('routeUnit', () => {
 
   it('a pin, a replica not ready or none keep reads on the primary and say why', () => {
     expect(routeUnit(q('SELECT 1'), context({ pinned: 'temp-object' }))).toMatchObject({ link: 'primary', reason: 'pinned' });
-    expect(routeUnit(q('SELECT 1'), context({ replicaReady: { why: 'consistency' } }))).toMatchObject({ link: 'primary', reason: 'consistency' });
-    expect(routeUnit(q('SELECT 1'), context({ replicaReady: { why: 'no-replica' } }))).toMatchObject({ link: 'primary', reason: 'no-replica' });
+    expect(routeUnit(q('SELECT 1'), context({ replicaReady: () => ({ why: 'consistency' }) }))).toMatchObject({ link: 'primary', reason: 'consistency' });
+    expect(routeUnit(q('SELECT 1'), context({ replicaReady: () => ({ why: 'no-replica' }) }))).toMatchObject({ link: 'primary', reason: 'no-replica' });
   });
 
   it('an extended batch goes to the replica only when every statement in it is safe there', () => {
@@ -89,6 +98,16 @@ describe('routeUnit', () => {
     expect(routeUnit(bindOf('w'), ctx)).toMatchObject({ link: 'primary', reason: 'write' });
     expect(routeUnit(bindOf('r'), ctx)).toMatchObject({ link: 'replica', reason: 'read' });
     expect(routeUnit(bindOf('never'), ctx)).toMatchObject({ link: 'primary', reason: 'unknown-prepared' });
+  });
+
+  it('asks whether the replica may serve only of a unit it could take (a write or a transaction never asks)', () => {
+    let asked = 0;
+    const ctx = (over: Partial<UnitRoutingContext> = {}): UnitRoutingContext => context({ replicaReady: () => (asked++, true), ...over });
+    routeUnit(q('UPDATE t SET v = 1'), ctx());
+    routeUnit(q('SELECT 1'), ctx({ transactionOn: 'primary' }));
+    expect(asked).toBe(0);
+    expect(routeUnit(q('SELECT 1'), ctx())).toMatchObject({ link: 'replica', reason: 'read' });
+    expect(asked).toBe(1);
   });
 
   it('FunctionCall goes to the primary (it may call anything); an empty query stays where the session is', () => {
