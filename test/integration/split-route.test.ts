@@ -219,6 +219,24 @@ describe.each([
     await client.query('COMMIT');
   });
 
+  it('never shows a session a stale read of its own write under synchronous_commit = off, whose COMMIT returns before its record is written', async () => {
+    const client = await connect();
+    await client.query('SET synchronous_commit = off');
+    const key = 'async-commit';
+    await client.query(`INSERT INTO ryw_check (k, v) VALUES ('${key}', 0) ON CONFLICT (k) DO UPDATE SET v = 0`);
+    let stale = 0;
+    for (let i = 1; i <= 100; i++) {
+      await client.query(`UPDATE ryw_check SET v = ${i} WHERE k = '${key}'`);
+      const row = (await client.query<{ v: number }>(`SELECT v FROM ryw_check WHERE k = '${key}'`)).rows[0];
+      if (row?.v !== i) stale++;
+    }
+    // With the write position (pg_current_wal_lsn()) as the token, 64 and 65 of these 100 reads were stale: a replica had replayed that far, short of the commit.
+    expect(stale).toBe(0);
+    // Once the WAL writer has flushed the commits, the replicas serve the session again.
+    await waitFor('a replica to serve the session', async () => replicaPorts().includes(await serverPort(client)));
+    await client.query('RESET synchronous_commit');
+  });
+
   it('replays settings on the replica link and prepares named statements there when first needed', async () => {
     const client = await connect();
     await client.query("SET application_name = 'split-replayed'");

@@ -15,7 +15,7 @@ export type ReplicaVerdict = true | 'unknown-position' | 'behind' | 'write-in-fl
 /**
  * A session's consistency token (pure): the WAL position a replica must have replayed before
  * it may serve this session's next read. Raised by every write the session commits (the
- * primary's pg_current_wal_lsn() right after it) and by every read (the position that read
+ * primary's pg_current_wal_insert_lsn() right after it) and by every read (the position that read
  * saw: reads never go back in time). While a write's position is not known yet, only the
  * primary serves; after a change of primary, only replicas on the new primary's timeline may.
  */

@@ -653,12 +653,17 @@ export class SplitRelay {
     });
   }
 
-  /** `pg_current_wal_lsn()` right behind the unit that commits the session's writes on the primary link: its token once answered. */
+  /**
+   * `pg_current_wal_insert_lsn()` right behind the unit that commits the session's writes on the
+   * primary link: its token once answered. The insert position, not pg_current_wal_lsn()'s write
+   * position: under synchronous_commit = off a COMMIT returns before its record is written, so the
+   * write position can still be short of it, and a replica there has not got the commit.
+   */
   private readPositionAfterWrite(): void {
     this.consistency.writeSent();
     const primary = this.primary;
     if (primary === undefined) return;
-    this.internal(primary, query('SELECT pg_catalog.pg_current_wal_lsn()::text'), (result) => {
+    this.internal(primary, query('SELECT pg_catalog.pg_current_wal_insert_lsn()::text'), (result) => {
       const lsn = parseWalPosition(result.rows[0]?.[0] ?? undefined);
       if (result.error !== undefined || lsn === undefined) this.consistency.writePositionLost();
       else this.consistency.wrote(lsn);
