@@ -22,6 +22,23 @@ export type ClientUnit =
   | { kind: 'function-call'; frames: Frame[] }
   | { kind: 'terminate'; frames: Frame[] };
 
+/** The word, in any case: a text without it cannot start a COPY. */
+const COPY_WORD = /copy/i;
+
+/**
+ * Whether a unit may put its link into COPY FROM STDIN (pure). PostgreSQL then takes nothing
+ * but copy data (and Flush, Sync) until the copy ends: a message of the router's sent behind
+ * such a unit would break the copy and the session. Judged on the text, not the verdict, so a
+ * COPY later in a multi-statement string, or in a text too long to parse, counts too; a name
+ * that merely contains the word costs a later round trip, nothing more. `boundCopies`: a
+ * statement the unit binds was prepared as a COPY ... FROM.
+ */
+export function mayStartCopyIn(unit: ClientUnit, boundCopies: boolean): boolean {
+  if (unit.kind === 'query') return COPY_WORD.test(unit.text);
+  if (unit.kind !== 'extended') return false;
+  return boundCopies || unit.parses.some((p) => COPY_WORD.test(p.text));
+}
+
 /** Beyond this many bytes of extended messages without a Sync, decide on what came so far. */
 const MAX_BATCH_BYTES = 1 << 20;
 

@@ -41,6 +41,8 @@ export interface ClientSegment {
   statusBefore: TransactionStatus;
   /** On a replica: the replay position it was sent on (or its check read), for the monotonic-read token. */
   readAt: ReplayPosition | undefined;
+  /** The primary's position is to be read once this segment ends (it may run a COPY FROM STDIN, behind which nothing may go). */
+  positionAfterward: boolean;
 }
 
 /** The router's own exchange on a link (a setting replayed, a statement prepared, a position read). */

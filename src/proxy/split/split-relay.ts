@@ -14,7 +14,7 @@ import { parseWalPosition } from '../../topology/wal-position.js';
 import type { BackendLink } from '../backend/backend-link.js';
 import type { ReadAwaiting } from '../proxy-events.js';
 import { type MemberReads, memberReadsOf, writeMemberChunk } from '../backend/member-reads.js';
-import { ClientUnits, type ClientUnit } from './client-units.js';
+import { ClientUnits, mayStartCopyIn, type ClientUnit } from './client-units.js';
 import { CommitPositions } from './commit-positions.js';
 import { REPLAY_POSITION_QUERY, ReadYourWrites, type ReplayPosition, type ReplicaVerdict } from './read-your-writes.js';
 import { SessionState, freshLinkState } from './session-state.js';
@@ -580,6 +580,7 @@ export class SplitRelay {
         parseCompletes: 0,
         statusBefore: link.status,
         readAt: undefined,
+        positionAfterward: false,
       };
       // The safety net: a replica's 25006 to an autocommit statement, before any row, is retried on the primary.
       if (link.name === 'replica' && link.status === TransactionStatus.Idle && ends === 1 && unit.kind === 'query') segment.held = [];
@@ -592,8 +593,18 @@ export class SplitRelay {
     }
     link.write(joinMessages(unit.frames.map((f) => f.raw)));
     if (unit.kind === 'terminate') return;
-    if (link.name === 'primary' && this.consistency.mode === 'read-your-writes' && this.commits.after({ write, ends: ends === 1, effects, statusBefore }))
-      this.readPositionAfterWrite();
+    if (link.name === 'primary' && this.consistency.mode === 'read-your-writes' && this.commits.after({ write, ends: ends === 1, effects, statusBefore })) {
+      this.consistency.writeSent();
+      // Behind a COPY FROM STDIN PostgreSQL takes only copy data: the position is asked at its ReadyForQuery instead.
+      if (
+        mayStartCopyIn(
+          unit,
+          decision.verdicts.some((v) => v.reason === 'copy-from'),
+        )
+      )
+        segment.positionAfterward = true;
+      else this.askPosition();
+    }
   }
 
   /**
@@ -655,14 +666,13 @@ export class SplitRelay {
 
   /**
    * `pg_current_wal_insert_lsn()` right behind the unit that commits the session's writes on the
-   * primary link: its token once answered. The insert position, not pg_current_wal_lsn()'s write
+   * primary link (or once it has ended, for a unit that may run a COPY FROM STDIN): its token once answered. The insert position, not pg_current_wal_lsn()'s write
    * position: under synchronous_commit = off a COMMIT returns before its record is written, so the
    * write position can still be short of it, and a replica there has not got the commit.
    */
-  private readPositionAfterWrite(): void {
-    this.consistency.writeSent();
+  private askPosition(): void {
     const primary = this.primary;
-    if (primary === undefined) return;
+    if (primary === undefined) return this.consistency.writePositionLost();
     this.internal(primary, query('SELECT pg_catalog.pg_current_wal_insert_lsn()::text'), (result) => {
       const lsn = parseWalPosition(result.rows[0]?.[0] ?? undefined);
       if (result.error !== undefined || lsn === undefined) this.consistency.writePositionLost();
@@ -787,6 +797,7 @@ export class SplitRelay {
     head.rfqsLeft--;
     if (head.rfqsLeft > 0 || head.open) return;
     link.segments.shift();
+    if (head.positionAfterward) this.askPosition();
     this.followEffects(link, head);
     if (head.readAt !== undefined && !head.failed) this.consistency.readAt(head.readAt);
     this.afterSegment(link);
@@ -879,6 +890,8 @@ export class SplitRelay {
     if (wasPrimary) this.primary = undefined;
     else if (link === this.replica) this.replica = undefined;
     const clientWaiting = link.segments.some((s) => s.owner === 'client');
+    // A position that was to be asked behind a COPY never will be: only the primary serves until the next write's is known.
+    for (const s of link.segments) if (s.owner === 'client' && s.positionAfterward) this.consistency.writePositionLost();
     // The router's own exchanges on it will not be answered: their waiters hear so (a write's position read becomes "lost").
     const internals = link.segments.filter((s): s is InternalSegment => s.owner === 'internal');
     link.segments.length = 0;

@@ -1,6 +1,6 @@
 import { serialize } from 'pg-protocol';
 import { describe, expect, it } from 'vitest';
-import { ClientUnits, type ClientUnit } from '../../../../src/proxy/split/client-units.js';
+import { ClientUnits, mayStartCopyIn, type ClientUnit } from '../../../../src/proxy/split/client-units.js';
 import { framesOf } from '../../../support/test-buffers.js';
 
 /** Feeds the bytes a driver would write and returns the units they complete. */
@@ -66,5 +66,28 @@ describe('ClientUnits', () => {
   it('FunctionCall and Terminate are units of their own', () => {
     const fn = Buffer.from([0x46, 0, 0, 0, 4]);
     expect(unitsOf(fn, serialize.end()).map((u) => u.kind)).toEqual(['function-call', 'terminate']);
+  });
+});
+
+describe('mayStartCopyIn', () => {
+  const one = (...messages: Buffer[]): ClientUnit => unitsOf(...messages)[0]!;
+
+  it('a simple query with COPY anywhere in its text, in any case, may start one; others may not', () => {
+    expect(mayStartCopyIn(one(serialize.query('COPY t FROM STDIN')), false)).toBe(true);
+    expect(mayStartCopyIn(one(serialize.query('INSERT INTO t VALUES (1); copy t from stdin')), false)).toBe(true);
+    expect(mayStartCopyIn(one(serialize.query('UPDATE t SET v = 1')), false)).toBe(false);
+  });
+
+  it('an extended batch that parses a COPY, or binds a statement prepared as one, may start one', () => {
+    const parsed = one(serialize.parse({ name: '', text: 'COPY t FROM STDIN' }), serialize.bind({}), serialize.execute({}), serialize.sync());
+    expect(mayStartCopyIn(parsed, false)).toBe(true);
+    const bound = one(serialize.bind({ statement: 'load' }), serialize.execute({}), serialize.sync());
+    expect(mayStartCopyIn(bound, false)).toBe(false);
+    expect(mayStartCopyIn(bound, true)).toBe(true);
+  });
+
+  it('a function call or a goodbye never does', () => {
+    expect(mayStartCopyIn(one(Buffer.from([0x46, 0, 0, 0, 4])), false)).toBe(false);
+    expect(mayStartCopyIn(one(serialize.end()), false)).toBe(false);
   });
 });
