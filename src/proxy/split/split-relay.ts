@@ -596,13 +596,8 @@ export class SplitRelay {
     if (link.name === 'primary' && this.consistency.mode === 'read-your-writes' && this.commits.after({ write, ends: ends === 1, effects, statusBefore })) {
       this.consistency.writeSent();
       // Behind a COPY FROM STDIN PostgreSQL takes only copy data: the position is asked at its ReadyForQuery instead.
-      if (
-        mayStartCopyIn(
-          unit,
-          decision.verdicts.some((v) => v.reason === 'copy-from'),
-        )
-      )
-        segment.positionAfterward = true;
+      const boundCopies = decision.verdicts.some((v) => v.reason === 'copy-from');
+      if (mayStartCopyIn(unit, boundCopies)) segment.positionAfterward = true;
       else this.askPosition();
     }
   }
@@ -665,10 +660,11 @@ export class SplitRelay {
   }
 
   /**
-   * `pg_current_wal_insert_lsn()` right behind the unit that commits the session's writes on the
-   * primary link (or once it has ended, for a unit that may run a COPY FROM STDIN): its token once answered. The insert position, not pg_current_wal_lsn()'s write
-   * position: under synchronous_commit = off a COMMIT returns before its record is written, so the
-   * write position can still be short of it, and a replica there has not got the commit.
+   * `pg_current_wal_insert_lsn()` on the primary link, right behind the unit that commits the
+   * session's writes (or once it has ended, for a unit that may run a COPY FROM STDIN): the
+   * session's token once answered. The insert position, not pg_current_wal_lsn()'s write
+   * position: under synchronous_commit = off a COMMIT returns before its record is written, so
+   * the write position can still be short of it, and a replica there has not got the commit.
    */
   private askPosition(): void {
     const primary = this.primary;
