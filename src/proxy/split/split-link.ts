@@ -86,6 +86,11 @@ export class SplitLink {
     return this.segments.length === 0;
   }
 
+  /** Some unit of the client's is sent here and not yet answered in full. */
+  get clientInFlight(): boolean {
+    return this.segments.some((s) => s.owner === 'client');
+  }
+
   /** The client segment still taking units (a batch left open by a Flush). */
   get openSegment(): ClientSegment | undefined {
     const last = this.segments[this.segments.length - 1];

@@ -133,7 +133,6 @@ export class SplitRelay {
   private replicaOpening = false;
   /** Bound once, not made for every unit routed. */
   private readonly classifyText = (text: string): StatementVerdict => this.deps.classify(text, this.prepared);
-  private readonly replicaReadyNow = (): true | { why: 'consistency' | 'no-replica' } => this.replicaReady();
   private replicaRetryAt = 0;
   /** The link a COPY FROM STDIN runs on: the client's copy data goes straight there. */
   private copyIn: SplitLink | undefined;
@@ -181,7 +180,7 @@ export class SplitRelay {
 
   /** The member's cancel key and address for the link running the client's query now. */
   activeLink(): { member: Member; cancelKey: { processId: number; secret: Buffer } | undefined } | undefined {
-    const busy = [this.replica, this.primary].find((l) => l !== undefined && l.segments.some((s) => s.owner === 'client'));
+    const busy = [this.replica, this.primary].find((l) => l !== undefined && l.clientInFlight);
     const link = busy ?? this.primary;
     return link === undefined ? undefined : { member: link.member, cancelKey: link.cancelKey };
   }
@@ -350,7 +349,7 @@ export class SplitRelay {
       if (link === this.primary && (this.primaryRestoring || (this.paused && link.status === TransactionStatus.Idle))) return;
       const other = link === this.primary ? this.replica : this.primary;
       // Answers must reach the client in order: never two links with the client's units in flight.
-      if (other !== undefined && other.segments.some((s) => s.owner === 'client')) return;
+      if (other !== undefined && other.clientInFlight) return;
       this.queue.shift();
       this.queuedBytes -= unitBytes(next.unit);
       if (this.wait?.unit === next.unit) this.endWait();
@@ -382,7 +381,7 @@ export class SplitRelay {
       transactionOn,
       openUnitOn: open,
       pinned: this.state.pinned,
-      replicaReady: this.replicaReadyNow,
+      replicaReady: this.replicaReady,
       readOnlyByDefault: this.state.readOnlyByDefault,
     });
     if (forced !== undefined) return { ...decision, link: forced.link, reason: forced.reason };
@@ -396,8 +395,8 @@ export class SplitRelay {
     return undefined;
   }
 
-  /** Whether a replica may serve the next read; asks for a link when there is none yet. */
-  private replicaReady(): true | { why: 'consistency' | 'no-replica' } {
+  /** Whether a replica may serve the next read; asks for a link when there is none yet. Bound once: routeUnit asks it. */
+  private readonly replicaReady = (): true | { why: 'consistency' | 'no-replica' } => {
     if (this.state.pinned !== undefined || !this.deps.replicas) return { why: 'no-replica' };
     const replica = this.replica;
     if (replica === undefined) {
@@ -406,7 +405,7 @@ export class SplitRelay {
     }
     this.replicaVerdict = this.consistency.replicaMayServe(this.deps.replayPosition(replica.member.name));
     return this.replicaVerdict === true ? true : { why: 'consistency' };
-  }
+  };
 
   /**
    * Whether a read the last reading of the replica's position does not cover may go to the
@@ -557,7 +556,7 @@ export class SplitRelay {
         decision.verdicts.some((v) => v.destination === 'primary' && !v.anyLink));
     const ends = unit.kind === 'query' || unit.kind === 'function-call' || (unit.kind === 'extended' && unit.end === 'sync') ? 1 : 0;
     // Before this unit's segment joins the link: with nothing of the client's in flight there, its status is current.
-    const statusBefore = link.segments.some((s) => s.owner === 'client') ? undefined : link.status;
+    const statusBefore = link.clientInFlight ? undefined : link.status;
     const open = link.openSegment;
     let segment: ClientSegment;
     if (open !== undefined) {
@@ -885,7 +884,7 @@ export class SplitRelay {
     const wasPrimary = link === this.primary;
     if (wasPrimary) this.primary = undefined;
     else if (link === this.replica) this.replica = undefined;
-    const clientWaiting = link.segments.some((s) => s.owner === 'client');
+    const clientWaiting = link.clientInFlight;
     // A position that was to be asked behind a COPY never will be: only the primary serves until the next write's is known.
     for (const s of link.segments) if (s.owner === 'client' && s.positionAfterward) this.consistency.writePositionLost();
     // The router's own exchanges on it will not be answered: their waiters hear so (a write's position read becomes "lost").
